@@ -1,0 +1,24 @@
+"""Explain 5xx bursts around Kubernetes pod terminations from logs alone.
+
+>>> import analyzer
+>>> result = analyzer.analyze(["sample_logs/pid1-502"])  # doctest: +SKIP
+"""
+
+from analyzer.api import Analysis, Incident, analyze, load_events
+from analyzer.diagnose.finding import Evidence, Finding
+from analyzer.errors import AnalyzerError, BadLineError, UnknownFormatError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Analysis",
+    "AnalyzerError",
+    "BadLineError",
+    "Evidence",
+    "Finding",
+    "Incident",
+    "UnknownFormatError",
+    "__version__",
+    "analyze",
+    "load_events",
+]

@@ -1,0 +1,266 @@
+"""The public API the CLI and notebooks share: ``analyze(paths) -> Analysis``."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import polars as pl
+
+from analyzer.correlate import Correlation, correlate
+from analyzer.correlate.incidents import IncidentFrames, timeline
+from analyzer.diagnose.finding import SEVERITIES, Finding
+from analyzer.diagnose.rules import diagnose
+from analyzer.errors import AnalyzerError, BadLineError, InputError
+from analyzer.ingest import FileTally, ParsedFile, read_files
+from analyzer.normalize import needs_year, normalize_file
+from analyzer.normalize.identity import fill_identity
+from analyzer.normalize.time import TimeContext
+from analyzer.schema import EVENTS, empty_events
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One burst of failures with its pods, timeline and findings."""
+
+    id: str
+    frames: IncidentFrames
+    findings: tuple[Finding, ...]
+    timeline: pl.DataFrame
+
+    @property
+    def severity(self) -> str:
+        if self.findings:
+            return min(self.findings, key=lambda f: f.rank).severity
+        return "warning"  # failures nobody explained yet
+
+    @property
+    def start(self):  # type: ignore[no-untyped-def]
+        return self.frames.start
+
+    @property
+    def end(self):  # type: ignore[no-untyped-def]
+        return self.frames.end
+
+    @property
+    def duration_s(self) -> float:
+        return round((self.frames.end - self.frames.start).total_seconds(), 3)  # type: ignore[operator]
+
+    @property
+    def failures(self) -> pl.DataFrame:
+        return self.frames.failures
+
+    def status_counts(self) -> dict[str, int]:
+        counts = (
+            self.frames.failures.group_by(pl.col("status").cast(pl.String).fill_null("upstream_error"))
+            .len()
+            .sort("status")
+        )
+        return dict(counts.iter_rows())
+
+    def containers(self) -> list[str]:
+        names = set(self.frames.failures["target_container"].drop_nulls().to_list())
+        names |= set(self.frames.lifecycle["container"].drop_nulls().to_list())
+        return sorted(names)
+
+    def clients(self) -> list[str]:
+        return sorted(set(self.frames.failures["client"].drop_nulls().to_list()))
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{r['offset_s']:+.1f} s</td><td>{html.escape(str(r['kind']))}</td>"
+            f"<td>{html.escape(str(r['summary']))}</td>"
+            f"<td><code>{html.escape(str(r['file']))}:{r['line']}</code></td></tr>"
+            for r in self.timeline.iter_rows(named=True)
+        )
+        finds = "".join(f._repr_html_() for f in self.findings)
+        return (
+            f"<h4>{html.escape(self.id)} [{self.severity}] {self.duration_s:.1f} s, "
+            f"{self.frames.failures.height} failing requests</h4>{finds}"
+            f"<table><tr><th>offset</th><th>kind</th><th>what</th><th>where</th></tr>{rows}</table>"
+        )
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything ``analyze`` found; frames are polars DataFrames."""
+
+    inputs: tuple[FileTally, ...]
+    events: pl.DataFrame
+    correlation: Correlation
+    incidents: tuple[Incident, ...]
+    options: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def requests(self) -> pl.DataFrame:
+        return self.correlation.requests
+
+    @property
+    def bursts(self) -> pl.DataFrame:
+        return self.correlation.bursts
+
+    def findings(self) -> pl.DataFrame:
+        """All findings of all incidents as one frame."""
+        rows = [
+            {"incident": inc.id, "code": f.code, "severity": f.severity, "explains": f.explains,
+             "pod": f.pod, "container": f.container, "summary": f.summary, "fix": f.fix}
+            for inc in self.incidents
+            for f in inc.findings
+        ]
+        return pl.DataFrame(
+            rows,
+            schema={"incident": pl.String, "code": pl.String, "severity": pl.String, "explains": pl.Float64,
+                    "pod": pl.String, "container": pl.String, "summary": pl.String, "fix": pl.String},
+        )
+
+    def incident(self, incident_id: str) -> Incident:
+        for inc in self.incidents:
+            if inc.id == incident_id:
+                return inc
+        msg = f"no incident {incident_id!r}; have {[i.id for i in self.incidents]}"
+        raise KeyError(msg)
+
+    def worst_severity(self) -> str | None:
+        sev = [i.severity for i in self.incidents]
+        return min(sev, key=SEVERITIES.index) if sev else None
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(t.path)}</td><td>{html.escape(t.format)}</td><td>{t.lines}</td>"
+            f"<td>{t.events}</td><td>{t.rejected}</td><td>{t.skipped}</td></tr>"
+            for t in self.inputs
+        )
+        incs = "".join(i._repr_html_() for i in self.incidents)
+        return (
+            "<table><tr><th>input</th><th>format</th><th>lines</th><th>events</th>"
+            f"<th>rejected</th><th>skipped</th></tr>{rows}</table>{incs}"
+        )
+
+
+def _check_tz(tz: str) -> None:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        msg = f"--tz {tz!r}: unknown time zone (use an IANA name such as UTC or Europe/Berlin)"
+        raise InputError(msg) from err
+
+
+def load_events(
+    paths: Sequence[str | Path],
+    *,
+    as_format: str | None = None,
+    strict: bool = False,
+    year: int | None = None,
+    tz: str = "UTC",
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
+    """Ingest and normalize ``paths`` into one event frame (``schema.EVENTS``) and tallies."""
+    _check_tz(tz)
+    parsed = read_files(list(paths), as_format=as_format)
+    if not parsed:
+        msg = f"no input files under {', '.join(map(str, paths))}"
+        raise InputError(msg)
+    # Files with full dates first: their times anchor the year of yearless klog files.
+    dated = [p for p in parsed if not needs_year(p)]
+    yearless = [p for p in parsed if needs_year(p)]
+    results: dict[str, tuple[pl.DataFrame, FileTally]] = {}
+    ctx = TimeContext(year=year, tz=tz)
+    for pf in dated:
+        results[pf.path] = normalize_file(pf, ctx)
+    stamps = [ev["ts"].min() for ev, _ in results.values() if ev.height]
+    if stamps:
+        ctx = TimeContext(year=year, tz=tz, reference=min(stamps))  # type: ignore[type-var]
+    for pf in yearless:
+        results[pf.path] = normalize_file(pf, ctx)
+    tallies = tuple(results[p.path][1] for p in parsed)
+    if strict:
+        _raise_first_problem(parsed, results)
+    frames = [results[p.path][0] for p in parsed if results[p.path][0].height]
+    events = pl.concat(frames) if frames else empty_events()
+    events = fill_identity(events).select(EVENTS.names()).sort("ts", "file", "line")
+    return events, tallies
+
+
+def _raise_first_problem(
+    parsed: list[ParsedFile], results: dict[str, tuple[pl.DataFrame, FileTally]]
+) -> None:
+    for pf in parsed:
+        if pf.unknown is not None:
+            raise pf.unknown
+        tally = results[pf.path][1]
+        if tally.rejected:
+            line, reason = tally.reject_examples[0]
+            text = _line_text(pf.path, line)
+            raise BadLineError(pf.path, line, reason, text)
+
+
+def _line_text(path: str, line: int) -> str:
+    from analyzer.ingest.lines import read_lines
+
+    df, _ = read_lines(Path(path))
+    return str(df.filter(pl.col("line") == line)["raw"].first() or "")
+
+
+def parse_lines(
+    lines: Sequence[str], format_name: str, *, envelope_ts: str = "2000-01-01T00:00:00Z",
+    year: int = 2000, tz: str = "UTC",
+) -> tuple[pl.DataFrame, FileTally]:
+    """Parse in-memory lines as ``format_name`` (for tests, notebooks and spec samples).
+
+    Payload-only formats (no timestamps of their own) get ``envelope_ts`` as their time.
+    """
+    import tempfile
+
+    from analyzer import formats
+    from analyzer.ingest import Chunk, parse_with
+    from analyzer.ingest.lines import read_lines
+
+    spec = formats.get(format_name)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "lines.log"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if spec.standalone:
+            parsed = read_files([path], as_format=format_name)[0]
+        else:
+            df, _ = read_lines(path)
+            df = df.with_columns(
+                pl.lit(str(path)).alias("file"), pl.col("raw").alias("text"),
+                pl.lit(None, dtype=pl.String).alias("_outcome"),
+                pl.lit(envelope_ts).alias("_envelope_ts"),
+            )
+            parsed = ParsedFile(str(path), spec.name, df.height, (Chunk(spec, parse_with(df, spec), wrapped=True),))
+        return normalize_file(parsed, TimeContext(year=year, tz=tz))
+
+
+def analyze(
+    paths: Sequence[str | Path],
+    *,
+    as_format: str | None = None,
+    strict: bool = False,
+    year: int | None = None,
+    tz: str = "UTC",
+) -> Analysis:
+    """Ingest ``paths`` (files, directories, .gz), correlate and diagnose.
+
+    Examples
+    --------
+    >>> import analyzer
+    >>> result = analyzer.analyze(["sample_logs/pid1-502"])  # doctest: +SKIP
+    >>> [(i.id, i.severity) for i in result.incidents]  # doctest: +SKIP
+    [('inc-1', 'info'), ('inc-2', 'critical')]
+    """
+    events, tallies = load_events(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    corr = correlate(events)
+    incidents = tuple(
+        Incident(id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f))
+        for f in corr.incidents
+    )
+    return Analysis(
+        inputs=tallies, events=events, correlation=corr, incidents=incidents,
+        options={"as_format": as_format, "strict": strict, "year": year, "tz": tz},
+    )
+
+
+__all__ = ["Analysis", "AnalyzerError", "Incident", "analyze", "load_events", "parse_lines"]

@@ -1,0 +1,68 @@
+"""Correlate: requests -> pods, lifecycle phases, bursts, incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from analyzer.correlate.bursts import burst_key, find_bursts
+from analyzer.correlate.incidents import IncidentFrames, group_bursts, incident_frames
+from analyzer.correlate.lifecycle import container_episodes, container_phases, phase_at, pod_phases
+from analyzer.correlate.upstreams import attribute, failing
+
+__all__ = ["Correlation", "correlate"]
+
+
+@dataclass(frozen=True)
+class Correlation:
+    requests: pl.DataFrame  # every request line, with target pod/container and their phases
+    failures: pl.DataFrame  # failing requests
+    bursts: pl.DataFrame
+    pod_phases: pl.DataFrame  # change points
+    container_phases: pl.DataFrame  # change points
+    episodes: pl.DataFrame  # one row per container sent SIGTERM
+    incidents: list[IncidentFrames]
+
+
+def with_phases(
+    requests: pl.DataFrame, pods: pl.DataFrame, containers: pl.DataFrame
+) -> pl.DataFrame:
+    """Each request with the phase of its target pod and of the container behind its port."""
+    out = phase_at(
+        requests.rename({"target_namespace": "namespace", "target_pod": "pod",
+                         "namespace": "_namespace", "pod": "_pod"}),
+        pods,
+        keys=["namespace", "pod"],
+        prefix="pod_",
+    )
+    out = out.rename({"container": "_container", "target_container": "container"})
+    out = phase_at(out, containers, keys=["namespace", "pod", "container"], prefix="container_")
+    return out.rename(
+        {"namespace": "target_namespace", "pod": "target_pod", "container": "target_container",
+         "_namespace": "namespace", "_pod": "pod", "_container": "container"}
+    )
+
+
+def request_container_phases(requests: pl.DataFrame, containers: pl.DataFrame) -> pl.DataFrame:
+    """Long frame: each failing request x each container of its target pod, with that phase."""
+    names = containers.select("namespace", "pod", "container").unique()
+    pairs = requests.select(
+        "file", "line", "ts", pl.col("target_namespace").alias("namespace"), pl.col("target_pod").alias("pod")
+    ).join(names, on=["namespace", "pod"])
+    return phase_at(pairs, containers, keys=["namespace", "pod", "container"], prefix="")
+
+
+def correlate(events: pl.DataFrame) -> Correlation:
+    requests = attribute(events)
+    pods = pod_phases(events)
+    containers = container_phases(events)
+    requests = with_phases(requests, pods, containers)
+    failures = failing(requests).with_columns(burst_key().alias("_burst_key"))
+    bursts = group_bursts(find_bursts(failures))
+    episodes = container_episodes(events)
+    incidents = incident_frames(events, requests, failures, bursts)
+    return Correlation(
+        requests=requests, failures=failures.drop("_burst_key"), bursts=bursts, pod_phases=pods,
+        container_phases=containers, episodes=episodes, incidents=incidents,
+    )

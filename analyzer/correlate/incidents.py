@@ -1,0 +1,192 @@
+"""Incidents: overlapping bursts with the lifecycle events around them, as one timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import polars as pl
+
+from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
+from analyzer.schema import Kind
+
+LOOKBACK_S = 90.0  # lifecycle context before a burst, at least
+LOOKAHEAD_S = 30.0
+MERGE_GAP_S = 5.0  # bursts of different pods closer than this are one incident
+
+
+def group_bursts(bursts: pl.DataFrame, *, gap_s: float = MERGE_GAP_S) -> pl.DataFrame:
+    """Add ``incident`` (1-based): bursts whose spans overlap or nearly touch share one."""
+    if bursts.height == 0:
+        return bursts.with_columns(pl.lit(None, dtype=pl.UInt32).alias("incident"))
+    bursts = bursts.sort("start")
+    prev_end = pl.col("end").cum_max().shift(1)
+    new = (pl.col("start") > prev_end + timedelta(seconds=gap_s)).fill_null(True)
+    return bursts.with_columns(new.cast(pl.UInt32).cum_sum().alias("incident"))
+
+
+@dataclass(frozen=True)
+class IncidentFrames:
+    """What the rules and reports need about one incident, as frames."""
+
+    id: str
+    number: int
+    start: object
+    end: object
+    pods: list[tuple[str, str]]  # (namespace, pod) that failed to answer
+    bursts: pl.DataFrame
+    failures: pl.DataFrame  # the incident's failing requests (attributed ones if any)
+    downstream: pl.DataFrame  # failures reported by other layers, not attributed to a pod
+    requests: pl.DataFrame  # every request (any status) to the incident's pods
+    lifecycle: pl.DataFrame  # lifecycle events of the incident's pods in the window
+    window_start: object
+    window_end: object
+
+
+def _pods_filter(pods: list[tuple[str, str]], ns: str = "namespace", pod: str = "pod") -> pl.Expr:
+    if not pods:
+        return pl.lit(False)
+    cond = pl.lit(False)
+    for namespace, name in pods:
+        cond = cond | ((pl.col(ns) == namespace) & (pl.col(pod) == name))
+    return cond
+
+
+def incident_frames(
+    events: pl.DataFrame,
+    requests: pl.DataFrame,
+    failures: pl.DataFrame,
+    bursts: pl.DataFrame,
+) -> list[IncidentFrames]:
+    """Split the analysis frames per incident (incidents are few; frames stay vectorized)."""
+    out: list[IncidentFrames] = []
+    keyed = failures.join(
+        bursts.select("burst_key", "burst", "incident", "start", "end"),
+        left_on=pl.col("_burst_key"),
+        right_on=pl.col("burst_key"),
+        how="inner",
+    ).filter((pl.col("ts") >= pl.col("start")) & (pl.col("ts") <= pl.col("end")))
+    for number in bursts["incident"].unique().sort().to_list():
+        own = bursts.filter(pl.col("incident") == number)
+        attributed = own.filter(pl.col("attributed"))
+        pods = sorted(
+            {(ns, pod) for ns, pod in attributed.select("target_namespace", "target_pod").iter_rows()}
+        )
+        mine = keyed.filter(pl.col("incident") == number).drop("burst_key", "burst", "incident", "start", "end", strict=False)
+        mine = mine.unique(["file", "line"], maintain_order=True).sort("ts")
+        failing = mine.filter(pl.col("target_pod").is_not_null()) if pods else mine
+        downstream = mine.filter(pl.col("target_pod").is_null()) if pods else mine.clear()
+        start, end = own["start"].min(), own["end"].max()
+        grace = (
+            events.filter(_pods_filter(pods) & (pl.col("kind") == Kind.KILL.value))["grace_period_s"].max()
+            or 0.0
+        )
+        lookback = max(LOOKBACK_S, float(grace) + 30.0)  # type: ignore[arg-type]
+        w_start = start - timedelta(seconds=lookback)  # type: ignore[operator]
+        w_end = end + timedelta(seconds=LOOKAHEAD_S)  # type: ignore[operator]
+        lifecycle = events.filter(
+            _pods_filter(pods)
+            & pl.col("kind").is_in(LIFECYCLE_KINDS)
+            & pl.col("ts").is_between(w_start, w_end)
+        ).sort("ts", "file", "line")
+        to_pods = requests.filter(
+            _pods_filter(pods, "target_namespace", "target_pod") & pl.col("ts").is_between(w_start, w_end)
+        )
+        out.append(
+            IncidentFrames(
+                id=f"inc-{number}", number=number, start=start, end=end, pods=pods, bursts=own,
+                failures=failing, downstream=downstream, requests=to_pods, lifecycle=lifecycle,
+                window_start=w_start, window_end=w_end,
+            )
+        )
+    return out
+
+
+_POD_WORDS = {
+    Kind.NOT_READY.value: "pod marked not ready",
+    Kind.READY.value: "pod marked ready",
+    Kind.POD_ADDED.value: "pod added to the node",
+    Kind.POD_DELETED.value: "pod deletion reached the kubelet",
+    Kind.POD_REMOVED.value: "pod removed from the API",
+}
+
+
+def _summary(row: dict[str, object]) -> str:
+    kind = row["kind"]
+    container = row.get("container") or ""
+    detail = row.get("detail") or ""
+    msg = row.get("message") or ""
+    probe = str(row.get("probe") or "").capitalize()
+    if kind == Kind.PROBE_FAILED.value:
+        text = f"{probe} probe failed"
+        detail = str(detail).removeprefix(f"{text}: ")
+        text += f" ({container})" if container else ""
+        return f"{text}: {detail}" if detail else text
+    if kind in _POD_WORDS:
+        return _POD_WORDS[str(kind)] + (f" ({probe.lower()} probe)" if probe else "")
+    if kind == Kind.KILL.value:
+        grace = row.get("grace_period_s")
+        g = f", grace period {grace:g} s" if isinstance(grace, float) else ""
+        return f"SIGTERM sent to {container or 'container'}{g}"
+    if kind == Kind.CONTAINER_DIED.value:
+        code = row.get("exit_code")
+        return f"{container or 'container'} died" + (f" (exit code {code})" if code is not None else "")
+    if kind == Kind.CONTAINER_STARTED.value:
+        return f"{container or 'container'} started"
+    if kind in (Kind.SHUTDOWN_STARTED.value, Kind.SHUTDOWN_FINISHED.value, Kind.APP_STARTED.value):
+        return f"{container}: {msg}" if container else str(msg)
+    if kind == "burst_start":
+        return str(msg)
+    return f"{msg}: {detail}" if detail and detail not in str(msg) else str(msg)
+
+
+def timeline(inc: IncidentFrames) -> pl.DataFrame:
+    """The incident's ordered timeline with offsets from its first signal."""
+    cols = ["ts", "source", "kind", "namespace", "pod", "container", "probe", "message", "detail",
+            "grace_period_s", "exit_code", "file", "line", "raw"]
+    parts = [inc.lifecycle.select(cols)]
+    markers = []
+    for b in inc.bursts.iter_rows(named=True):
+        statuses = ", ".join(f"{s['count']}× {s['status']}" for s in b["status_counts"])
+        where = b["burst_key"]
+        markers.append(
+            {"ts": b["start"], "kind": "burst_start", "file": b["first_file"], "line": b["first_line"],
+             "message": f"5xx burst begins at {where}: {b['count']} failing requests ({statuses})"}
+        )
+        markers.append(
+            {"ts": b["end"], "kind": "burst_end", "file": b["last_file"], "line": b["last_line"],
+             "message": f"last failing request at {where}"}
+        )
+    if markers:
+        marker_df = pl.DataFrame(
+            markers,
+            schema={"ts": inc.lifecycle.schema["ts"], "kind": pl.String, "file": pl.String,
+                    "line": pl.UInt32, "message": pl.String},
+        )
+        # Markers cite the failing request lines themselves.
+        all_failures = pl.concat([inc.failures, inc.downstream])
+        marker_df = marker_df.join(
+            all_failures.select("file", "line", "source", "namespace", "pod", "container", "raw",
+                                pl.col("ts").alias("_ts")),
+            on=["file", "line"], how="left",
+        ).with_columns(pl.coalesce("_ts", "ts").alias("ts")).drop("_ts")
+        parts.append(marker_df)
+    # The first upstream error of each burst says why requests failed.
+    first_errors = (
+        pl.concat([inc.failures, inc.downstream])
+        .filter(pl.col("kind") == Kind.UPSTREAM_ERROR.value)
+        .sort("ts")
+        .group_by(pl.col("format"), maintain_order=True)
+        .first()
+    )
+    if first_errors.height:
+        parts.append(first_errors.select(cols))
+    tl = pl.concat(parts, how="diagonal_relaxed").sort("ts", "file", "line")
+    tl = tl.unique(["file", "line", "kind"], maintain_order=True)
+    first = tl["ts"].min()
+    summaries = [_summary(r) for r in tl.iter_rows(named=True)]
+    return tl.with_columns(
+        ((pl.col("ts") - first).dt.total_microseconds() / 1e6).alias("offset_s"),
+        pl.Series("summary", summaries, dtype=pl.String),
+    ).select("ts", "offset_s", "source", "kind", "namespace", "pod", "container", "summary",
+             "file", "line", "raw")

@@ -1,0 +1,155 @@
+"""Per pod and container: the lifecycle phase at every instant.
+
+Phases come from change points. A change of a lower stage than one already reached does
+not apply (a probe failure after SIGTERM does not make a terminating container merely
+"not ready"); a container start opens a new incarnation where stages start over.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analyzer.schema import Kind
+
+# kind -> (stage, phase) for containers. Readiness flaps within stage 1.
+CONTAINER_STAGES = {
+    Kind.CONTAINER_STARTED.value: (0, "starting"),
+    Kind.APP_STARTED.value: (0, "starting"),
+    Kind.PROBE_FAILED.value: (1, "not_ready"),
+    Kind.KILL.value: (2, "terminating"),
+    Kind.SHUTDOWN_STARTED.value: (3, "shutting_down"),
+    Kind.SHUTDOWN_FINISHED.value: (4, "shut_down"),
+    Kind.SIGKILL.value: (5, "killed"),
+    Kind.CONTAINER_DIED.value: (6, "dead"),
+}
+POD_STAGES = {
+    Kind.POD_ADDED.value: (0, "pending"),
+    Kind.CONTAINER_STARTED.value: (0, "starting"),
+    Kind.READY.value: (1, "ready"),
+    Kind.NOT_READY.value: (1, "not_ready"),
+    Kind.POD_DELETED.value: (2, "deleted"),
+    Kind.KILL.value: (3, "terminating"),
+    Kind.POD_REMOVED.value: (5, "removed"),
+}
+LIFECYCLE_KINDS = tuple(
+    k.value
+    for k in Kind
+    if k not in (Kind.HTTP, Kind.UPSTREAM_ERROR, Kind.LOG)
+)
+
+
+def _stage_table(stages: dict[str, tuple[int, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "kind": list(stages),
+            "stage": [s for s, _ in stages.values()],
+            "phase": [p for _, p in stages.values()],
+        },
+        schema={"kind": pl.String, "stage": pl.Int32, "phase": pl.String},
+    )
+
+
+def _monotone(changes: pl.DataFrame, keys: list[str], restart_kind: str | None) -> pl.DataFrame:
+    changes = changes.sort([*keys, "ts", "line"])
+    if restart_kind is not None:
+        incarnation = (pl.col("kind") == restart_kind).cast(pl.Int32).cum_sum().over(keys)
+    else:
+        incarnation = pl.lit(0)
+    changes = changes.with_columns(incarnation.alias("incarnation"))
+    reached = pl.col("stage").cum_max().over([*keys, "incarnation"])
+    return changes.filter(pl.col("stage") >= reached).drop("incarnation")
+
+
+def container_phases(events: pl.DataFrame) -> pl.DataFrame:
+    """Change points ``(namespace, pod, container, ts, phase, detail, kind, file, line)``."""
+    rows = events.filter(
+        pl.col("container").is_not_null()
+        & pl.col("pod").is_not_null()
+        & pl.col("kind").is_in(list(CONTAINER_STAGES))
+        # Only readiness failures change readiness; liveness failures lead to a kill line.
+        & ((pl.col("kind") != Kind.PROBE_FAILED.value) | (pl.col("probe") == "readiness"))
+    ).join(_stage_table(CONTAINER_STAGES), on="kind")
+    detail = (
+        pl.when(pl.col("kind") == Kind.KILL.value)
+        .then(pl.format("SIGTERM, grace {} s", pl.col("grace_period_s").cast(pl.Int64)))
+        .when(pl.col("kind") == Kind.CONTAINER_DIED.value)
+        .then(pl.format("exit code {}", pl.col("exit_code")))
+        .otherwise(pl.col("message"))
+    )
+    rows = rows.with_columns(detail.alias("detail"))
+    keys = ["namespace", "pod", "container"]
+    return _monotone(rows, keys, Kind.CONTAINER_STARTED.value).select(
+        *keys, "ts", "phase", "stage", "detail", "kind", "file", "line"
+    )
+
+
+def pod_phases(events: pl.DataFrame) -> pl.DataFrame:
+    """Change points ``(namespace, pod, ts, phase, detail, kind, file, line)`` per pod."""
+    rows = events.filter(
+        pl.col("pod").is_not_null()
+        & pl.col("kind").is_in(list(POD_STAGES))
+        & ((pl.col("kind") != Kind.NOT_READY.value) | pl.col("probe").ne_missing("liveness"))
+        & ((pl.col("kind") != Kind.READY.value) | pl.col("probe").ne_missing("liveness"))
+    ).join(_stage_table(POD_STAGES), on="kind")
+    rows = rows.with_columns(pl.col("message").alias("detail"))
+    keys = ["namespace", "pod"]
+    return _monotone(rows, keys, None).select(
+        *keys, "ts", "phase", "stage", "detail", "kind", "file", "line"
+    )
+
+
+def phase_at(
+    requests: pl.DataFrame, changes: pl.DataFrame, *, keys: list[str], prefix: str
+) -> pl.DataFrame:
+    """Add ``{prefix}phase`` / ``{prefix}phase_since``: each request's phase at its time."""
+    right = changes.select(
+        *keys, "ts", pl.col("phase").alias(f"{prefix}phase"), pl.col("ts").alias(f"{prefix}phase_since")
+    ).sort([*keys, "ts"])
+    left = requests.with_row_index("_order").sort([*keys, "ts"], nulls_last=True)
+    joined = left.join_asof(right, on="ts", by=keys, strategy="backward", check_sortedness=False)
+    return joined.sort("_order").drop("_order")
+
+
+def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
+    """One row per container that was sent SIGTERM: kill, shutdown lines and death after it."""
+    keys = ["namespace", "pod", "container"]
+    kills = (
+        events.filter((pl.col("kind") == Kind.KILL.value) & pl.col("container").is_not_null())
+        .sort("ts")
+        .group_by(keys, maintain_order=True)
+        .agg(
+            # Kubelet lines carry the grace period; an Event for the same kill does not.
+            pl.col("ts").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_ts"),
+            pl.col("grace_period_s").drop_nulls().first(),
+            pl.col("file").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_file"),
+            pl.col("line").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_line"),
+            pl.col("raw").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_raw"),
+        )
+    )
+    # Events have 1 s resolution: a line up to a second before the kubelet's kill still counts.
+    after = events.join(kills.select(*keys, "kill_ts"), on=keys).filter(
+        pl.col("ts") >= pl.col("kill_ts") - pl.duration(seconds=1)
+    )
+
+    def first_of(kind: str, name: str) -> pl.DataFrame:
+        return (
+            after.filter(pl.col("kind") == kind)
+            .sort("ts", pl.col("exit_code").is_null())
+            .group_by(keys, maintain_order=True)
+            .agg(
+                pl.col("ts").first().alias(f"{name}_ts"),
+                pl.col("file").first().alias(f"{name}_file"),
+                pl.col("line").first().alias(f"{name}_line"),
+                pl.col("raw").first().alias(f"{name}_raw"),
+                pl.col("exit_code").drop_nulls().first().alias(f"{name}_exit_code"),
+            )
+        )
+
+    out = kills
+    for kind, name in (
+        (Kind.SHUTDOWN_STARTED.value, "shutdown"),
+        (Kind.SHUTDOWN_FINISHED.value, "finished"),
+        (Kind.CONTAINER_DIED.value, "death"),
+    ):
+        out = out.join(first_of(kind, name), on=keys, how="left")
+    return out.drop("shutdown_exit_code", "finished_exit_code").rename({"death_exit_code": "exit_code"})

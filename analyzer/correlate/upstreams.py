@@ -1,0 +1,129 @@
+"""Which pod (and container) each request hit.
+
+The address book comes from the logs themselves: a probe of ``IP:port`` for a pod's
+container means that pod held IP over that time and that container listens on port. A
+proxy's ``127.0.0.1`` (or a unix socket) means its own pod: it is a sidecar.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analyzer import formats
+from analyzer.schema import Kind
+
+LOOPBACK = r"^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1):"
+REQUEST_KINDS = (Kind.HTTP.value, Kind.UPSTREAM_ERROR.value)
+
+
+def _split_hostport(col: str) -> tuple[pl.Expr, pl.Expr]:
+    parts = pl.col(col).str.extract_groups(r"^\[?(?P<host>[^\]]+?)\]?:(?P<port>\d+)$")
+    return parts.struct.field("host"), parts.struct.field("port")
+
+
+def address_book(events: pl.DataFrame) -> pl.DataFrame:
+    """(ip, port, ts, namespace, pod, container) seen as probe targets, in time order."""
+    host, port = _split_hostport("upstream")
+    return (
+        events.filter(
+            pl.col("kind").is_in([Kind.PROBE_FAILED.value, Kind.PROBE_ERRORED.value])
+            & pl.col("upstream").is_not_null()
+            & pl.col("pod").is_not_null()
+        )
+        .select(
+            host.alias("ip"),
+            port.alias("port"),
+            "ts",
+            "namespace",
+            "pod",
+            "container",
+        )
+        .filter(pl.col("ip").is_not_null() & ~pl.col("ip").str.contains(r"^127\."))
+        .unique(["ip", "port", "namespace", "pod", "container"], keep="first")
+        .sort("ip", "ts")
+    )
+
+
+def port_owners(book: pl.DataFrame) -> pl.DataFrame:
+    """(namespace, pod, port) -> the container whose probes target that port."""
+    return (
+        book.filter(pl.col("container").is_not_null())
+        .group_by("namespace", "pod", "port")
+        .agg(pl.col("container").mode().first())
+    )
+
+
+def attribute(events: pl.DataFrame) -> pl.DataFrame:
+    """Request rows (access and upstream-error lines) with ``target_*`` columns.
+
+    ``target_namespace``/``target_pod`` is the pod that failed to answer; ``target_container``
+    the container behind the port, when the logs say which.
+    """
+    local_formats = [s.name for s in formats.builtin() if s.upstream_local]
+    requests = events.filter(pl.col("kind").is_in(REQUEST_KINDS))
+    book = address_book(events)
+    host, port = _split_hostport("upstream")
+    requests = requests.with_columns(host.alias("_host"), port.alias("_port"))
+    loopback = pl.col("upstream").str.contains(LOOPBACK) | pl.col("upstream").str.starts_with("/")
+    local = loopback.fill_null(False) | (
+        pl.col("upstream").is_null() & pl.col("format").is_in(local_formats)
+    )
+    # A sidecar's access lines do not name the port; its error lines do (127.0.0.1:8080).
+    local_port = (
+        requests.filter(loopback.fill_null(False) & pl.col("_port").is_not_null())
+        .group_by("namespace", "pod")
+        .agg(pl.col("_port").mode().first().alias("_local_port"))
+    )
+    requests = requests.join(local_port, on=["namespace", "pod"], how="left", maintain_order="left")
+    requests = requests.with_columns(
+        pl.when(local).then(pl.coalesce("_port", "_local_port")).otherwise("_port").alias("_port")
+    )
+    # Remote upstreams: the pod that held that IP (last seen before, else first seen after).
+    remote = requests.with_row_index("_rid").filter(~local & pl.col("_host").is_not_null())
+    ip_book = book.select(
+        pl.col("ip").alias("_host"),
+        "ts",
+        pl.col("namespace").alias("_r_ns"),
+        pl.col("pod").alias("_r_pod"),
+    ).unique(["_host", "_r_ns", "_r_pod"], keep="first").sort("_host", "ts")
+    if remote.height and ip_book.height:
+        remote_sorted = remote.sort("_host", "ts")
+        back = remote_sorted.join_asof(
+            ip_book, on="ts", by="_host", strategy="backward", check_sortedness=False
+        )
+        fwd = remote_sorted.join_asof(
+            ip_book, on="ts", by="_host", strategy="forward", check_sortedness=False
+        ).select("_rid", pl.col("_r_ns").alias("_f_ns"), pl.col("_r_pod").alias("_f_pod"))
+        resolved = back.join(fwd, on="_rid").select(
+            "_rid",
+            pl.coalesce("_r_ns", "_f_ns").alias("_remote_ns"),
+            pl.coalesce("_r_pod", "_f_pod").alias("_remote_pod"),
+        )
+    else:
+        resolved = pl.DataFrame(
+            schema={"_rid": pl.UInt32, "_remote_ns": pl.String, "_remote_pod": pl.String}
+        )
+    requests = requests.with_row_index("_rid").join(resolved, on="_rid", how="left", maintain_order="left")
+    requests = requests.with_columns(
+        pl.when(local).then(pl.col("namespace")).otherwise(pl.col("_remote_ns")).alias("target_namespace"),
+        pl.when(local).then(pl.col("pod")).otherwise(pl.col("_remote_pod")).alias("target_pod"),
+    )
+    owners = port_owners(book).rename(
+        {"namespace": "target_namespace", "pod": "target_pod", "port": "_port", "container": "target_container"}
+    )
+    requests = requests.join(
+        owners, on=["target_namespace", "target_pod", "_port"], how="left", maintain_order="left"
+    )
+    return requests.drop("_rid", "_host", "_port", "_local_port", "_remote_ns", "_remote_pod").sort("ts")
+
+
+def failing(requests: pl.DataFrame) -> pl.DataFrame:
+    """Requests that failed: 5xx responses, and upstream errors with no access line of their own."""
+    http_5xx = (pl.col("kind") == Kind.HTTP.value) & (pl.col("status") >= 500)
+    answered = requests.filter(http_5xx & pl.col("request_id").is_not_null()).select(
+        "format", "request_id"
+    ).unique()
+    errors = requests.filter(pl.col("kind") == Kind.UPSTREAM_ERROR.value).join(
+        answered, on=["format", "request_id"], how="anti"
+    )
+    return pl.concat([requests.filter(http_5xx), errors]).sort("ts")

@@ -1,0 +1,249 @@
+"""Diagnosis rules (root-causes.md). Each takes one incident's frames and returns findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from analyzer.correlate.incidents import IncidentFrames
+from analyzer.diagnose.finding import Evidence, Finding
+from analyzer.schema import Kind
+
+Rule = Callable[[IncidentFrames, pl.DataFrame], list[Finding]]
+
+
+def _ev(row: dict[str, object], text: str | None = None) -> Evidence:
+    return Evidence(
+        ts=row["ts"],  # type: ignore[arg-type]
+        file=str(row["file"]),
+        line=int(row["line"]),  # type: ignore[call-overload]
+        text=text if text is not None else str(row.get("raw") or row.get("message") or ""),
+    )
+
+
+def _share(inc: IncidentFrames, cond: pl.Expr) -> float:
+    total = inc.failures.height
+    return round(inc.failures.filter(cond).height / total, 3) if total else 0.0
+
+
+def _fmt(ts: datetime) -> str:
+    return ts.strftime("%H:%M:%S.%f")[:-3]
+
+
+def _pod_cond(ns: str, pod: str) -> pl.Expr:
+    return (pl.col("target_namespace") == ns) & (pl.col("target_pod") == pod)
+
+
+SIGTERM_FIX = (
+    "Make the server PID 1 or forward signals to it: exec-form CMD [\"/path/app\", \"arg\"] "
+    "instead of shell-form CMD (which runs /bin/sh -c as PID 1), `exec app` at the end of "
+    "wrapper scripts, or an init that forwards SIGTERM (tini, dumb-init, `shareProcessNamespace` "
+    "is not a fix). Then the process drains on SIGTERM instead of being SIGKILLed."
+)
+
+
+def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
+    """A container got SIGTERM, said nothing, and died about a grace period later while 5xx went on."""
+    findings: list[Finding] = []
+    for ns, pod in inc.pods:
+        eps = episodes.filter((pl.col("namespace") == ns) & (pl.col("pod") == pod))
+        for ep in eps.iter_rows(named=True):
+            kill, death, grace = ep["kill_ts"], ep["death_ts"], ep["grace_period_s"]
+            if death is None or grace is None or ep["shutdown_ts"] is not None:
+                continue
+            if ep["finished_ts"] is not None and ep["finished_ts"] <= death:
+                continue
+            lived = (death - kill).total_seconds()
+            tolerance = max(2.0, 0.1 * grace)
+            if abs(lived - grace) > tolerance:
+                continue
+            during = (pl.col("ts") >= kill) & (pl.col("ts") <= death + timedelta(seconds=1))
+            failing = inc.failures.filter(_pod_cond(ns, pod) & during).sort("ts")
+            if failing.height == 0:
+                continue
+            first, last = failing.row(0, named=True), failing.row(-1, named=True)
+            span = (last["ts"] - first["ts"]).total_seconds()
+            exit_code = ep["exit_code"]
+            killed = f"exit code {exit_code}" if exit_code is not None else "exit code not logged"
+            summary = (
+                f"{ep['container']} in {ns}/{pod} was sent SIGTERM at {_fmt(kill)} (grace period "
+                f"{grace:g} s), logged no shutdown message and died {lived:.1f} s later at "
+                f"{_fmt(death)} ({killed}), i.e. it was SIGKILLed when the grace period ran out. "
+                f"Meanwhile {failing.height} requests to the pod failed over {span:.0f} s. "
+                "Its PID 1 most likely does not forward SIGTERM (shell-form CMD or a wrapper "
+                "script without exec), so the process never began a graceful shutdown."
+            )
+            evidence = [
+                Evidence(kill, ep["kill_file"], ep["kill_line"], ep["kill_raw"] or ""),
+                Evidence(death, ep["death_file"], ep["death_line"], ep["death_raw"] or ""),
+                _ev(first),
+                _ev(last),
+            ]
+            # Siblings that did shut down cleanly make the contrast plain.
+            siblings = eps.filter(
+                (pl.col("container") != ep["container"]) & pl.col("shutdown_ts").is_not_null()
+            )
+            for sib in siblings.iter_rows(named=True):
+                evidence.append(Evidence(sib["shutdown_ts"], sib["shutdown_file"], sib["shutdown_line"],
+                                         sib["shutdown_raw"] or ""))
+            findings.append(
+                Finding(
+                    code="sigterm-ignored",
+                    severity="critical",
+                    summary=summary,
+                    explains=_share(inc, _pod_cond(ns, pod) & during),
+                    fix=SIGTERM_FIX,
+                    evidence=tuple(evidence),
+                    pod=f"{ns}/{pod}",
+                    container=ep["container"],
+                    window=(kill, death),
+                )
+            )
+    return findings
+
+
+READINESS_FIX = (
+    "Shorten the readiness removal lag (lower periodSeconds / failureThreshold on the readiness "
+    "probe), add a preStop sleep so the pod leaves every load balancer before the app stops, and "
+    "make servers close keep-alive connections on shutdown so clients stop reusing them."
+)
+
+
+def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
+    """Traffic kept reaching a pod after its readiness probe began failing."""
+    findings: list[Finding] = []
+    for ns, pod in inc.pods:
+        probes = inc.lifecycle.filter(
+            (pl.col("namespace") == ns) & (pl.col("pod") == pod)
+            & (pl.col("kind") == Kind.PROBE_FAILED.value) & (pl.col("probe") == "readiness")
+            & (pl.col("source") == "kubelet")
+        ).sort("ts")
+        if probes.height == 0:  # kubelet lines absent (--v=0): fall back to Events
+            probes = inc.lifecycle.filter(
+                (pl.col("namespace") == ns) & (pl.col("pod") == pod)
+                & (pl.col("kind") == Kind.PROBE_FAILED.value) & (pl.col("probe") == "readiness")
+            ).sort("ts")
+        if probes.height == 0:
+            continue
+        first = probes.row(0, named=True)
+        t_first = first["ts"]
+        traffic = inc.requests.filter(pl.col("ts") > t_first).sort("ts")
+        failing_after = inc.failures.filter(_pod_cond(ns, pod) & (pl.col("ts") > t_first))
+        if traffic.height == 0 or failing_after.height == 0:
+            continue
+        gaps = probes["ts"].diff().dt.total_microseconds().drop_nulls() / 1e6
+        period = float(round(gaps.median())) if len(gaps) else None  # type: ignore[arg-type]
+        not_ready = inc.lifecycle.filter(
+            (pl.col("namespace") == ns) & (pl.col("pod") == pod)
+            & (pl.col("kind") == Kind.NOT_READY.value) & (pl.col("ts") >= t_first)
+        ).sort("ts")
+        if not_ready.height:
+            t_nr = not_ready["ts"][0]
+            threshold = probes.filter(pl.col("ts") <= t_nr + timedelta(seconds=1)).height
+            how = f"marked not ready after {threshold} failures at {_fmt(t_nr)}"
+        else:
+            threshold, how = 3, "no not-ready transition logged; failureThreshold assumed 3 (default)"
+        last = traffic.row(-1, named=True)
+        lasted = (last["ts"] - t_first).total_seconds()
+        if period is None or lasted < period:
+            continue
+        lag = threshold * period
+        window_end = t_first + timedelta(seconds=lag)
+        deleted = inc.lifecycle.filter(
+            (pl.col("namespace") == ns) & (pl.col("pod") == pod) & (pl.col("kind") == Kind.POD_DELETED.value)
+        )
+        note = ""
+        if deleted.height and deleted["ts"][0] <= last["ts"]:
+            note = (
+                " The pod was already deleted, which removes it from Service endpoints at once: "
+                "traffic that still arrived came over reused keep-alive connections."
+            )
+        summary = (
+            f"Traffic kept reaching {ns}/{pod} for {lasted:.1f} s after its first readiness probe "
+            f"failure at {_fmt(t_first)} (probe every {period:g} s, {how}; removal lag "
+            f"failureThreshold × periodSeconds ≈ {lag:g} s).{note}"
+        )
+        evidence = [_ev(r) for r in probes.head(threshold).iter_rows(named=True)]
+        if not_ready.height:
+            evidence.append(_ev(not_ready.row(0, named=True)))
+        evidence.append(_ev(last))
+        findings.append(
+            Finding(
+                code="readiness-lag",
+                severity="warning",
+                summary=summary,
+                explains=_share(
+                    inc, _pod_cond(ns, pod) & pl.col("ts").is_between(t_first, window_end)
+                ),
+                fix=READINESS_FIX,
+                evidence=tuple(evidence),
+                pod=f"{ns}/{pod}",
+                container=first.get("container"),
+                window=(t_first, window_end),
+            )
+        )
+    return findings
+
+
+STARTUP_FIX = (
+    "Not a cause of termination 5xx. If the noise matters, start background pollers only after "
+    "the backend is ready (or disable them, as GitLab did with the Geo poller), and keep the pod "
+    "out of load balancers until its readiness probe passes."
+)
+
+
+def startup_not_ready(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
+    """Failures from a pod that was not ready yet: startup noise, not the incident's cause."""
+    findings: list[Finding] = []
+    for ns, pod in inc.pods:
+        mine = inc.failures.filter(_pod_cond(ns, pod))
+        early = mine.filter(pl.col("pod_phase").is_in(["pending", "starting"]))
+        if early.height == 0:
+            continue
+        ready = inc.lifecycle.filter(
+            (pl.col("namespace") == ns) & (pl.col("pod") == pod) & (pl.col("kind") == Kind.READY.value)
+        ).sort("ts")
+        started = inc.lifecycle.filter(
+            (pl.col("namespace") == ns) & (pl.col("pod") == pod)
+            & pl.col("kind").is_in([Kind.CONTAINER_STARTED.value, Kind.POD_ADDED.value])
+        ).sort("ts")
+        first, last = early.row(0, named=True), early.row(-1, named=True)
+        ready_txt = f"became ready at {_fmt(ready['ts'][0])}" if ready.height else "was not yet ready"
+        targets = ", ".join(sorted(set(early["target_container"].drop_nulls().to_list()))) or "its backend"
+        summary = (
+            f"{early.height} failing requests from {ns}/{pod} between {_fmt(first['ts'])} and "
+            f"{_fmt(last['ts'])}, while the pod was starting ({targets} not listening yet); it "
+            f"{ready_txt}. Startup-time noise (e.g. a background poller), not a termination cause."
+        )
+        evidence = [_ev(r) for r in started.head(1).iter_rows(named=True)]
+        evidence += [_ev(first), _ev(last)]
+        evidence += [_ev(r) for r in ready.head(1).iter_rows(named=True)]
+        findings.append(
+            Finding(
+                code="startup-not-ready",
+                severity="info",
+                summary=summary,
+                explains=_share(inc, _pod_cond(ns, pod) & pl.col("pod_phase").is_in(["pending", "starting"])),
+                fix=STARTUP_FIX,
+                evidence=tuple(evidence),
+                pod=f"{ns}/{pod}",
+                window=(first["ts"], last["ts"]),
+            )
+        )
+    return findings
+
+
+#: code -> rule, in the order they run.
+RULES: dict[str, Rule] = {
+    "sigterm-ignored": sigterm_ignored,
+    "readiness-lag": readiness_lag,
+    "startup-not-ready": startup_not_ready,
+}
+
+
+def diagnose(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
+    """Every rule's findings for one incident, most severe and most explaining first."""
+    findings = [f for rule in RULES.values() for f in rule(inc, episodes)]
+    return sorted(findings, key=lambda f: f.rank)

@@ -1,0 +1,149 @@
+"""Ingest: files -> per-format raw fields with provenance and an outcome for every line.
+
+``read_file`` never raises on content: a line it cannot use is skipped or rejected with a
+reason. Turning fields into canonical events is ``analyzer.normalize``'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from analyzer import formats
+from analyzer.errors import AnalyzerError, UnknownFormatError
+from analyzer.formats import FormatSpec
+from analyzer.ingest.cri import path_identity, unwrap
+from analyzer.ingest.discover import discover
+from analyzer.ingest.events import parse_event_document
+from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
+from analyzer.ingest.lines import read_head, read_lines
+from analyzer.ingest.sniff import choose
+from analyzer.ingest.tally import OUTCOME, FileTally
+from analyzer.ingest.text import parse_text
+
+__all__ = ["Chunk", "FileTally", "ParsedFile", "discover", "parse_with", "read_file"]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of one file parsed by one spec: ``file, line, raw, text, _outcome`` + fields."""
+
+    spec: FormatSpec
+    frame: pl.DataFrame
+    wrapped: bool = False  # the time is the wrapper's (``_envelope_ts``)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    path: str
+    format: str
+    lines: int
+    chunks: tuple[Chunk, ...]
+    identity: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    unknown: UnknownFormatError | None = None
+    mtime: float | None = None
+
+
+def _base_frame(lines: pl.DataFrame, path: str) -> pl.DataFrame:
+    blank = pl.col("raw").str.strip_chars() == ""
+    return lines.with_columns(
+        pl.lit(path).alias("file"),
+        pl.col("raw").alias("text"),
+        pl.when(blank).then(pl.lit("skip: blank line")).otherwise(None).alias(OUTCOME),
+    )
+
+
+def parse_with(df: pl.DataFrame, spec: FormatSpec) -> pl.DataFrame:
+    """Apply one line-oriented spec's engine to the ``text`` column of ``df``.
+
+    The plan runs lazily on the streaming engine. A JSON line that the vectorized decoder
+    cannot read fails the whole plan; only then the robust (bisecting) path runs.
+    """
+    if spec.engine == "text":
+        return parse_text(df.lazy(), spec).collect(engine="streaming")
+    if spec.engine == "jsonl":
+        try:
+            return parse_jsonl(df.lazy(), spec).collect(engine="streaming")
+        except BaseException as err:  # polars raises PanicException (a BaseException) here
+            if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
+                raise
+            return parse_jsonl_robust(df, spec)
+    msg = f"format {spec.name} ({spec.engine}) cannot parse single lines"
+    raise AnalyzerError(msg)
+
+
+def _parse_cri(df: pl.DataFrame, spec: FormatSpec, path: str) -> tuple[list[Chunk], str, list[str]]:
+    df = unwrap(df, spec)
+    payload_rows = df.filter(pl.col(OUTCOME).is_null())
+    sample = "\n".join(payload_rows["text"].head(200).fill_null("").to_list())
+    choice = choose([s for s in formats.builtin() if s.payload], sample)
+    notes: list[str] = []
+    if choice.spec is None:
+        inner_df = df.with_columns(pl.lit(None, dtype=pl.String).alias("_inner"))
+        return [Chunk(formats.get("generic_text"), inner_df, wrapped=True)], f"{spec.name}+text", notes
+    inner = choice.spec
+    parsed = parse_with(df, inner)
+    # A payload the inner format cannot read is still a line the container wrote: keep it
+    # as a plain log event rather than reject it.
+    unreadable = pl.col(OUTCOME).str.starts_with("reject: ") & pl.col("_envelope_ts").is_not_null()
+    n_plain = parsed.filter(unreadable).height
+    if n_plain:
+        notes.append(f"{n_plain} payload line(s) are not {inner.name}; kept as plain log lines")
+    plain = df.filter(pl.col("line").is_in(parsed.filter(unreadable)["line"].implode()))
+    good = parsed.filter(~unreadable.fill_null(False))
+    chunks = [Chunk(inner, good, wrapped=True)]
+    if plain.height:
+        chunks.append(Chunk(formats.get("generic_text"), plain, wrapped=True))
+    return chunks, f"{spec.name}+{inner.name}", notes
+
+
+def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
+    """Parse one file with its sniffed (or forced) format."""
+    shown = str(path)
+    mtime = path.stat().st_mtime
+    lines, notes = read_lines(path)
+    if lines.height == 0:
+        return ParsedFile(shown, "empty", 0, (), notes=(*notes, "empty file"), mtime=mtime)
+    df = _base_frame(lines, shown)
+    if as_format:
+        spec = formats.get(as_format)
+        if not spec.standalone:
+            msg = f"format {spec.name} has no timestamps of its own; it is read only inside a wrapper"
+            raise AnalyzerError(msg)
+    else:
+        head_bytes = read_head(path)
+        head = head_bytes.decode("utf-8", errors="replace")
+        choice = choose([s for s in formats.builtin() if s.standalone], head)
+        if choice.spec is None:
+            detail = "binary data" if b"\x00" in head_bytes[:8192] else ""
+            unknown = UnknownFormatError(shown, list(choice.tried), detail)
+            frame = df.with_columns(
+                pl.when(pl.col(OUTCOME).is_null())
+                .then(pl.lit("reject: no known format"))
+                .otherwise(pl.col(OUTCOME))
+                .alias(OUTCOME)
+            )
+            chunk = Chunk(formats.get("generic_text"), frame)
+            return ParsedFile(
+                shown, "unknown", lines.height, (chunk,), notes=(*notes, str(unknown)),
+                unknown=unknown, mtime=mtime,
+            )
+        spec = choice.spec
+    if spec.engine == "cri":
+        chunks, label, more = _parse_cri(df, spec, shown)
+        identity = path_identity(shown, spec)
+        return ParsedFile(shown, label, lines.height, tuple(chunks), identity,
+                          (*notes, *more), mtime=mtime)
+    if spec.engine == "events":
+        frame = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
+        return ParsedFile(shown, spec.name, lines.height, (Chunk(spec, frame),), notes=tuple(notes),
+                          mtime=mtime)
+    return ParsedFile(shown, spec.name, lines.height, (Chunk(spec, parse_with(df, spec)),),
+                      notes=tuple(notes), mtime=mtime)
+
+
+def read_files(paths: list[str | Path], *, as_format: str | None = None) -> list[ParsedFile]:
+    return [read_file(p, as_format=as_format) for p in discover(paths)]

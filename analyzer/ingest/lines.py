@@ -1,0 +1,63 @@
+"""Read a file (plain or gzip) into a frame of lines with provenance."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import polars as pl
+
+HEAD_BYTES = 256 * 1024
+
+
+def read_head(path: Path) -> bytes:
+    """The first bytes of a file, decompressed if it is gzip."""
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    try:
+        with opener(path, "rb") as fh:  # type: ignore[operator]
+            return fh.read(HEAD_BYTES)  # type: ignore[no-any-return]
+    except (OSError, EOFError):
+        # A truncated gzip still yields what it has, via the slow path below.
+        return _read_all(path)[:HEAD_BYTES]
+
+
+def _read_all(path: Path) -> bytes:
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    if magic != b"\x1f\x8b":
+        return path.read_bytes()
+    out = bytearray()
+    with gzip.open(path, "rb") as fh:
+        try:
+            while chunk := fh.read(1 << 20):
+                out += chunk
+        except (OSError, EOFError):
+            pass  # truncated gzip: keep what decompressed
+    return bytes(out)
+
+
+def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
+    """Lines of ``path`` as a frame ``(line: UInt32 1-based, raw: String)`` plus notes.
+
+    Fast path: polars ``scan_lines`` (it decompresses gzip itself). Invalid UTF-8 or a broken
+    gzip stream falls back to reading the bytes and decoding with replacement characters, so
+    one bad byte never loses a file.
+    """
+    notes: list[str] = []
+    try:
+        df = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1).collect()
+    except pl.exceptions.ComputeError as err:
+        data = _read_all(path)
+        notes.append(f"read with byte replacement ({str(err).splitlines()[0]})")
+        text = data.decode("utf-8", errors="replace")
+        df = pl.scan_lines(
+            text.encode("utf-8"), name="raw", row_index_name="line", row_index_offset=1
+        ).collect()
+    df = df.with_columns(
+        pl.col("line").cast(pl.UInt32),
+        # CRLF files: the line terminator is not part of the record.
+        pl.col("raw").str.strip_suffix("\r"),
+    )
+    return df, notes

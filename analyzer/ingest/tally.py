@@ -1,0 +1,85 @@
+"""Per-file accounting: every input line is an event, rejected, or skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+OUTCOME = "_outcome"  # null = event; "skip: reason" / "reject: reason" otherwise
+MAX_EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class FileTally:
+    """What became of one input file's lines."""
+
+    path: str
+    format: str
+    lines: int
+    events: int
+    rejected: int
+    skipped: int
+    reject_examples: tuple[tuple[int, str], ...] = ()  # (line, reason)
+    skip_reasons: tuple[tuple[str, int], ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def reconciles(self) -> bool:
+        return self.lines == self.events + self.rejected + self.skipped
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "lines": self.lines,
+            "events": self.events,
+            "rejected": self.rejected,
+            "skipped": self.skipped,
+            "reject_examples": [{"line": ln, "reason": r} for ln, r in self.reject_examples],
+            "skip_reasons": dict(self.skip_reasons),
+            "notes": list(self.notes),
+        }
+
+
+def skip(reason: str) -> pl.Expr:
+    return pl.lit(f"skip: {reason}")
+
+
+def reject(reason: str) -> pl.Expr:
+    return pl.lit(f"reject: {reason}")
+
+
+def tally_from_outcomes(
+    path: str, fmt: str, lines: int, outcomes: pl.DataFrame, notes: tuple[str, ...] = ()
+) -> FileTally:
+    """Count a frame of (line, _outcome) rows that covers every line of the file."""
+    counts = outcomes.group_by(OUTCOME).agg(pl.len().alias("n"))
+    events = rejected = skipped = 0
+    skip_reasons: list[tuple[str, int]] = []
+    for outcome, n in counts.iter_rows():
+        if outcome is None:
+            events += n
+        elif outcome.startswith("reject: "):
+            rejected += n
+        else:
+            skipped += n
+            skip_reasons.append((outcome.removeprefix("skip: "), n))
+    examples = (
+        outcomes.filter(pl.col(OUTCOME).str.starts_with("reject: "))
+        .sort("line")
+        .head(MAX_EXAMPLES)
+        .select("line", pl.col(OUTCOME).str.strip_prefix("reject: "))
+        .iter_rows()
+    )
+    return FileTally(
+        path=path,
+        format=fmt,
+        lines=lines,
+        events=events,
+        rejected=rejected,
+        skipped=skipped,
+        reject_examples=tuple((int(ln), str(r)) for ln, r in examples),
+        skip_reasons=tuple(sorted(skip_reasons)),
+        notes=notes,
+    )

@@ -1,0 +1,141 @@
+"""Turn an engine's raw string fields into rows of ``schema.EVENTS``."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analyzer.formats import FormatSpec
+from analyzer.ingest import Chunk, ParsedFile
+from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
+from analyzer.normalize.kinds import apply_extract, apply_rules
+from analyzer.normalize.time import TS, TimeContext, klog_ts, klog_year, parse_epoch, parse_rfc3339
+from analyzer.schema import EVENTS, Kind, empty_events
+
+_IPV4_PORT = r"^(\d{1,3}(?:\.\d{1,3}){3}):\d+$"
+
+
+def map_fields(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
+    """Canonical columns from the spec's ``fields`` (first non-null alternative)."""
+    have = set(df.collect_schema().names())
+    exprs = []
+    for column, alternatives in spec.fields:
+        present = [pl.col(a) for a in alternatives if a in have]
+        if present:
+            exprs.append(pl.coalesce(present).alias(column))
+    return df.with_columns(exprs) if exprs else df
+
+
+def canonical(frame: pl.DataFrame, spec: FormatSpec, ts: pl.Expr) -> pl.DataFrame:
+    """Rows of ``EVENTS`` (plus ``_outcome``) from parsed fields.
+
+    ``df`` holds ``file``, ``line``, ``raw``, ``_outcome`` and the fields the engine found;
+    ``ts`` computes the event time from them. A row whose time cannot be read is rejected.
+    """
+    df = map_fields(apply_rules(apply_extract(frame.lazy(), spec), spec), spec)
+    have = set(df.collect_schema().names())
+
+    def col(name: str) -> pl.Expr:
+        return pl.col(name) if name in have else pl.lit(None, dtype=EVENTS.get(name, pl.String))
+
+    pod_ref = col("pod_ref") if "pod_ref" in have else pl.lit(None, dtype=pl.String)
+    status = col("status").cast(pl.Int32, strict=False)
+    kind = col("kind")
+    http = kind == Kind.HTTP.value
+    message = (
+        pl.when(http)
+        .then(
+            pl.concat_str(
+                [col("method"), col("path"), status.cast(pl.String)], separator=" ", ignore_nulls=True
+            )
+        )
+        .otherwise(col("message"))
+    )
+    df = df.with_columns(
+        ts.alias("ts"),
+        pl.lit(spec.source).alias("source"),
+        pl.lit(spec.name).alias("format"),
+        pl.coalesce(col("namespace"), pod_ref.str.split_exact("/", 1).struct.field("field_0")).alias(
+            "namespace"
+        ),
+        pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1")).alias("pod"),
+        col("container_id").str.replace(r"^[a-z-]+://", "").alias("container_id"),
+        col("probe").str.to_lowercase().alias("probe"),
+        status.alias("status"),
+        col("client").str.replace(_IPV4_PORT, "$1").alias("client"),
+        message.str.replace_all('\\"', '"', literal=True).alias("message"),
+        col("detail").str.replace_all('\\"', '"', literal=True).alias("detail"),
+        # Successful requests are the bulk of big logs: their raw text is not kept.
+        pl.when(http & (status < 400)).then(None).otherwise(col("raw")).alias("raw"),
+    )
+    df = df.with_columns(
+        pl.when(pl.col(OUTCOME).is_null() & pl.col("ts").is_null())
+        .then(pl.lit("reject: timestamp missing or unreadable"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME)
+    )
+    have = set(df.collect_schema().names())
+    return df.select(
+        *[
+            (pl.col(n) if n in have else pl.lit(None)).cast(t, strict=False).alias(n)
+            for n, t in EVENTS.items()
+        ],
+        pl.col(OUTCOME),
+    ).collect(engine="streaming")
+
+
+def _timestamp(chunk: Chunk, ctx: TimeContext, year: int) -> pl.Expr:
+    spec = chunk.spec
+    have = set(chunk.frame.columns)
+    fields = [pl.col(f) for f in spec.ts_fields if f in have]
+    if chunk.wrapped or spec.ts_style == "envelope":
+        envelope = parse_rfc3339(pl.col("_envelope_ts"))
+        if not fields or spec.ts_style != "rfc3339":
+            return envelope
+        # The app's own time is when it happened; prefer it when it is at least as fine
+        # as the runtime's (Workhorse logs whole seconds, Puma milliseconds).
+        own = pl.coalesce(fields)
+        fine = own.str.contains(r"\d:\d\d[.,]\d").fill_null(False)
+        return pl.coalesce(pl.when(fine).then(parse_rfc3339(own)), envelope)
+    if spec.ts_style == "klog":
+        return klog_ts(pl.col("mmdd"), pl.col("hms"), year, ctx.tz)
+    if not fields:
+        return pl.lit(None, dtype=TS)
+    raw = pl.coalesce(fields)
+    return parse_epoch(raw) if spec.ts_style == "epoch" else parse_rfc3339(raw)
+
+
+def needs_year(parsed: ParsedFile) -> bool:
+    return any(c.spec.ts_style == "klog" and not c.wrapped for c in parsed.chunks)
+
+
+def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, FileTally]:
+    """Canonical events of one parsed file, and the tally of all its lines."""
+    notes = list(parsed.notes)
+    year = ctx.year or 1970
+    if needs_year(parsed):
+        first = next(
+            (
+                c.frame.filter(pl.col(OUTCOME).is_null())["mmdd"].drop_nulls().head(1).to_list()
+                for c in parsed.chunks
+                if "mmdd" in c.frame.columns
+            ),
+            [],
+        )
+        year, how = klog_year(first[0] if first else None, ctx, parsed.mtime)
+        notes.append(f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)")
+    frames = []
+    for chunk in parsed.chunks:
+        frames.append(canonical(chunk.frame.sort("line"), chunk.spec, _timestamp(chunk, ctx, year)))
+    rows = pl.concat(frames, how="vertical") if frames else empty_events().with_columns(
+        pl.lit(None, dtype=pl.String).alias(OUTCOME)
+    )
+    fill = [
+        pl.coalesce(pl.col(k), pl.lit(v)).alias(k) for k, v in parsed.identity.items() if k in EVENTS
+    ]
+    if fill:
+        rows = rows.with_columns(fill)
+    tally = tally_from_outcomes(
+        parsed.path, parsed.format, parsed.lines, rows.select("line", OUTCOME), tuple(notes)
+    )
+    events = rows.filter(pl.col(OUTCOME).is_null()).drop(OUTCOME).sort("line")
+    return events, tally

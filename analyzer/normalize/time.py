@@ -1,0 +1,104 @@
+"""Timestamp rules.
+
+klog headers and syslog prefixes carry neither year nor zone (log-formats.md 1.4). The year
+comes, in this order, from ``--year``; from the timestamps of the other inputs that do carry
+one (the candidate year that puts the file's first line closest to them); from the file's
+modification time. Within a file, a month that goes backwards (Dec -> Jan) starts the next
+year. The zone is ``--tz`` (default UTC), because managed nodes mostly run UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import polars as pl
+
+TS = pl.Datetime("ns", "UTC")
+_RFC3339 = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f %#z", "%Y-%m-%d %H:%M:%S%.f%#z")
+_NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
+
+
+@dataclass(frozen=True)
+class TimeContext:
+    """What the yearless, zoneless formats need to become absolute times."""
+
+    year: int | None = None  # --year
+    tz: str = "UTC"  # --tz, the zone of klog headers and syslog prefixes
+    reference: datetime | None = None  # a time from inputs that carry a full date
+
+
+def parse_rfc3339(expr: pl.Expr) -> pl.Expr:
+    """RFC 3339 / ISO 8601 with or without fraction and offset; naive values are UTC."""
+    zoned = [
+        expr.str.to_datetime(fmt, time_unit="ns", time_zone="UTC", strict=False)
+        for fmt in _RFC3339
+    ]
+    naive = [
+        expr.str.to_datetime(fmt, time_unit="ns", strict=False).dt.replace_time_zone("UTC")
+        for fmt in _NAIVE
+    ]
+    return pl.coalesce([*zoned, *naive, parse_epoch(expr)])
+
+
+def parse_epoch(expr: pl.Expr) -> pl.Expr:
+    """Numbers since the epoch; the unit is told by magnitude (kubelet JSON ``ts`` is ms)."""
+    num = expr.cast(pl.Float64, strict=False)
+    mag = num.abs()
+    ns = (
+        pl.when(mag > 1e17).then(num)
+        .when(mag > 1e14).then(num * 1e3)
+        .when(mag > 1e11).then(num * 1e6)
+        .when(mag > 1e8).then(num * 1e9)
+        .otherwise(None)
+    )
+    return ns.cast(pl.Int64, strict=False).cast(TS)
+
+
+def klog_year(first_mmdd: str | None, ctx: TimeContext, mtime: float | None) -> tuple[int, str]:
+    """The year of a yearless file's first line, and how it was chosen."""
+    if ctx.year is not None:
+        return ctx.year, f"year {ctx.year} from --year"
+    month, day = (int(first_mmdd[:2]), int(first_mmdd[2:])) if first_mmdd else (1, 1)
+
+    def closest(ref: datetime) -> int:
+        def distance(year: int) -> float:
+            try:
+                return abs((datetime(year, month, day, tzinfo=UTC) - ref).total_seconds())
+            except ValueError:  # 29 Feb in a non-leap year
+                return float("inf")
+
+        return min((ref.year - 1, ref.year, ref.year + 1), key=distance)
+
+    if ctx.reference is not None:
+        year = closest(ctx.reference)
+        return year, f"year {year} inferred from the timestamps of the other inputs (override: --year)"
+    if mtime is not None:
+        ref = datetime.fromtimestamp(mtime, tz=UTC)
+        year = closest(ref)
+        return year, f"year {year} inferred from the file's modification time (override: --year)"
+    year = datetime.now(tz=UTC).year
+    return year, f"year {year} assumed (current year; override: --year)"
+
+
+def klog_ts(mmdd: pl.Expr, hms: pl.Expr, year: int, tz: str) -> pl.Expr:
+    """``MMDD`` + ``hh:mm:ss.uuuuuu`` in zone ``tz`` -> UTC, with Dec -> Jan rollover."""
+    month = mmdd.str.slice(0, 2).cast(pl.Int32, strict=False)
+    prev = month.forward_fill().shift(1)
+    # A month jump backwards of 6 or more (Dec -> Jan) is a new year, not disorder.
+    rollover = ((prev - month) >= 6).fill_null(False).cast(pl.Int32).cum_sum()
+    text = pl.concat_str(
+        [
+            (rollover + year).cast(pl.String),
+            pl.lit("-"),
+            mmdd.str.slice(0, 2),
+            pl.lit("-"),
+            mmdd.str.slice(2, 2),
+            pl.lit(" "),
+            hms,
+        ]
+    )
+    local = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="ns", strict=False)
+    return local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
+        "UTC"
+    )

@@ -1,0 +1,73 @@
+"""Markdown rendering, for tickets and postmortems."""
+
+from __future__ import annotations
+
+from analyzer.api import Analysis
+from analyzer.report.model import report_dict
+from analyzer.report.safe import code_fence, markdown, terminal
+
+
+def render_markdown(analysis: Analysis) -> str:
+    data = report_dict(analysis)
+    s = data["summary"]
+    out = [
+        "# 5xx incident report",
+        "",
+        f"{s['incidents']} incident(s): {s['critical']} critical, {s['warning']} warning, "
+        f"{s['info']} info.",
+        "",
+        "## Inputs",
+        "",
+        "| file | format | lines | events | rejected | skipped |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for t in data["inputs"]:
+        out.append(
+            f"| {markdown(t['path'])} | {markdown(t['format'])} | {t['lines']} | {t['events']} | "
+            f"{t['rejected']} | {t['skipped']} |"
+        )
+    out += ["", "## Incidents", "", "| id | severity | start | duration | failing | top finding |",
+            "|---|---|---|---:|---:|---|"]
+    for inc in data["incidents"]:
+        top = inc["findings"][0]["code"] if inc["findings"] else "unexplained"
+        out.append(
+            f"| {inc['id']} | {inc['severity']} | {inc['start']} | {inc['duration_s']:.1f} s | "
+            f"{inc['errors']} | {top} |"
+        )
+    for inc in data["incidents"]:
+        statuses = ", ".join(f"{k}: {v}" for k, v in inc["status_counts"].items())
+        out += [
+            "",
+            f"## {inc['id']} ({inc['severity']}): {inc['start']} to {inc['end']}",
+            "",
+            f"- **Pods:** {markdown(', '.join(inc['pods']) or 'not attributed')}",
+            f"- **Containers:** {markdown(', '.join(inc['containers']) or '-')}",
+            f"- **Clients:** {markdown(', '.join(inc['clients']) or '-')}",
+            f"- **Failing requests:** {inc['errors']} ({markdown(statuses)})",
+            "",
+            "### Findings",
+        ]
+        for f in inc["findings"]:
+            evidence = "\n".join(terminal(f"{e['file']}:{e['line']}  {e['text']}") for e in f["evidence"])
+            fence = code_fence(evidence)
+            out += [
+                "",
+                f"**{f['code']}** ({f['severity']}, explains {f['explains']:.0%}): {markdown(f['summary'])}",
+                "",
+                f"*Fix:* {markdown(f['fix'])}",
+                "",
+                f"{fence}text",
+                evidence,
+                fence,
+            ]
+        if not inc["findings"]:
+            out += ["", "No known cause matched."]
+        out += ["", "### Timeline", "", "| offset | time | kind | pod/container | what | where |",
+                "|---:|---|---|---|---|---|"]
+        for r in inc["timeline"]:
+            who = "/".join(x for x in (r["pod"], r["container"]) if x) or "-"
+            out.append(
+                f"| {r['offset_s']:+.1f} s | {r['ts'][11:]} | {r['kind']} | {markdown(who)} | "
+                f"{markdown(r['summary'])} | {markdown(r['file'])}:{r['line']} |"
+            )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import analyzer
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+SAMPLE = ROOT / "sample_logs" / "pid1-502"
+SAMPLE_FIXED = ROOT / "sample_logs" / "pid1-502-fixed"
+
+
+@pytest.fixture(scope="session")
+def story() -> analyzer.Analysis:
+    return analyzer.analyze([SAMPLE])
+
+
+@pytest.fixture(scope="session")
+def story_fixed() -> analyzer.Analysis:
+    return analyzer.analyze([SAMPLE_FIXED])
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """Write text (or bytes) to a file under tmp_path and return its path."""
+
+    def _write(name: str, content: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    return _write

@@ -1,0 +1,87 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+
+from tests.conftest import SAMPLE, SAMPLE_FIXED
+
+runner = CliRunner()
+
+
+def test_report_text_on_the_story():
+    result = runner.invoke(app, ["report", str(SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "CRITICAL" in result.output and "sigterm-ignored" in result.output
+    assert "readiness-lag" in result.output and "startup-not-ready" in result.output
+    # Fits 100 columns; only a file:line reference (one token, to copy) may be longer.
+    for line in result.output.splitlines():
+        assert len(line) <= 100 or len(line.strip().removeprefix("@ ").split()) == 1, line
+
+
+def test_report_json_contract():
+    result = runner.invoke(app, ["report", str(SAMPLE), "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert set(data) >= {"inputs", "incidents", "summary", "schema_version"}
+    for t in data["inputs"]:
+        assert set(t) >= {"path", "format", "lines", "events", "rejected", "skipped"}
+        assert t["lines"] == t["events"] + t["rejected"] + t["skipped"]
+    inc = next(i for i in data["incidents"] if i["severity"] == "critical")
+    assert set(inc) >= {"id", "start", "end", "duration_s", "severity", "status_counts", "errors",
+                        "pods", "containers", "clients", "findings", "timeline"}
+    assert inc["start"].endswith("Z") and len(inc["start"]) == len("2022-04-05T06:04:04.000Z")
+    f = inc["findings"][0]
+    assert set(f) >= {"code", "severity", "summary", "explains", "fix", "evidence"}
+    assert set(f["evidence"][0]) == {"ts", "file", "line", "text"}
+    assert set(inc["timeline"][0]) >= {"ts", "offset_s", "source", "kind", "pod", "container",
+                                       "summary", "file", "line"}
+
+
+def test_report_markdown():
+    result = runner.invoke(app, ["report", str(SAMPLE), "-f", "markdown"])
+    assert result.exit_code == 0
+    assert result.output.startswith("# 5xx incident report")
+    assert "| inc-" in result.output and "**sigterm-ignored**" in result.output
+
+
+@pytest.mark.parametrize(
+    ("path", "fail_on", "code"),
+    [(SAMPLE, "critical", 1), (SAMPLE_FIXED, "critical", 0), (SAMPLE_FIXED, "warning", 0),
+     (SAMPLE, None, 0)],
+)
+def test_fail_on(path, fail_on, code):
+    args = ["report", str(path), "-f", "json"] + (["--fail-on", fail_on] if fail_on else [])
+    assert runner.invoke(app, args).exit_code == code
+
+
+def test_strict_names_file_and_line(write):
+    path = write("wh.log", '{"level":"info","msg":"access","status":200,"time":"2022-04-05T06:00:00Z"}\n'
+                           "this is not json\n")
+    result = runner.invoke(app, ["report", str(path), "--strict"])
+    assert result.exit_code == 2
+    assert f"{path}:2:" in result.output
+
+
+def test_missing_path_is_a_clear_error(tmp_path):
+    result = runner.invoke(app, ["report", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_bad_timezone_is_a_clear_error():
+    result = runner.invoke(app, ["report", str(SAMPLE), "--tz", "Mars/Olympus"])
+    assert result.exit_code == 2 and "--tz" in result.output
+
+
+@pytest.mark.parametrize("command", ["report", "formats", "version"])
+def test_every_command_has_help_with_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+
+
+def test_formats_lists_the_registry():
+    result = runner.invoke(app, ["formats"])
+    assert "kubelet_klog" in result.output and "cri" in result.output
