@@ -24,7 +24,7 @@ def _times(n: int, seconds: float, rng: np.random.Generator) -> np.ndarray:
 
 def workhorse_frame(n: int, rng: np.random.Generator) -> pl.DataFrame:
     ts = _times(n, 6 * 3600, rng)
-    status = rng.choice([200, 200, 200, 200, 304, 404, 500], size=n)
+    status = rng.choice([200, 304, 404, 500], size=n, p=[0.9, 0.06, 0.038, 0.002])
     # One 40 s burst of 502s in the middle of the file.
     burst = (ts >= START + np.timedelta64(3 * 3600, "s")) & (ts < START + np.timedelta64(3 * 3600 + 40, "s"))
     status = np.where(burst, 502, status)

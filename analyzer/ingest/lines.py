@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import polars as pl
@@ -24,17 +25,18 @@ def read_head(path: Path) -> bytes:
 
 
 def _read_all(path: Path) -> bytes:
-    with path.open("rb") as fh:
-        magic = fh.read(2)
-    if magic != b"\x1f\x8b":
-        return path.read_bytes()
+    """All bytes, gunzipped; a truncated gzip stream yields what decompresses."""
+    raw = path.read_bytes()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
     out = bytearray()
-    with gzip.open(path, "rb") as fh:
+    while raw[:2] == b"\x1f\x8b":  # concatenated gzip members
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            while chunk := fh.read(1 << 20):
-                out += chunk
-        except (OSError, EOFError):
-            pass  # truncated gzip: keep what decompressed
+            out += d.decompress(raw)
+        except zlib.error:
+            break
+        raw = d.unused_data
     return bytes(out)
 
 
@@ -48,9 +50,9 @@ def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
     notes: list[str] = []
     try:
         df = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1).collect()
-    except pl.exceptions.ComputeError as err:
+    except (pl.exceptions.ComputeError, OSError) as err:
         data = _read_all(path)
-        notes.append(f"read with byte replacement ({str(err).splitlines()[0]})")
+        notes.append(f"read with the fallback reader: {str(err).splitlines()[0]}; invalid UTF-8 replaced")
         text = data.decode("utf-8", errors="replace")
         df = pl.scan_lines(
             text.encode("utf-8"), name="raw", row_index_name="line", row_index_offset=1

@@ -8,7 +8,7 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest import Chunk, ParsedFile
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
 from analyzer.normalize.kinds import apply_extract, apply_rules
-from analyzer.normalize.time import TS, TimeContext, klog_ts, klog_year, parse_epoch, parse_rfc3339
+from analyzer.normalize.time import TimeContext, klog_text, klog_year, parse_times
 from analyzer.schema import EVENTS, Kind, empty_events
 
 _IPV4_PORT = r"^(\d{1,3}(?:\.\d{1,3}){3}):\d+$"
@@ -25,11 +25,14 @@ def map_fields(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
     return df.with_columns(exprs) if exprs else df
 
 
-def canonical(frame: pl.DataFrame, spec: FormatSpec, ts: pl.Expr) -> pl.DataFrame:
+def canonical(
+    frame: pl.DataFrame, spec: FormatSpec, ts_text: pl.Expr, ts_style: str, tz: str = "UTC"
+) -> pl.DataFrame:
     """Rows of ``EVENTS`` (plus ``_outcome``) from parsed fields.
 
-    ``df`` holds ``file``, ``line``, ``raw``, ``_outcome`` and the fields the engine found;
-    ``ts`` computes the event time from them. A row whose time cannot be read is rejected.
+    ``frame`` holds ``file``, ``line``, ``raw``, ``_outcome`` and the fields the engine found;
+    ``ts_text`` computes the time text from them, read as ``ts_style`` (see
+    ``time.parse_times``). A row whose time cannot be read is rejected.
     """
     df = map_fields(apply_rules(apply_extract(frame.lazy(), spec), spec), spec)
     have = set(df.collect_schema().names())
@@ -51,7 +54,7 @@ def canonical(frame: pl.DataFrame, spec: FormatSpec, ts: pl.Expr) -> pl.DataFram
         .otherwise(col("message"))
     )
     df = df.with_columns(
-        ts.alias("ts"),
+        ts_text.alias("_ts_text"),
         pl.lit(spec.source).alias("source"),
         pl.lit(spec.name).alias("format"),
         pl.coalesce(col("namespace"), pod_ref.str.split_exact("/", 1).struct.field("field_0")).alias(
@@ -67,41 +70,46 @@ def canonical(frame: pl.DataFrame, spec: FormatSpec, ts: pl.Expr) -> pl.DataFram
         # Successful requests are the bulk of big logs: their raw text is not kept.
         pl.when(http & (status < 400)).then(None).otherwise(col("raw")).alias("raw"),
     )
-    df = df.with_columns(
-        pl.when(pl.col(OUTCOME).is_null() & pl.col("ts").is_null())
-        .then(pl.lit("reject: timestamp missing or unreadable"))
-        .otherwise(pl.col(OUTCOME))
-        .alias(OUTCOME)
-    )
-    have = set(df.collect_schema().names())
-    return df.select(
+    have = set(df.collect_schema().names()) - {"ts"}
+    out = df.select(
         *[
             (pl.col(n) if n in have else pl.lit(None)).cast(t, strict=False).alias(n)
             for n, t in EVENTS.items()
         ],
         pl.col(OUTCOME),
+        pl.col("_ts_text"),
     ).collect(engine="streaming")
+    out = out.with_columns(parse_times(out["_ts_text"], ts_style, tz))
+    return out.with_columns(
+        pl.when(pl.col(OUTCOME).is_null() & pl.col("ts").is_null())
+        .then(pl.lit("reject: timestamp missing or unreadable"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME)
+    ).drop("_ts_text")
 
 
-def _timestamp(chunk: Chunk, ctx: TimeContext, year: int) -> pl.Expr:
+def _timestamp(chunk: Chunk, year: int) -> tuple[pl.Expr, str]:
+    """The time text of each row and how to read it (``time.parse_times`` style)."""
     spec = chunk.spec
     have = set(chunk.frame.columns)
     fields = [pl.col(f) for f in spec.ts_fields if f in have]
+    none = pl.lit(None, dtype=pl.String)
     if chunk.wrapped or spec.ts_style == "envelope":
-        envelope = parse_rfc3339(pl.col("_envelope_ts"))
+        if "_envelope_ts" not in have:  # a file nobody could read: no rows become events
+            return none, "rfc3339"
+        envelope = pl.col("_envelope_ts")
         if not fields or spec.ts_style != "rfc3339":
-            return envelope
+            return envelope, "rfc3339"
         # The app's own time is when it happened; prefer it when it is at least as fine
         # as the runtime's (Workhorse logs whole seconds, Puma milliseconds).
         own = pl.coalesce(fields)
         fine = own.str.contains(r"\d:\d\d[.,]\d").fill_null(False)
-        return pl.coalesce(pl.when(fine).then(parse_rfc3339(own)), envelope)
+        return pl.when(fine).then(own).otherwise(envelope), "rfc3339"
     if spec.ts_style == "klog":
-        return klog_ts(pl.col("mmdd"), pl.col("hms"), year, ctx.tz)
+        return klog_text(pl.col("mmdd"), pl.col("hms"), year), "local"
     if not fields:
-        return pl.lit(None, dtype=TS)
-    raw = pl.coalesce(fields)
-    return parse_epoch(raw) if spec.ts_style == "epoch" else parse_rfc3339(raw)
+        return none, "rfc3339"
+    return pl.coalesce(fields), spec.ts_style
 
 
 def needs_year(parsed: ParsedFile) -> bool:
@@ -125,7 +133,8 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
         notes.append(f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)")
     frames = []
     for chunk in parsed.chunks:
-        frames.append(canonical(chunk.frame.sort("line"), chunk.spec, _timestamp(chunk, ctx, year)))
+        text, style = _timestamp(chunk, year)
+        frames.append(canonical(chunk.frame.sort("line"), chunk.spec, text, style, ctx.tz))
     rows = pl.concat(frames, how="vertical") if frames else empty_events().with_columns(
         pl.lit(None, dtype=pl.String).alias(OUTCOME)
     )

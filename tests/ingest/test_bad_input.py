@@ -1,0 +1,83 @@
+"""Bad input never stops ingestion; every line is counted; --strict names file:line."""
+
+import pytest
+
+from analyzer.api import analyze, load_events
+from analyzer.errors import BadLineError, UnknownFormatError
+from tests.conftest import FIXTURES
+
+BAD = FIXTURES / "bad"
+
+
+def test_malformed_lines_are_rejected_with_reasons_and_the_rest_parsed():
+    events, (t,) = load_events([BAD / "malformed.jsonl"])
+    assert t.format == "workhorse_json"
+    assert (t.lines, t.events, t.rejected, t.skipped) == (8, 3, 4, 1)
+    reasons = dict(t.reject_examples)
+    assert reasons[2] == "not a JSON object"
+    assert reasons[3] == "not a JSON object"
+    assert reasons[5] == "timestamp missing or unreadable"
+    assert reasons[7] == "malformed JSON"
+    # A value of an unexpected type does not lose the line (status of line 6 is an object).
+    assert sorted(events["line"].to_list()) == [1, 6, 8]
+
+
+def test_truncated_last_line_is_rejected():
+    _, (t,) = load_events([BAD / "truncated.json"])
+    assert (t.lines, t.events, t.rejected) == (4, 3, 1)
+    assert t.reject_examples == ((4, "malformed JSON"),)
+
+
+def test_empty_binary_unknown_files_do_not_stop_the_others():
+    result = analyze([BAD / "empty.log", BAD / "binary.bin", BAD / "unknown.txt", BAD / "crlf.log"])
+    by_name = {t.path.rsplit("/", 1)[1]: t for t in result.inputs}
+    assert by_name["empty.log"].format == "empty" and by_name["empty.log"].lines == 0
+    assert by_name["binary.bin"].format == "unknown"
+    assert "binary data" in by_name["binary.bin"].notes[-1]
+    unknown = by_name["unknown.txt"]
+    assert (unknown.format, unknown.lines, unknown.rejected, unknown.skipped) == ("unknown", 4, 3, 1)
+    assert "tried: cri, k8s_events, kubelet_klog" in unknown.notes[-1]
+    assert by_name["crlf.log"].events == 3 and by_name["crlf.log"].rejected == 0
+    assert all(t.reconciles for t in result.inputs)
+
+
+def test_invalid_utf8_line_is_kept_with_replacement():
+    events, (t,) = load_events([BAD / "invalid_utf8.log"], year=2024)
+    assert t.reconciles and t.events == 3
+    assert any("invalid UTF-8 replaced" in n for n in t.notes)
+    assert "\ufffd" in events.filter(events["line"] == 2)["detail"].item()
+
+
+def test_strict_raises_on_first_rejected_line_with_file_and_line():
+    with pytest.raises(BadLineError) as err:
+        load_events([BAD / "malformed.jsonl"], strict=True)
+    assert err.value.line == 2
+    assert str(err.value).startswith(f"{BAD / 'malformed.jsonl'}:2: not a JSON object")
+    assert "this is not json" in str(err.value)
+
+
+def test_strict_unknown_format_names_file_and_formats_tried():
+    with pytest.raises(UnknownFormatError, match=r"unknown.txt: no known log format; tried: "):
+        load_events([BAD / "unknown.txt"], strict=True)
+
+
+def test_gzip_and_directories(tmp_path):
+    import gzip
+    import shutil
+
+    sub = tmp_path / "nested" / "deeper"
+    sub.mkdir(parents=True)
+    with (FIXTURES / "workhorse_json" / "current.log").open("rb") as src, gzip.open(sub / "wh.log.gz", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    events, (t,) = load_events([tmp_path])
+    assert t.format == "workhorse_json" and t.events == 7
+
+
+def test_truncated_gzip_keeps_what_decompresses(tmp_path):
+    import gzip
+
+    data = gzip.compress((FIXTURES / "workhorse_json" / "current.log").read_bytes() * 50)
+    path = tmp_path / "cut.log.gz"
+    path.write_bytes(data[: len(data) // 2])
+    events, (t,) = load_events([path])
+    assert t.reconciles and t.events > 0

@@ -1,0 +1,34 @@
+from datetime import UTC, datetime
+
+import polars as pl
+
+from analyzer.normalize.time import TimeContext, klog_ts, klog_year, parse_rfc3339
+
+
+def test_rfc3339_variants():
+    s = pl.Series(["2022-04-05T06:04:04Z", "2022-04-05T06:04:04.526Z", "2022-04-05T14:04:04+08:00",
+                   "2019-05-07T18:57:50.904275087+00:00", "2022-04-05 06:04:04", "nope"])
+    out = pl.select(parse_rfc3339(pl.lit(s))).to_series().to_list()
+    assert out[0] == datetime(2022, 4, 5, 6, 4, 4, tzinfo=UTC)
+    assert out[1] == datetime(2022, 4, 5, 6, 4, 4, 526000, tzinfo=UTC)
+    assert out[2] == datetime(2022, 4, 5, 6, 4, 4, tzinfo=UTC)
+    assert out[3].microsecond == 904275
+    assert out[4] == datetime(2022, 4, 5, 6, 4, 4, tzinfo=UTC)
+    assert out[5] is None
+
+
+def test_klog_year_rules():
+    assert klog_year("0405", TimeContext(year=2019), None)[0] == 2019
+    ref = datetime(2023, 1, 2, tzinfo=UTC)
+    # A December line next to January data belongs to the year before.
+    assert klog_year("1231", TimeContext(reference=ref), None)[0] == 2022
+    mtime = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+    year, how = klog_year("0405", TimeContext(), mtime)
+    assert year == 2025 and "modification time" in how
+
+
+def test_klog_rollover_and_zone():
+    df = pl.DataFrame({"mmdd": ["1231", "1231", "0101"], "hms": ["23:59:59.000001", "23:59:59.5", "00:00:01.000000"]})
+    out = df.select(klog_ts(pl.col("mmdd"), pl.col("hms"), 2022, "Europe/Berlin").alias("ts"))["ts"].to_list()
+    assert out[0] == datetime(2022, 12, 31, 22, 59, 59, 1, tzinfo=UTC)
+    assert out[2] == datetime(2022, 12, 31, 23, 0, 1, tzinfo=UTC)
