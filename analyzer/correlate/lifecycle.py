@@ -111,39 +111,56 @@ def phase_at(
 
 
 def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
-    """One row per container that was sent SIGTERM: kill, shutdown lines and death after it."""
+    """One row per SIGTERM (kill) of a container, with its shutdown lines and death after it.
+
+    A container killed twice (a liveness restart, then the pod's deletion) has two episodes.
+    Kubelet kill lines carry the grace period; an Event for the same kill (1 s resolution,
+    no grace) is used only when the container has no kubelet kill line at all.
+    """
     keys = ["namespace", "pod", "container"]
+    kills = events.filter((pl.col("kind") == Kind.KILL.value) & pl.col("container").is_not_null())
+    has_grace = pl.col("grace_period_s").is_not_null().any().over(keys)
     kills = (
-        events.filter((pl.col("kind") == Kind.KILL.value) & pl.col("container").is_not_null())
-        .sort("ts")
-        .group_by(keys, maintain_order=True)
-        .agg(
-            # Kubelet lines carry the grace period; an Event for the same kill does not.
-            pl.col("ts").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_ts"),
-            pl.col("grace_period_s").drop_nulls().first(),
-            pl.col("file").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_file"),
-            pl.col("line").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_line"),
-            pl.col("raw").sort_by(pl.col("grace_period_s").is_null()).first().alias("kill_raw"),
+        kills.filter(pl.col("grace_period_s").is_not_null() | ~has_grace)
+        .sort(*keys, "ts")
+        .select(
+            *keys,
+            pl.col("ts").alias("kill_ts"),
+            "grace_period_s",
+            pl.col("file").alias("kill_file"),
+            pl.col("line").alias("kill_line"),
+            pl.col("raw").alias("kill_raw"),
+            pl.col("ts").shift(-1).over(keys).alias("_next_kill"),
         )
-    )
-    # Events have 1 s resolution: a line up to a second before the kubelet's kill still counts.
-    after = events.join(kills.select(*keys, "kill_ts"), on=keys).filter(
-        pl.col("ts") >= pl.col("kill_ts") - pl.duration(seconds=1)
     )
 
-    def first_of(kind: str, name: str) -> pl.DataFrame:
-        return (
-            after.filter(pl.col("kind") == kind)
-            .sort("ts", pl.col("exit_code").is_null())
-            .group_by(keys, maintain_order=True)
-            .agg(
-                pl.col("ts").first().alias(f"{name}_ts"),
-                pl.col("file").first().alias(f"{name}_file"),
-                pl.col("line").first().alias(f"{name}_line"),
-                pl.col("raw").first().alias(f"{name}_raw"),
-                pl.col("exit_code").drop_nulls().first().alias(f"{name}_exit_code"),
+    def first_after(kind: str, name: str, frame: pl.DataFrame) -> pl.DataFrame:
+        right = (
+            events.filter((pl.col("kind") == kind) & pl.col("container").is_not_null())
+            # The container-finished line carries the exit code; a PLEG line at the same time not.
+            .sort(*keys, "ts", pl.col("exit_code").is_null())
+            .unique([*keys, "ts"], keep="first", maintain_order=True)
+            .select(
+                *keys,
+                pl.col("ts").alias(f"{name}_ts"),
+                pl.col("file").alias(f"{name}_file"),
+                pl.col("line").alias(f"{name}_line"),
+                pl.col("raw").alias(f"{name}_raw"),
+                pl.col("exit_code").alias(f"{name}_exit_code"),
+                # Events have 1 s resolution: a line up to a second before the kill still counts.
+                (pl.col("ts") + pl.duration(seconds=1)).cast(pl.Datetime("ns", "UTC")).alias("_at"),
             )
+            .sort("_at")
         )
+        left = frame.with_row_index("_ep").sort("kill_ts")
+        joined = left.join_asof(
+            right, left_on="kill_ts", right_on="_at", by=keys, strategy="forward", check_sortedness=False
+        )
+        late = pl.col("_next_kill").is_not_null() & (pl.col(f"{name}_ts") >= pl.col("_next_kill"))
+        cols = [f"{name}_ts", f"{name}_file", f"{name}_line", f"{name}_raw", f"{name}_exit_code"]
+        return joined.with_columns(
+            [pl.when(late).then(None).otherwise(pl.col(c)).alias(c) for c in cols]
+        ).sort("_ep").drop("_ep", "_at")
 
     out = kills
     for kind, name in (
@@ -151,5 +168,7 @@ def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
         (Kind.SHUTDOWN_FINISHED.value, "finished"),
         (Kind.CONTAINER_DIED.value, "death"),
     ):
-        out = out.join(first_of(kind, name), on=keys, how="left")
-    return out.drop("shutdown_exit_code", "finished_exit_code").rename({"death_exit_code": "exit_code"})
+        out = first_after(kind, name, out)
+    return out.drop("shutdown_exit_code", "finished_exit_code", "_next_kill").rename(
+        {"death_exit_code": "exit_code"}
+    )

@@ -36,6 +36,8 @@ def _pod_cond(ns: str, pod: str) -> pl.Expr:
     return (pl.col("target_namespace") == ns) & (pl.col("target_pod") == pod)
 
 
+AFTERMATH_S = 15.0
+
 SIGTERM_FIX = (
     "Make the server PID 1 or forward signals to it: exec-form CMD [\"/path/app\", \"arg\"] "
     "instead of shell-form CMD (which runs /bin/sh -c as PID 1), `exec app` at the end of "
@@ -59,7 +61,9 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
             tolerance = max(2.0, 0.1 * grace)
             if abs(lived - grace) > tolerance:
                 continue
-            during = (pl.col("ts") >= kill) & (pl.col("ts") <= death + timedelta(seconds=1))
+            # The kill cuts connections that kept being used (keep-alive): their failures
+            # come right after the death, so they count as well.
+            during = (pl.col("ts") >= kill) & (pl.col("ts") <= death + timedelta(seconds=AFTERMATH_S))
             failing = inc.failures.filter(_pod_cond(ns, pod) & during).sort("ts")
             if failing.height == 0:
                 continue
@@ -71,7 +75,8 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
                 f"{ep['container']} in {ns}/{pod} was sent SIGTERM at {_fmt(kill)} (grace period "
                 f"{grace:g} s), logged no shutdown message and died {lived:.1f} s later at "
                 f"{_fmt(death)} ({killed}), i.e. it was SIGKILLed when the grace period ran out. "
-                f"Meanwhile {failing.height} requests to the pod failed over {span:.0f} s. "
+                f"Meanwhile and right after, {failing.height} requests to the pod failed over "
+                f"{span:.0f} s. "
                 "Its PID 1 most likely does not forward SIGTERM (shell-form CMD or a wrapper "
                 "script without exec), so the process never began a graceful shutdown."
             )
