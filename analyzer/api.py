@@ -55,7 +55,9 @@ class Incident:
 
     def status_counts(self) -> dict[str, int]:
         counts = (
-            self.frames.failures.group_by(pl.col("status").cast(pl.String).fill_null("upstream_error"))
+            self.frames.failures.group_by(
+                pl.col("status").cast(pl.String).fill_null("upstream_error")
+            )
             .len()
             .sort("status")
         )
@@ -105,15 +107,31 @@ class Analysis:
     def findings(self) -> pl.DataFrame:
         """All findings of all incidents as one frame."""
         rows = [
-            {"incident": inc.id, "code": f.code, "severity": f.severity, "explains": f.explains,
-             "pod": f.pod, "container": f.container, "summary": f.summary, "fix": f.fix}
+            {
+                "incident": inc.id,
+                "code": f.code,
+                "severity": f.severity,
+                "explains": f.explains,
+                "pod": f.pod,
+                "container": f.container,
+                "summary": f.summary,
+                "fix": f.fix,
+            }
             for inc in self.incidents
             for f in inc.findings
         ]
         return pl.DataFrame(
             rows,
-            schema={"incident": pl.String, "code": pl.String, "severity": pl.String, "explains": pl.Float64,
-                    "pod": pl.String, "container": pl.String, "summary": pl.String, "fix": pl.String},
+            schema={
+                "incident": pl.String,
+                "code": pl.String,
+                "severity": pl.String,
+                "explains": pl.Float64,
+                "pod": pl.String,
+                "container": pl.String,
+                "summary": pl.String,
+                "fix": pl.String,
+            },
         )
 
     def incident(self, incident_id: str) -> Incident:
@@ -204,8 +222,12 @@ def _line_text(path: str, line: int) -> str:
 
 
 def parse_lines(
-    lines: Sequence[str], format_name: str, *, envelope_ts: str = "2000-01-01T00:00:00Z",
-    year: int = 2000, tz: str = "UTC",
+    lines: Sequence[str],
+    format_name: str,
+    *,
+    envelope_ts: str = "2000-01-01T00:00:00Z",
+    year: int = 2000,
+    tz: str = "UTC",
 ) -> tuple[pl.DataFrame, FileTally]:
     """Parse in-memory lines as ``format_name`` (for tests, notebooks and spec samples).
 
@@ -226,11 +248,14 @@ def parse_lines(
         else:
             df, _ = read_lines(path)
             df = df.with_columns(
-                pl.lit(str(path)).alias("file"), pl.col("raw").alias("text"),
+                pl.lit(str(path)).alias("file"),
+                pl.col("raw").alias("text"),
                 pl.lit(None, dtype=pl.String).alias("_outcome"),
                 pl.lit(envelope_ts).alias("_envelope_ts"),
             )
-            parsed = ParsedFile(str(path), spec.name, df.height, (Chunk(spec, parse_with(df, spec), wrapped=True),))
+            parsed = ParsedFile(
+                str(path), spec.name, df.height, (Chunk(spec, parse_with(df, spec), wrapped=True),)
+            )
         return normalize_file(parsed, TimeContext(year=year, tz=tz))
 
 
@@ -254,11 +279,16 @@ def analyze(
     events, tallies = load_events(paths, as_format=as_format, strict=strict, year=year, tz=tz)
     corr = correlate(events)
     incidents = tuple(
-        Incident(id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f))
+        Incident(
+            id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f)
+        )
         for f in corr.incidents
     )
     return Analysis(
-        inputs=tallies, events=events, correlation=corr, incidents=incidents,
+        inputs=tallies,
+        events=events,
+        correlation=corr,
+        incidents=incidents,
         options={"as_format": as_format, "strict": strict, "year": year, "tz": tz},
     )
 

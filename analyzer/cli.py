@@ -41,13 +41,27 @@ def _fail(err: Exception) -> typer.Exit:
 
 @app.command()
 def report(
-    paths: Annotated[list[Path], typer.Argument(help="Log files or directories (recursive; .gz ok).")],
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
-    as_format: Annotated[str | None, typer.Option("--as", help="Force this format for every file (see `analyzer formats`).")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first rejected line (file:line).")] = False,
-    year: Annotated[int | None, typer.Option("--year", help="Year of yearless klog/syslog times.")] = None,
+    paths: Annotated[
+        list[Path], typer.Argument(help="Log files or directories (recursive; .gz ok).")
+    ],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.text,
+    as_format: Annotated[
+        str | None,
+        typer.Option("--as", help="Force this format for every file (see `analyzer formats`)."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Stop at the first rejected line (file:line).")
+    ] = False,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Year of yearless klog/syslog times.")
+    ] = None,
     tz: Annotated[str, typer.Option("--tz", help="Zone of klog/syslog times (IANA name).")] = "UTC",
-    fail_on: Annotated[FailOn | None, typer.Option("--fail-on", help="Exit 1 if an incident is at least this severe.")] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Exit 1 if an incident is at least this severe."),
+    ] = None,
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
@@ -57,7 +71,9 @@ def report(
         result = analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
     except AnalyzerError as err:
         raise _fail(err) from err
-    render = {"text": render_text, "json": render_json, "markdown": render_markdown}[output_format.value]
+    render = {"text": render_text, "json": render_json, "markdown": render_markdown}[
+        output_format.value
+    ]
     sys.stdout.write(render(result))
     worst = result.worst_severity()
     if fail_on is not None and worst is not None:

@@ -1,7 +1,7 @@
 """Ingest throughput against the line-scan floor, measured in one session.
 
     python benchmarks/gen_large.py --lines 2000000
-    python benchmarks/bench_ingest.py benchmarks/data/cri benchmarks/data/ndjson benchmarks/data/kubelet
+    python benchmarks/bench_ingest.py benchmarks/data/{cri,ndjson,kubelet}
 
 For each input it runs, each in a fresh subprocess (so peak RSS is per case), best of N:
 the floor, polars ``scan_lines(...).select(pl.len())`` over the same bytes, and the analyzer's
@@ -22,7 +22,8 @@ import json, resource, sys, time
 from pathlib import Path
 import polars as pl
 path, case = sys.argv[1], sys.argv[2]
-files = [p for p in sorted(Path(path).rglob("*")) if p.is_file()] if Path(path).is_dir() else [Path(path)]
+root = Path(path)
+files = [p for p in sorted(root.rglob("*")) if p.is_file()] if root.is_dir() else [root]
 t0 = time.perf_counter()
 if case == "floor":
     n = sum(pl.scan_lines(f).select(pl.len()).collect().item() for f in files)
@@ -41,7 +42,9 @@ print(json.dumps({"t": t, "lines": n, "events": events, "rss_mib": rss}))
 def run(path: str, case: str, repeat: int) -> dict[str, float]:
     best: dict[str, float] | None = None
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", CASE, path, case], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", CASE, path, case], capture_output=True, text=True, check=True
+        )
         res = json.loads(out.stdout.strip().splitlines()[-1])
         if best is None or res["t"] < best["t"]:
             best = res
@@ -54,10 +57,17 @@ def main() -> None:
     ap.add_argument("paths", nargs="+")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    print(f"{'input':<28} {'case':<9} {'s':>7} {'Mlines/s':>9} {'MB/s':>7} {'peak MiB':>9} {'x floor':>8}")
+    print(
+        f"{'input':<28} {'case':<9} {'s':>7} {'Mlines/s':>9} {'MB/s':>7} "
+        f"{'peak MiB':>9} {'x floor':>8}"
+    )
     for path in args.paths:
         p = Path(path)
-        size = sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
+        size = (
+            sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+            if p.is_dir()
+            else p.stat().st_size
+        )
         floor = run(path, "floor", args.repeat)
         ours = run(path, "analyzer", args.repeat)
         for name, r in (("floor", floor), ("analyzer", ours)):

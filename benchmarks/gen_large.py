@@ -26,7 +26,9 @@ def workhorse_frame(n: int, rng: np.random.Generator) -> pl.DataFrame:
     ts = _times(n, 6 * 3600, rng)
     status = rng.choice([200, 304, 404, 500], size=n, p=[0.9, 0.06, 0.038, 0.002])
     # One 40 s burst of 502s in the middle of the file.
-    burst = (ts >= START + np.timedelta64(3 * 3600, "s")) & (ts < START + np.timedelta64(3 * 3600 + 40, "s"))
+    burst = (ts >= START + np.timedelta64(3 * 3600, "s")) & (
+        ts < START + np.timedelta64(3 * 3600 + 40, "s")
+    )
     status = np.where(burst, 502, status)
     return pl.DataFrame(
         {
@@ -46,8 +48,10 @@ def workhorse_json(df: pl.DataFrame) -> pl.Expr:
             pl.col("cid").cast(pl.String),
             pl.lit('","duration_ms":'),
             pl.col("duration").cast(pl.String),
-            pl.lit(',"host":"gitlab.example.com","level":"info","method":"GET","msg":"access",'
-                   '"proto":"HTTP/1.1","referrer":"","remote_addr":"10.220.4.'),
+            pl.lit(
+                ',"host":"gitlab.example.com","level":"info","method":"GET","msg":"access",'
+                '"proto":"HTTP/1.1","referrer":"","remote_addr":"10.220.4.'
+            ),
             pl.col("client").cast(pl.String),
             pl.lit(':0","remote_ip":"10.220.4.'),
             pl.col("client").cast(pl.String),
@@ -55,15 +59,19 @@ def workhorse_json(df: pl.DataFrame) -> pl.Expr:
             pl.col("status").cast(pl.String),
             pl.lit(',"system":"http","time":"'),
             pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            pl.lit('","ttfb_ms":1,"uri":"/api/v4/internal/pages?host=docs.example.gitlab.io\\u0026x=1",'
-                   '"user_agent":"gitlab-pages","written_bytes":2026}'),
+            pl.lit(
+                '","ttfb_ms":1,"uri":"/api/v4/internal/pages?host=docs.example.gitlab.io\\u0026x=1",'
+                '"user_agent":"gitlab-pages","written_bytes":2026}'
+            ),
         ]
     )
 
 
 def write(path: Path, lines: pl.Series) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    pl.DataFrame({"l": lines}).write_csv(path, include_header=False, quote_style="never", separator="\x1f")
+    pl.DataFrame({"l": lines}).write_csv(
+        path, include_header=False, quote_style="never", separator="\x1f"
+    )
 
 
 def main() -> None:
@@ -75,9 +83,14 @@ def main() -> None:
     wh = workhorse_frame(args.lines, rng)
     body = wh.select(workhorse_json(wh).alias("j"), "ts")
     cri = body.select(
-        pl.concat_str([pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"), pl.lit(" stdout F "), pl.col("j")])
+        pl.concat_str(
+            [pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"), pl.lit(" stdout F "), pl.col("j")]
+        )
     ).to_series()
-    pod_dir = "var/log/pods/gitlab_gitlab-webservice-default-5d85b6854c-sbx2z_3f1c7a52-8e1d-4c3b-9a6e-2b7d5f0c1a94"
+    pod_dir = (
+        "var/log/pods/gitlab_gitlab-webservice-default-5d85b6854c-sbx2z_"
+        "3f1c7a52-8e1d-4c3b-9a6e-2b7d5f0c1a94"
+    )
     write(args.out / "cri" / pod_dir / "gitlab-workhorse" / "0.log", cri)
     write(args.out / "ndjson" / "workhorse.log", body["j"])
     n_k = max(1, args.lines // 4)
@@ -88,10 +101,14 @@ def main() -> None:
                 pl.col("ts").dt.strftime("%b %d %H:%M:%S"),
                 pl.lit(" gke-node-1 kubelet[2345]: I"),
                 pl.col("ts").dt.strftime("%m%d %H:%M:%S%.6f"),
-                pl.lit('    2345 prober.go:107] "Probe failed" probeType="Readiness" pod="gitlab/web-'),
+                pl.lit(
+                    '    2345 prober.go:107] "Probe failed" probeType="Readiness" pod="gitlab/web-'
+                ),
                 pl.col("i").cast(pl.String),
-                pl.lit('" podUID="3f1c7a52-8e1d-4c3b-9a6e-2b7d5f0c1a94" containerName="webservice" '
-                       'probeResult="failure" output="Get \\"http://10.0.2.'),
+                pl.lit(
+                    '" podUID="3f1c7a52-8e1d-4c3b-9a6e-2b7d5f0c1a94" containerName="webservice" '
+                    'probeResult="failure" output="Get \\"http://10.0.2.'
+                ),
                 pl.col("i").cast(pl.String),
                 pl.lit(':8080/-/readiness\\": dial tcp 10.0.2.'),
                 pl.col("i").cast(pl.String),

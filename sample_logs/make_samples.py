@@ -27,7 +27,7 @@ import random
 import shutil
 import sys
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SEED = 20220405
@@ -104,7 +104,7 @@ PROBE_REFUSED = (
 SEC = 1_000_000_000
 MS = 1_000_000
 US = 1_000
-DAY_NS = int(datetime(2022, 4, 5, tzinfo=timezone.utc).timestamp()) * SEC
+DAY_NS = int(datetime(2022, 4, 5, tzinfo=UTC).timestamp()) * SEC
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -118,7 +118,7 @@ def at(hms: str) -> int:
 
 def _split(ns: int) -> tuple[datetime, int]:
     secs, frac = divmod(ns, SEC)
-    return datetime.fromtimestamp(secs, tz=timezone.utc), frac
+    return datetime.fromtimestamp(secs, tz=UTC), frac
 
 
 def rfc3339(ns: int) -> str:
@@ -370,8 +370,12 @@ PAGES_CLIENTS = tuple(
     for net in ("192.0.2", "198.51.100", "203.0.113")
     for host in (7, 19, 23, 45, 61, 88, 102, 131, 177, 214)
 )
-PROJECTS = (("acme", "platform", 1042), ("acme", "website", 1057),
-            ("infra", "terraform-modules", 2210), ("data", "pipelines", 3391))
+PROJECTS = (
+    ("acme", "platform", 1042),
+    ("acme", "website", 1057),
+    ("infra", "terraform-modules", 2210),
+    ("data", "pipelines", 3391),
+)
 
 
 @dataclass
@@ -463,8 +467,9 @@ class Traffic:
         size = 0 if status == 304 else r.randint(lo, hi)
         return p, ("" if status == 304 else ctype), status, size
 
-    def pages_user(self, arrival: int, domain: str | None = None,
-                   path: str | None = None) -> PagesUser:
+    def pages_user(
+        self, arrival: int, domain: str | None = None, path: str | None = None
+    ) -> PagesUser:
         r = self.rng
         p, ctype, status, size = self.page(path)
         return PagesUser(
@@ -473,8 +478,10 @@ class Traffic:
             path=p,
             client_ip=r.choice(PAGES_CLIENTS),
             client_port=r.randint(1025, 65535),
-            client_ua=r.choice(BROWSERS + ("Mozilla/5.0 (compatible; Googlebot/2.1; "
-                                           "+http://www.google.com/bot.html)",)),
+            client_ua=r.choice(
+                BROWSERS
+                + ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",)
+            ),
             https=r.random() < 0.92,
             proto="HTTP/2.0" if r.random() < 0.8 else "HTTP/1.1",
             cid=self.ids.new(arrival),
@@ -490,13 +497,26 @@ class Traffic:
         user = self.pages_user(start - r.randint(350_000, 1_600_000), domain, path)
         dur = r.randint(4, 38)
         return Req(
-            start=start, kind="pages", method="GET",
-            uri=f"/api/v4/internal/pages?host={user.domain}", host=PAGES_API_HOST,
-            remote_ip=PAGES_IP, user_agent="Go-http-client/1.1", referrer="",
-            route="^/api/", route_id="api", ok_status=200, ok_ctype="application/json",
-            ok_bytes=LOOKUP_BYTES[user.domain], dur_ms=dur, ttfb_ms=dur - r.randint(0, 2),
-            err_ctype="text/plain", err_bytes=len("GitLab is not responding"),
-            wh_cid=self.ids.new(start), **self._timing(), user=user,
+            start=start,
+            kind="pages",
+            method="GET",
+            uri=f"/api/v4/internal/pages?host={user.domain}",
+            host=PAGES_API_HOST,
+            remote_ip=PAGES_IP,
+            user_agent="Go-http-client/1.1",
+            referrer="",
+            route="^/api/",
+            route_id="api",
+            ok_status=200,
+            ok_ctype="application/json",
+            ok_bytes=LOOKUP_BYTES[user.domain],
+            dur_ms=dur,
+            ttfb_ms=dur - r.randint(0, 2),
+            err_ctype="text/plain",
+            err_bytes=len("GitLab is not responding"),
+            wh_cid=self.ids.new(start),
+            **self._timing(),
+            user=user,
         )
 
     def ingress(self, start: int, template: str | None = None) -> Req:
@@ -504,52 +524,126 @@ class Traffic:
         group, project, pid = r.choice(PROJECTS)
         browser = r.choice(BROWSERS)
         web = f"https://{GITLAB_HOST}/{group}/{project}"
-        kinds = ("mr_api", "pipelines_api", "user_api", "graphql", "mr_page", "issues_page",
-                 "blob_page", "missing_page")
+        kinds = (
+            "mr_api",
+            "pipelines_api",
+            "user_api",
+            "graphql",
+            "mr_page",
+            "issues_page",
+            "blob_page",
+            "missing_page",
+        )
         t = template or r.choices(kinds, weights=(3, 2, 1, 3, 2, 1, 1, 1))[0]
         api = {"route": "^/api/", "route_id": "api", "err_ctype": "text/plain", "err_bytes": 24}
-        html = {"route": "", "route_id": "default",
-                "err_ctype": "text/html; charset=utf-8", "err_bytes": 2026}
-        tool_ua = r.choice(("python-requests/2.27.1", "curl/7.79.1",
-                            "gitlab-cli/1.22.0 (linux/amd64)"))
+        html = {
+            "route": "",
+            "route_id": "default",
+            "err_ctype": "text/html; charset=utf-8",
+            "err_bytes": 2026,
+        }
+        tool_ua = r.choice(
+            ("python-requests/2.27.1", "curl/7.79.1", "gitlab-cli/1.22.0 (linux/amd64)")
+        )
         if t == "mr_api":
-            f = dict(api, method="GET", uri=f"/api/v4/projects/{pid}/merge_requests?state=opened"
-                     "&per_page=20&page=1", user_agent=tool_ua, referrer="", status=200,
-                     ctype="application/json", size=r.randint(4_000, 42_000),
-                     dur=r.randint(45, 420))
+            f = dict(
+                api,
+                method="GET",
+                uri=f"/api/v4/projects/{pid}/merge_requests?state=opened&per_page=20&page=1",
+                user_agent=tool_ua,
+                referrer="",
+                status=200,
+                ctype="application/json",
+                size=r.randint(4_000, 42_000),
+                dur=r.randint(45, 420),
+            )
         elif t == "pipelines_api":
-            f = dict(api, method="GET", uri=f"/api/v4/projects/{pid}/pipelines?ref=main&per_page=5",
-                     user_agent=tool_ua, referrer="", status=200, ctype="application/json",
-                     size=r.randint(1_800, 5_200), dur=r.randint(30, 160))
+            f = dict(
+                api,
+                method="GET",
+                uri=f"/api/v4/projects/{pid}/pipelines?ref=main&per_page=5",
+                user_agent=tool_ua,
+                referrer="",
+                status=200,
+                ctype="application/json",
+                size=r.randint(1_800, 5_200),
+                dur=r.randint(30, 160),
+            )
         elif t == "user_api":
-            f = dict(api, method="GET", uri="/api/v4/user", user_agent=tool_ua, referrer="",
-                     status=200, ctype="application/json", size=r.randint(1_200, 1_700),
-                     dur=r.randint(9, 31))
+            f = dict(
+                api,
+                method="GET",
+                uri="/api/v4/user",
+                user_agent=tool_ua,
+                referrer="",
+                status=200,
+                ctype="application/json",
+                size=r.randint(1_200, 1_700),
+                dur=r.randint(9, 31),
+            )
         elif t == "graphql":
-            f = dict(api, route="^/api/graphql\\z", route_id="api_graphql", method="POST",
-                     uri="/api/graphql", user_agent=browser, referrer=f"{web}/-/merge_requests",
-                     status=200, ctype="application/json", size=r.randint(300, 9_400),
-                     dur=r.randint(22, 260))
+            f = dict(
+                api,
+                route="^/api/graphql\\z",
+                route_id="api_graphql",
+                method="POST",
+                uri="/api/graphql",
+                user_agent=browser,
+                referrer=f"{web}/-/merge_requests",
+                status=200,
+                ctype="application/json",
+                size=r.randint(300, 9_400),
+                dur=r.randint(22, 260),
+            )
         elif t in ("mr_page", "issues_page", "blob_page"):
-            uri = {"mr_page": f"/{group}/{project}/-/merge_requests/{r.randint(100, 980)}",
-                   "issues_page": f"/{group}/{project}/-/issues?sort=created_date&state=opened",
-                   "blob_page": f"/{group}/{project}/-/blob/main/README.md"}[t]
+            uri = {
+                "mr_page": f"/{group}/{project}/-/merge_requests/{r.randint(100, 980)}",
+                "issues_page": f"/{group}/{project}/-/issues?sort=created_date&state=opened",
+                "blob_page": f"/{group}/{project}/-/blob/main/README.md",
+            }[t]
             not_modified = r.random() < 0.15
-            f = dict(html, method="GET", uri=uri, user_agent=browser, referrer=f"{web}",
-                     status=304 if not_modified else 200,
-                     ctype="" if not_modified else "text/html; charset=utf-8",
-                     size=0 if not_modified else r.randint(58_000, 190_000),
-                     dur=r.randint(28, 90) if not_modified else r.randint(140, 880))
+            f = dict(
+                html,
+                method="GET",
+                uri=uri,
+                user_agent=browser,
+                referrer=f"{web}",
+                status=304 if not_modified else 200,
+                ctype="" if not_modified else "text/html; charset=utf-8",
+                size=0 if not_modified else r.randint(58_000, 190_000),
+                dur=r.randint(28, 90) if not_modified else r.randint(140, 880),
+            )
         else:  # missing_page
-            f = dict(html, method="GET", uri=f"/{group}/{project}-old", user_agent=browser,
-                     referrer="", status=404, ctype="text/html; charset=utf-8", size=3_108,
-                     dur=r.randint(25, 70))
+            f = dict(
+                html,
+                method="GET",
+                uri=f"/{group}/{project}-old",
+                user_agent=browser,
+                referrer="",
+                status=404,
+                ctype="text/html; charset=utf-8",
+                size=3_108,
+                dur=r.randint(25, 70),
+            )
         return Req(
-            start=start, kind="ingress", method=f["method"], uri=f["uri"], host=GITLAB_HOST,
-            remote_ip=INGRESS_IP, user_agent=f["user_agent"], referrer=f["referrer"],
-            route=f["route"], route_id=f["route_id"], ok_status=f["status"], ok_ctype=f["ctype"],
-            ok_bytes=f["size"], dur_ms=f["dur"], ttfb_ms=max(0, f["dur"] - r.randint(0, 6)),
-            err_ctype=f["err_ctype"], err_bytes=f["err_bytes"], wh_cid=self.ids.new(start),
+            start=start,
+            kind="ingress",
+            method=f["method"],
+            uri=f["uri"],
+            host=GITLAB_HOST,
+            remote_ip=INGRESS_IP,
+            user_agent=f["user_agent"],
+            referrer=f["referrer"],
+            route=f["route"],
+            route_id=f["route_id"],
+            ok_status=f["status"],
+            ok_ctype=f["ctype"],
+            ok_bytes=f["size"],
+            dur_ms=f["dur"],
+            ttfb_ms=max(0, f["dur"] - r.randint(0, 6)),
+            err_ctype=f["err_ctype"],
+            err_bytes=f["err_bytes"],
+            wh_cid=self.ids.new(start),
             **self._timing(),
         )
 
@@ -570,42 +664,85 @@ class Traffic:
 # --------------------------------------------------------------------------------------------
 
 
-def wh_access(req: Req, *, status: int, ctype: str, size: int, dur: int, ttfb: int,
-              log_ns: int) -> str:
-    return gojson({
-        "backend_id": "rails", "content_type": ctype, "correlation_id": req.wh_cid,
-        "duration_ms": dur, "host": req.host, "level": "info", "method": req.method,
-        "msg": "access", "proto": "HTTP/1.1", "referrer": req.referrer,
-        "remote_addr": f"{req.remote_ip}:0", "remote_ip": req.remote_ip, "route": req.route,
-        "route_id": req.route_id, "status": status, "system": "http", "time": rfc3339(log_ns),
-        "ttfb_ms": ttfb, "uri": req.uri, "user_agent": req.user_agent, "written_bytes": size,
-    })
+def wh_access(
+    req: Req, *, status: int, ctype: str, size: int, dur: int, ttfb: int, log_ns: int
+) -> str:
+    return gojson(
+        {
+            "backend_id": "rails",
+            "content_type": ctype,
+            "correlation_id": req.wh_cid,
+            "duration_ms": dur,
+            "host": req.host,
+            "level": "info",
+            "method": req.method,
+            "msg": "access",
+            "proto": "HTTP/1.1",
+            "referrer": req.referrer,
+            "remote_addr": f"{req.remote_ip}:0",
+            "remote_ip": req.remote_ip,
+            "route": req.route,
+            "route_id": req.route_id,
+            "status": status,
+            "system": "http",
+            "time": rfc3339(log_ns),
+            "ttfb_ms": ttfb,
+            "uri": req.uri,
+            "user_agent": req.user_agent,
+            "written_bytes": size,
+        }
+    )
 
 
 def wh_badgateway(cid: str, method: str, uri: str, log_ns: int) -> str:
-    return gojson({
-        "correlation_id": cid, "duration_ms": 0, "error": BADGATEWAY, "level": "error",
-        "method": method, "msg": "", "time": rfc3339(log_ns), "uri": uri,
-    })
+    return gojson(
+        {
+            "correlation_id": cid,
+            "duration_ms": 0,
+            "error": BADGATEWAY,
+            "level": "error",
+            "method": method,
+            "msg": "",
+            "time": rfc3339(log_ns),
+            "uri": uri,
+        }
+    )
 
 
 def pages_access(user: PagesUser, *, status: int, ctype: str, size: int, log_ns: int) -> str:
     dur = (log_ns - user.arrival) // MS
-    return gojson({
-        "content_type": ctype, "correlation_id": user.cid, "duration_ms": dur,
-        "host": user.domain, "level": "info", "method": "GET", "msg": "access",
-        "pages_host": user.domain, "pages_https": user.https, "proto": user.proto,
-        "referrer": "", "remote_addr": f"{user.client_ip}:{user.client_port}",
-        "remote_ip": user.client_ip, "status": status, "system": "http", "time": rfc3339(log_ns),
-        "ttfb_ms": max(0, dur - (1 if size > 50_000 else 0)), "uri": user.path,
-        "user_agent": user.client_ua, "written_bytes": size,
-    })
+    return gojson(
+        {
+            "content_type": ctype,
+            "correlation_id": user.cid,
+            "duration_ms": dur,
+            "host": user.domain,
+            "level": "info",
+            "method": "GET",
+            "msg": "access",
+            "pages_host": user.domain,
+            "pages_https": user.https,
+            "proto": user.proto,
+            "referrer": "",
+            "remote_addr": f"{user.client_ip}:{user.client_port}",
+            "remote_ip": user.client_ip,
+            "status": status,
+            "system": "http",
+            "time": rfc3339(log_ns),
+            "ttfb_ms": max(0, dur - (1 if size > 50_000 else 0)),
+            "uri": user.path,
+            "user_agent": user.client_ua,
+            "written_bytes": size,
+        }
+    )
 
 
 def puma_line(ns: int, message: str, pid: int = 1) -> str:
     """gitlab-logger's splice of GitLab's Puma JSON (note the space after ``"component":``)."""
-    inner = (f'{{"timestamp":"{iso_ms(ns)}","pid":{pid},'
-             f'"message":{json.dumps(message, ensure_ascii=False)}}}')
+    inner = (
+        f'{{"timestamp":"{iso_ms(ns)}","pid":{pid},'
+        f'"message":{json.dumps(message, ensure_ascii=False)}}}'
+    )
     return '{"component": "gitlab","subcomponent":"puma.stdout",' + inner[1:]
 
 
@@ -619,10 +756,16 @@ def pod_key(name: str, ns: str = NAMESPACE) -> str:
 
 # klog sources (file:line) of one kubelet build; line numbers are cosmetic.
 SRC = {
-    "ADD": "kubelet.go:2398", "UPDATE": "kubelet.go:2404", "REMOVE": "kubelet.go:2408",
-    "DELETE": "kubelet.go:2414", "PLEG": "kubelet.go:2430", "PROBE": "kubelet.go:2493",
-    "FAILED": "prober.go:107", "KILL": "kuberuntime_container.go:745",
-    "FINISHED": "generic.go:334", "REMOVECONTAINER": "scope.go:110",
+    "ADD": "kubelet.go:2398",
+    "UPDATE": "kubelet.go:2404",
+    "REMOVE": "kubelet.go:2408",
+    "DELETE": "kubelet.go:2414",
+    "PLEG": "kubelet.go:2430",
+    "PROBE": "kubelet.go:2493",
+    "FAILED": "prober.go:107",
+    "KILL": "kuberuntime_container.go:745",
+    "FINISHED": "generic.go:334",
+    "REMOVECONTAINER": "scope.go:110",
     "SYNCERR": "pod_workers.go:951",
 }
 
@@ -637,37 +780,79 @@ def k_pleg(j: Journal, ns: int, pod: str, uid: str, typ: str, cid: str) -> None:
 
 
 def k_finished(j: Journal, ns: int, uid: str, cid: str, code: int) -> None:
-    j.klog(ns, "I", SRC["FINISHED"], "Generic (PLEG): container finished",
-           podID=q(uid), containerID=q(cid), exitCode=str(code))
+    j.klog(
+        ns,
+        "I",
+        SRC["FINISHED"],
+        "Generic (PLEG): container finished",
+        podID=q(uid),
+        containerID=q(cid),
+        exitCode=str(code),
+    )
 
 
 def k_probe_failed(j: Journal, ns: int, pod: str, uid: str, container: str, output: str) -> None:
-    j.klog(ns, "I", SRC["FAILED"], "Probe failed", probeType=q("Readiness"), pod=q(pod),
-           podUID=q(uid), containerName=q(container), probeResult=q("failure"), output=q(output))
+    j.klog(
+        ns,
+        "I",
+        SRC["FAILED"],
+        "Probe failed",
+        probeType=q("Readiness"),
+        pod=q(pod),
+        podUID=q(uid),
+        containerName=q(container),
+        probeResult=q("failure"),
+        output=q(output),
+    )
 
 
 def k_probe_state(j: Journal, ns: int, pod: str, status: str) -> None:
-    j.klog(ns, "I", SRC["PROBE"], "SyncLoop (probe)", probe=q("readiness"), status=q(status),
-           pod=q(pod))
+    j.klog(
+        ns,
+        "I",
+        SRC["PROBE"],
+        "SyncLoop (probe)",
+        probe=q("readiness"),
+        status=q(status),
+        pod=q(pod),
+    )
 
 
 def k_kill(j: Journal, ns: int, pod: str, uid: str, container: str, cid: str) -> None:
-    j.klog(ns, "I", SRC["KILL"], "Killing container with a grace period", pod=q(pod),
-           podUID=q(uid), containerName=q(container), containerID=q(f"containerd://{cid}"),
-           gracePeriod=str(GRACE_S))
+    j.klog(
+        ns,
+        "I",
+        SRC["KILL"],
+        "Killing container with a grace period",
+        pod=q(pod),
+        podUID=q(uid),
+        containerName=q(container),
+        containerID=q(f"containerd://{cid}"),
+        gracePeriod=str(GRACE_S),
+    )
 
 
 def k_crashloop(j: Journal, ns: int, name: str, nsp: str, uid: str, container: str) -> None:
-    err = (f'failed to "StartContainer" for "{container}" with CrashLoopBackOff: "back-off 5m0s '
-           f'restarting failed container={container} pod={name}_{nsp}({uid})"')
-    j.klog(ns, "E", SRC["SYNCERR"], "Error syncing pod, skipping", err=q(err),
-           pod=q(pod_key(name, nsp)), podUID=q(uid))
+    err = (
+        f'failed to "StartContainer" for "{container}" with CrashLoopBackOff: "back-off 5m0s '
+        f'restarting failed container={container} pod={name}_{nsp}({uid})"'
+    )
+    j.klog(
+        ns,
+        "E",
+        SRC["SYNCERR"],
+        "Error syncing pod, skipping",
+        err=q(err),
+        pod=q(pod_key(name, nsp)),
+        podUID=q(uid),
+    )
 
 
 def c_shim_gone(j: Journal, ns: int, cid: str) -> None:
     j.containerd(ns, "info", "shim disconnected", id=cid)
-    j.containerd(ns + 113_402, "warning", "cleaning up after shim disconnected", id=cid,
-                 namespace="k8s.io")
+    j.containerd(
+        ns + 113_402, "warning", "cleaning up after shim disconnected", id=cid, namespace="k8s.io"
+    )
     j.containerd(ns + 297_160, "info", "cleaning up dead shim")
 
 
@@ -693,8 +878,11 @@ FIXED_OLD_UNTIL = at("06:03:46.200")  # fixed variant: later requests go to the 
 def build_traffic() -> tuple[list[Req], list[Req], list[PagesUser]]:
     """Draw the request streams once; both scenarios route the same requests differently."""
     tr = Traffic()
-    x_times = [t for t in tr.arrivals(X_START, X_END, (2, 3, 3, 3, 4))
-               if not (OLD_200_UNTIL <= t < FIRST_502 or t > LAST_502)]
+    x_times = [
+        t
+        for t in tr.arrivals(X_START, X_END, (2, 3, 3, 3, 4))
+        if not (OLD_200_UNTIL <= t < FIRST_502 or t > LAST_502)
+    ]
     xs = [tr.mixed(t) for t in x_times]
     xs.append(tr.long_uri_request(at("06:03:12.345678901")))
     exact = tr.ingress(at("06:02:29.970113"), "user_api")
@@ -716,8 +904,20 @@ def serve_ok(req: Req, wh: CriLog, pages: JsonLines, *, limit: int | None = None
         dur = max(1, (limit - req.start) // MS - 1)
     ttfb = min(req.ttfb_ms, dur)
     end = req.start + dur * MS + req.dur_rem_ns
-    wh.add(end, wh_access(req, status=req.ok_status, ctype=req.ok_ctype, size=req.ok_bytes,
-                          dur=dur, ttfb=ttfb, log_ns=end), req.lag1, req.cri_override)
+    wh.add(
+        end,
+        wh_access(
+            req,
+            status=req.ok_status,
+            ctype=req.ok_ctype,
+            size=req.ok_bytes,
+            dur=dur,
+            ttfb=ttfb,
+            log_ns=end,
+        ),
+        req.lag1,
+        req.cri_override,
+    )
     if req.user is not None:
         u = req.user
         done = end + 300_000 + u.serve_ns
@@ -728,19 +928,37 @@ def serve_502(req: Req, wh: CriLog, pages: JsonLines) -> None:
     err_ns = req.start + req.err_off
     acc_ns = err_ns + req.acc_off
     wh.add(err_ns, wh_badgateway(req.wh_cid, req.method, req.uri, err_ns), req.lag1)
-    wh.add(acc_ns, wh_access(req, status=502, ctype=req.err_ctype, size=req.err_bytes, dur=0,
-                             ttfb=0, log_ns=acc_ns), req.lag2)
+    wh.add(
+        acc_ns,
+        wh_access(
+            req, status=502, ctype=req.err_ctype, size=req.err_bytes, dur=0, ttfb=0, log_ns=acc_ns
+        ),
+        req.lag2,
+    )
     if req.user is not None:
         u = req.user
         perr = acc_ns + 310_000
         pacc = perr + 57_000
-        pages.add(perr, gojson({
-            "correlation_id": u.cid, "error": "HTTP status: 502", "host": u.domain,
-            "level": "error", "msg": "could not fetch domain information from a source",
-            "path": u.path, "time": rfc3339(perr),
-        }))
-        pages.add(pacc, pages_access(u, status=502, ctype="text/html; charset=utf-8",
-                                     size=PAGES_502_BYTES, log_ns=pacc))
+        pages.add(
+            perr,
+            gojson(
+                {
+                    "correlation_id": u.cid,
+                    "error": "HTTP status: 502",
+                    "host": u.domain,
+                    "level": "error",
+                    "msg": "could not fetch domain information from a source",
+                    "path": u.path,
+                    "time": rfc3339(perr),
+                }
+            ),
+        )
+        pages.add(
+            pacc,
+            pages_access(
+                u, status=502, ctype="text/html; charset=utf-8", size=PAGES_502_BYTES, log_ns=pacc
+            ),
+        )
 
 
 def workhorse_logs(fixed: bool) -> tuple[CriLog, CriLog, JsonLines]:
@@ -767,29 +985,62 @@ def workhorse_logs(fixed: bool) -> tuple[CriLog, CriLog, JsonLines]:
 
     # New pod: process start and the Geo poller failing until Puma listens (the red herring).
     start = at("06:02:40.301274")
-    wh_b.add(start, gojson({"build_time": "20220401.120000", "level": "info", "msg": "Starting",
-                            "time": rfc3339(start), "version": "v14.9.2"}), 61_204)
+    wh_b.add(
+        start,
+        gojson(
+            {
+                "build_time": "20220401.120000",
+                "level": "info",
+                "msg": "Starting",
+                "time": rfc3339(start),
+                "version": "v14.9.2",
+            }
+        ),
+        61_204,
+    )
     for i in range(5):
         t = at("06:02:41.302") + i * 10 * SEC + rng.randint(0, 900_000)
-        wh_b.add(t, wh_badgateway(geo.new(t), "GET", "/api/v4/geo/proxy", t),
-                 rng.randint(14_000, 200_000))
+        wh_b.add(
+            t,
+            wh_badgateway(geo.new(t), "GET", "/api/v4/geo/proxy", t),
+            rng.randint(14_000, 200_000),
+        )
 
     if fixed:
         t = WH_SHUTDOWN
-        wh_a.add(t, gojson({"level": "info", "msg": "shutdown initiated",
-                            "shutdown_timeout_s": WH_SHUTDOWN_TIMEOUT_S, "signal": "terminated",
-                            "time": rfc3339(t)}), 48_113)
+        wh_a.add(
+            t,
+            gojson(
+                {
+                    "level": "info",
+                    "msg": "shutdown initiated",
+                    "shutdown_timeout_s": WH_SHUTDOWN_TIMEOUT_S,
+                    "signal": "terminated",
+                    "time": rfc3339(t),
+                }
+            ),
+            48_113,
+        )
         t += 1_204_553
-        wh_a.add(t, gojson({"level": "info", "msg": "keywatcher: shutting down",
-                            "time": rfc3339(t)}), 31_870)
+        wh_a.add(
+            t,
+            gojson({"level": "info", "msg": "keywatcher: shutting down", "time": rfc3339(t)}),
+            31_870,
+        )
         t += 4_870_112
-        wh_a.add(t, gojson({"error": None, "level": "fatal", "msg": "shutting down",
-                            "time": rfc3339(t)}), 27_391)
+        wh_a.add(
+            t,
+            gojson({"error": None, "level": "fatal", "msg": "shutting down", "time": rfc3339(t)}),
+            27_391,
+        )
     elif OLD_POD_GEO_ERRORS:
         for i in range(4):
             t = at("06:04:07.718") + i * 10 * SEC + rng.randint(0, 900_000)
-            wh_a.add(t, wh_badgateway(geo.new(t), "GET", "/api/v4/geo/proxy", t),
-                     rng.randint(14_000, 200_000))
+            wh_a.add(
+                t,
+                wh_badgateway(geo.new(t), "GET", "/api/v4/geo/proxy", t),
+                rng.randint(14_000, 200_000),
+            )
     return wh_a, wh_b, pages
 
 
@@ -803,8 +1054,12 @@ def puma_logs() -> tuple[CriLog, CriLog]:
         log.add(t, puma_line(t, message), rng.randint(180_000, 2_900_000))
 
     # Old pod: a memory-killer restart of one worker, then the SIGTERM shutdown.
-    add(old, "06:02:30.117204", "PumaWorkerKiller: Out of memory. 4 workers consuming total: "
-        "6234.1 mb out of max: 6144.0 mb. Sending TERM to pid 49 consuming 1712.6 mb.")
+    add(
+        old,
+        "06:02:30.117204",
+        "PumaWorkerKiller: Out of memory. 4 workers consuming total: "
+        "6234.1 mb out of max: 6144.0 mb. Sending TERM to pid 49 consuming 1712.6 mb.",
+    )
     add(old, "06:02:33.942518", "- Worker 2 (PID: 3318) booted in 3.79s, phase: 0")
     add(old, "06:03:51.000", "- Gracefully shutting down workers...")
     add(old, "06:03:51.912044", "- Worker 0 (PID: 41) terminating")
@@ -817,7 +1072,7 @@ def puma_logs() -> tuple[CriLog, CriLog]:
     # New pod: boot. Rails preload takes ~14 s between the banner and the listener.
     banner = (
         "Puma starting in cluster mode...",
-        "* Puma version: 5.6.2 (ruby 2.7.5-p203) (\"Birdie's Version\")",
+        '* Puma version: 5.6.2 (ruby 2.7.5-p203) ("Birdie\'s Version")',
         "*  Min threads: 4",
         "*  Max threads: 4",
         "*  Environment: production",
@@ -832,10 +1087,14 @@ def puma_logs() -> tuple[CriLog, CriLog]:
         t += rng.randint(40_000, 400_000)
     add(new, "06:03:25.318412", "* Listening on http://0.0.0.0:8080")
     add(new, "06:03:25.318977", "Use Ctrl-C to stop")
-    for i, (pid, secs, hms) in enumerate(((35, "4.71", "06:03:30.021733"),
-                                          (39, "4.74", "06:03:30.052910"),
-                                          (43, "4.80", "06:03:30.113562"),
-                                          (47, "4.86", "06:03:30.170248"))):
+    for i, (pid, secs, hms) in enumerate(
+        (
+            (35, "4.71", "06:03:30.021733"),
+            (39, "4.74", "06:03:30.052910"),
+            (43, "4.80", "06:03:30.113562"),
+            (47, "4.86", "06:03:30.170248"),
+        )
+    ):
         add(new, hms, f"- Worker {i} (PID: {pid}) booted in {secs}s, phase: 0")
     return old, new
 
@@ -846,34 +1105,58 @@ def journal_node_a(fixed: bool) -> Journal:
     redis = pod_key("redis-cache-node-2", "redis")
     # --- noise -------------------------------------------------------------------------------
     for hms in ("06:02:07.881734", "06:03:09.402271", "06:04:12.655018", "06:05:15.090633"):
-        k_crashloop(j, at(hms), "pgbouncer-exporter-6f7c9d8b5-q2lwz", "monitoring", UID_PGB,
-                    "exporter")
+        k_crashloop(
+            j, at(hms), "pgbouncer-exporter-6f7c9d8b5-q2lwz", "monitoring", UID_PGB, "exporter"
+        )
     for hms, unit in (("06:02:17.291503", "Hc3kPq"), ("06:02:27.290877", "rT8mWd")):
         j.systemd(at(hms), f"run-containerd-runc-k8s.io-{REDIS_C}-runc.{unit}.mount: Succeeded.")
-        j.klog_multiline(at(hms) + 21_993_104, "I", SRC["FAILED"], "Probe failed", "output",
-                         ["Could not connect to Redis at 127.0.0.1:26379: Connection refused",
-                          "Could not connect to Redis at 127.0.0.1:26379: Connection refused"],
-                         probeType=q("Readiness"), pod=q(redis), podUID=q(UID_REDIS),
-                         containerName=q("sentinel"), probeResult=q("failure"))
+        j.klog_multiline(
+            at(hms) + 21_993_104,
+            "I",
+            SRC["FAILED"],
+            "Probe failed",
+            "output",
+            [
+                "Could not connect to Redis at 127.0.0.1:26379: Connection refused",
+                "Could not connect to Redis at 127.0.0.1:26379: Connection refused",
+            ],
+            probeType=q("Readiness"),
+            pod=q(redis),
+            podUID=q(UID_REDIS),
+            containerName=q("sentinel"),
+            probeResult=q("failure"),
+        )
     k_probe_state(j, at("06:02:37.316842"), redis, "ready")
-    j.klog(at("06:02:58.219874"), "I", SRC["REMOVECONTAINER"], "RemoveContainer",
-           containerID=q(NOISE_A1))
-    j.klog_legacy(at("06:02:58.304415"), "W", "manager.go:1174",
-                  "Failed to process watch event {EventType:0 Name:/kubepods/burstable/"
-                  f"pod{UID_PGB}/{NOISE_A2} WatchSource:0}}: task {NOISE_A2} not found: "
-                  "not found")
-    j.systemd(at("06:05:30.114290"), f"run-containerd-runc-k8s.io-{REDIS_C}-runc.Yb2LsA.mount: "
-              "Succeeded.")
+    j.klog(
+        at("06:02:58.219874"),
+        "I",
+        SRC["REMOVECONTAINER"],
+        "RemoveContainer",
+        containerID=q(NOISE_A1),
+    )
+    j.klog_legacy(
+        at("06:02:58.304415"),
+        "W",
+        "manager.go:1174",
+        "Failed to process watch event {EventType:0 Name:/kubepods/burstable/"
+        f"pod{UID_PGB}/{NOISE_A2} WatchSource:0}}: task {NOISE_A2} not found: "
+        "not found",
+    )
+    j.systemd(
+        at("06:05:30.114290"), f"run-containerd-runc-k8s.io-{REDIS_C}-runc.Yb2LsA.mount: Succeeded."
+    )
     k_probe_state(j, at("06:05:41.883107"), pod_key("thanos-store-1", "monitoring"), "ready")
 
     # --- the old pod is deleted --------------------------------------------------------------
     k_syncloop(j, at("06:03:46.102110"), "DELETE", pod)
     k_kill(j, at("06:03:46.103201"), pod, UID_A, "webservice", WS_A)
-    j.containerd(at("06:03:46.103598"), "info",
-                 f'StopContainer for "{WS_A}" with timeout {GRACE_S} (s)')
+    j.containerd(
+        at("06:03:46.103598"), "info", f'StopContainer for "{WS_A}" with timeout {GRACE_S} (s)'
+    )
     k_kill(j, at("06:03:46.104107"), pod, UID_A, "gitlab-workhorse", WH_A)
-    j.containerd(at("06:03:46.104533"), "info",
-                 f'StopContainer for "{WH_A}" with timeout {GRACE_S} (s)')
+    j.containerd(
+        at("06:03:46.104533"), "info", f'StopContainer for "{WH_A}" with timeout {GRACE_S} (s)'
+    )
     j.containerd(SIGTERM, "info", f'Stop container "{WS_A}" with signal terminated')
     j.containerd(at("06:03:46.105249"), "info", f'Stop container "{WH_A}" with signal terminated')
 
@@ -894,22 +1177,26 @@ def journal_node_a(fixed: bool) -> Journal:
     if fixed:  # Workhorse got SIGTERM, shut down and exited with the fatal log's status 1
         c_shim_gone(j, at("06:03:46.318207"), WH_A)
         j.systemd(at("06:03:46.322913"), rootfs_unit(WH_A))
-        j.containerd(at("06:03:46.331540"), "info",
-                     f'StopContainer for "{WH_A}" returns successfully')
+        j.containerd(
+            at("06:03:46.331540"), "info", f'StopContainer for "{WH_A}" returns successfully'
+        )
         k_finished(j, at("06:03:46.903118"), UID_A, WH_A, 1)
         k_pleg(j, at("06:03:46.903176"), pod, UID_A, "ContainerDied", WH_A)
     else:  # grace period over: SIGKILL
         j.containerd(SIGTERM + GRACE_S * SEC + 914_207, "info", f'Kill container "{WH_A}"')
         c_shim_gone(j, at("06:04:46.107902"), WH_A)
         j.systemd(at("06:04:46.109133"), rootfs_unit(WH_A))
-        j.containerd(at("06:04:46.109870"), "info",
-                     f'StopContainer for "{WH_A}" returns successfully')
+        j.containerd(
+            at("06:04:46.109870"), "info", f'StopContainer for "{WH_A}" returns successfully'
+        )
         k_finished(j, at("06:04:46.110214"), UID_A, WH_A, 137)
         k_pleg(j, at("06:04:46.110262"), pod, UID_A, "ContainerDied", WH_A)
 
-    j.systemd(at("06:04:46.903311"),
-              f"var-lib-kubelet-pods-{UID_A}-volumes-kubernetes.io\\x7eprojected-"
-              "kube\\x2dapi\\x2daccess\\x2d8x2vq.mount: Succeeded.")
+    j.systemd(
+        at("06:04:46.903311"),
+        f"var-lib-kubelet-pods-{UID_A}-volumes-kubernetes.io\\x7eprojected-"
+        "kube\\x2dapi\\x2daccess\\x2d8x2vq.mount: Succeeded.",
+    )
     k_syncloop(j, at("06:04:47.004519"), "DELETE", pod)
     k_syncloop(j, at("06:04:47.301876"), "REMOVE", pod)
     return j
@@ -921,45 +1208,88 @@ def journal_node_b() -> Journal:
     consul = pod_key("consul-client-4hf8w", "consul")
     # --- noise -------------------------------------------------------------------------------
     for hms in ("06:02:12.507311", "06:03:14.660982", "06:04:17.021459", "06:05:19.388104"):
-        k_crashloop(j, at(hms), "blackbox-exporter-7d9f8c6b4-kq7vx", "monitoring", UID_BBX,
-                    "blackbox-exporter")
+        k_crashloop(
+            j,
+            at(hms),
+            "blackbox-exporter-7d9f8c6b4-kq7vx",
+            "monitoring",
+            UID_BBX,
+            "blackbox-exporter",
+        )
     for hms, unit in (("06:02:33.770214", "aQ4vZe"), ("06:02:43.769530", "Kk9TnB")):
         j.systemd(at(hms), f"run-containerd-runc-k8s.io-{CONSUL_C}-runc.{unit}.mount: Succeeded.")
-        j.klog_multiline(at(hms) + 48_552_907, "I", SRC["FAILED"], "Probe failed", "output",
-                         ['Error retrieving members: Get "http://127.0.0.1:8500/v1/agent/members'
-                          '?segment=_all": dial tcp 127.0.0.1:8500: connect: connection refused'],
-                         probeType=q("Readiness"), pod=q(consul), podUID=q(UID_CONSUL),
-                         containerName=q("consul"), probeResult=q("failure"))
+        j.klog_multiline(
+            at(hms) + 48_552_907,
+            "I",
+            SRC["FAILED"],
+            "Probe failed",
+            "output",
+            [
+                'Error retrieving members: Get "http://127.0.0.1:8500/v1/agent/members'
+                '?segment=_all": dial tcp 127.0.0.1:8500: connect: connection refused'
+            ],
+            probeType=q("Readiness"),
+            pod=q(consul),
+            podUID=q(UID_CONSUL),
+            containerName=q("consul"),
+            probeResult=q("failure"),
+        )
     k_probe_state(j, at("06:02:53.812640"), consul, "ready")
-    j.klog(at("06:03:52.006173"), "I", SRC["REMOVECONTAINER"], "RemoveContainer",
-           containerID=q(NOISE_B1))
-    j.klog_legacy(at("06:05:12.004417"), "I", "log.go:184",
-                  "http: TLS handshake error from 10.220.0.12:53522: EOF")
-    j.klog_legacy(at("06:05:27.551092"), "W", "manager.go:1174",
-                  "Failed to process watch event {EventType:0 Name:/kubepods/burstable/"
-                  f"pod{UID_BBX}/{NOISE_B2} WatchSource:0}}: task {NOISE_B2} not found: "
-                  "not found")
-    j.systemd(at("06:05:43.770002"), f"run-containerd-runc-k8s.io-{CONSUL_C}-runc.p2XeWm.mount: "
-              "Succeeded.")
+    j.klog(
+        at("06:03:52.006173"),
+        "I",
+        SRC["REMOVECONTAINER"],
+        "RemoveContainer",
+        containerID=q(NOISE_B1),
+    )
+    j.klog_legacy(
+        at("06:05:12.004417"),
+        "I",
+        "log.go:184",
+        "http: TLS handshake error from 10.220.0.12:53522: EOF",
+    )
+    j.klog_legacy(
+        at("06:05:27.551092"),
+        "W",
+        "manager.go:1174",
+        "Failed to process watch event {EventType:0 Name:/kubepods/burstable/"
+        f"pod{UID_BBX}/{NOISE_B2} WatchSource:0}}: task {NOISE_B2} not found: "
+        "not found",
+    )
+    j.systemd(
+        at("06:05:43.770002"),
+        f"run-containerd-runc-k8s.io-{CONSUL_C}-runc.p2XeWm.mount: Succeeded.",
+    )
     k_probe_state(j, at("06:05:02.441795"), pod_key("node-exporter-9sd4k", "monitoring"), "ready")
 
     # --- the new pod starts ------------------------------------------------------------------
     k_syncloop(j, at("06:02:38.512406"), "ADD", pod)
     meta = f"&PodSandboxMetadata{{Name:{POD_B},Uid:{UID_B},Namespace:{NAMESPACE},Attempt:0,}}"
     j.containerd(at("06:02:38.601733"), "info", f"RunPodSandbox for {meta}")
-    j.containerd(at("06:02:39.288140"), "info",
-                 f'RunPodSandbox for {meta} returns sandbox id "{SANDBOX_B}"')
-    times = {"webservice": ("06:02:39.301559", "06:02:39.512083", "06:02:39.514226",
-                            "06:02:39.958410"),
-             "gitlab-workhorse": ("06:02:39.521907", "06:02:39.703365", "06:02:39.705518",
-                                  "06:02:40.047291")}
+    j.containerd(
+        at("06:02:39.288140"), "info", f'RunPodSandbox for {meta} returns sandbox id "{SANDBOX_B}"'
+    )
+    times = {
+        "webservice": ("06:02:39.301559", "06:02:39.512083", "06:02:39.514226", "06:02:39.958410"),
+        "gitlab-workhorse": (
+            "06:02:39.521907",
+            "06:02:39.703365",
+            "06:02:39.705518",
+            "06:02:40.047291",
+        ),
+    }
     for name, cid in (("webservice", WS_B), ("gitlab-workhorse", WH_B)):
         t_create, t_created, t_start, t_started = (at(x) for x in times[name])
         cmeta = f"&ContainerMetadata{{Name:{name},Attempt:0,}}"
-        j.containerd(t_create, "info",
-                     f'CreateContainer within sandbox "{SANDBOX_B}" for container {cmeta}')
-        j.containerd(t_created, "info", f'CreateContainer within sandbox "{SANDBOX_B}" for {cmeta} '
-                     f'returns container id "{cid}"')
+        j.containerd(
+            t_create, "info", f'CreateContainer within sandbox "{SANDBOX_B}" for container {cmeta}'
+        )
+        j.containerd(
+            t_created,
+            "info",
+            f'CreateContainer within sandbox "{SANDBOX_B}" for {cmeta} '
+            f'returns container id "{cid}"',
+        )
         j.containerd(t_start, "info", f'StartContainer for "{cid}"')
         j.containerd(t_started, "info", f'StartContainer for "{cid}" returns successfully')
     k_pleg(j, at("06:02:40.101384"), pod, UID_B, "ContainerStarted", WS_B)
@@ -976,24 +1306,64 @@ def journal_node_b() -> Journal:
 def events_json() -> str:
     rng = random.Random(f"{SEED}:events")
     rv = iter(range(987_654_301, 987_660_000, 7))
-    pod_ref_a = {"apiVersion": "v1", "kind": "Pod", "name": POD_A, "namespace": NAMESPACE,
-                 "resourceVersion": "987601234", "uid": UID_A}
-    pod_ref_b = {"apiVersion": "v1", "kind": "Pod", "name": POD_B, "namespace": NAMESPACE,
-                 "resourceVersion": "987650012", "uid": UID_B}
-    deploy_ref = {"apiVersion": "apps/v1", "kind": "Deployment", "name": DEPLOYMENT,
-                  "namespace": NAMESPACE, "resourceVersion": "987649981", "uid": UID_DEPLOY}
-    rs_old_ref = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": RS_OLD,
-                  "namespace": NAMESPACE, "resourceVersion": "987652210", "uid": UID_RS_OLD}
-    rs_new_ref = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": RS_NEW,
-                  "namespace": NAMESPACE, "resourceVersion": "987649990", "uid": UID_RS_NEW}
+    pod_ref_a = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "name": POD_A,
+        "namespace": NAMESPACE,
+        "resourceVersion": "987601234",
+        "uid": UID_A,
+    }
+    pod_ref_b = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "name": POD_B,
+        "namespace": NAMESPACE,
+        "resourceVersion": "987650012",
+        "uid": UID_B,
+    }
+    deploy_ref = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": DEPLOYMENT,
+        "namespace": NAMESPACE,
+        "resourceVersion": "987649981",
+        "uid": UID_DEPLOY,
+    }
+    rs_old_ref = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "name": RS_OLD,
+        "namespace": NAMESPACE,
+        "resourceVersion": "987652210",
+        "uid": UID_RS_OLD,
+    }
+    rs_new_ref = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "name": RS_NEW,
+        "namespace": NAMESPACE,
+        "resourceVersion": "987649990",
+        "uid": UID_RS_NEW,
+    }
 
     def uuid4() -> str:
         h = f"{rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:]}"
 
-    def event(ref: dict, first: str, reason: str, message: str, *, last: str | None = None,
-              count: int = 1, etype: str = "Normal", container: str | None = None,
-              component: str = "kubelet", host: str | None = None) -> dict:
+    def event(
+        ref: dict,
+        first: str,
+        reason: str,
+        message: str,
+        *,
+        last: str | None = None,
+        count: int = 1,
+        etype: str = "Normal",
+        container: str | None = None,
+        component: str = "kubelet",
+        host: str | None = None,
+    ) -> dict:
         first_ns = at(first)
         last_ns = at(last) if last else first_ns
         obj = dict(ref)
@@ -1003,60 +1373,156 @@ def events_json() -> str:
         if host:
             source["host"] = host
         return {
-            "apiVersion": "v1", "count": count, "eventTime": None,
-            "firstTimestamp": rfc3339(first_ns), "involvedObject": obj, "kind": "Event",
-            "lastTimestamp": rfc3339(last_ns), "message": message,
-            "metadata": {"creationTimestamp": rfc3339(first_ns),
-                         "name": f"{ref['name']}.{first_ns:x}", "namespace": NAMESPACE,
-                         "resourceVersion": str(next(rv)), "uid": uuid4()},
-            "reason": reason, "reportingComponent": component,
-            "reportingInstance": host or "", "source": source, "type": etype,
+            "apiVersion": "v1",
+            "count": count,
+            "eventTime": None,
+            "firstTimestamp": rfc3339(first_ns),
+            "involvedObject": obj,
+            "kind": "Event",
+            "lastTimestamp": rfc3339(last_ns),
+            "message": message,
+            "metadata": {
+                "creationTimestamp": rfc3339(first_ns),
+                "name": f"{ref['name']}.{first_ns:x}",
+                "namespace": NAMESPACE,
+                "resourceVersion": str(next(rv)),
+                "uid": uuid4(),
+            },
+            "reason": reason,
+            "reportingComponent": component,
+            "reportingInstance": host or "",
+            "source": source,
+            "type": etype,
         }
 
     items = [
-        event(deploy_ref, "06:02:38.318877", "ScalingReplicaSet",
-              f"Scaled up replica set {RS_NEW} to 1", component="deployment-controller"),
-        event(rs_new_ref, "06:02:38.352106", "SuccessfulCreate", f"Created pod: {POD_B}",
-              component="replicaset-controller"),
+        event(
+            deploy_ref,
+            "06:02:38.318877",
+            "ScalingReplicaSet",
+            f"Scaled up replica set {RS_NEW} to 1",
+            component="deployment-controller",
+        ),
+        event(
+            rs_new_ref,
+            "06:02:38.352106",
+            "SuccessfulCreate",
+            f"Created pod: {POD_B}",
+            component="replicaset-controller",
+        ),
     ]
     sched_ns = at("06:02:38.471203")
-    items.append({  # written by the scheduler through events.k8s.io/v1, read back as core/v1
-        "action": "Binding", "apiVersion": "v1", "eventTime": iso_us(sched_ns),
-        "firstTimestamp": None, "involvedObject": dict(pod_ref_b), "kind": "Event",
-        "lastTimestamp": None,
-        "message": f"Successfully assigned {NAMESPACE}/{POD_B} to {NODE_B}",
-        "metadata": {"creationTimestamp": rfc3339(sched_ns), "name": f"{POD_B}.{sched_ns:x}",
-                     "namespace": NAMESPACE, "resourceVersion": str(next(rv)), "uid": uuid4()},
-        "reason": "Scheduled", "reportingComponent": "default-scheduler",
-        "reportingInstance": "default-scheduler-gke-gprd-3f9e21c0-master", "source": {},
-        "type": "Normal",
-    })
+    items.append(
+        {  # written by the scheduler through events.k8s.io/v1, read back as core/v1
+            "action": "Binding",
+            "apiVersion": "v1",
+            "eventTime": iso_us(sched_ns),
+            "firstTimestamp": None,
+            "involvedObject": dict(pod_ref_b),
+            "kind": "Event",
+            "lastTimestamp": None,
+            "message": f"Successfully assigned {NAMESPACE}/{POD_B} to {NODE_B}",
+            "metadata": {
+                "creationTimestamp": rfc3339(sched_ns),
+                "name": f"{POD_B}.{sched_ns:x}",
+                "namespace": NAMESPACE,
+                "resourceVersion": str(next(rv)),
+                "uid": uuid4(),
+            },
+            "reason": "Scheduled",
+            "reportingComponent": "default-scheduler",
+            "reportingInstance": "default-scheduler-gke-gprd-3f9e21c0-master",
+            "source": {},
+            "type": "Normal",
+        }
+    )
     for container, image, pulled, created, started in (
         ("webservice", IMAGE_WS, "06:02:39.296014", "06:02:39.512511", "06:02:39.958703"),
         ("gitlab-workhorse", IMAGE_WH, "06:02:39.517620", "06:02:39.703801", "06:02:40.047610"),
     ):
-        items.append(event(pod_ref_b, pulled, "Pulled",
-                           f'Container image "{image}" already present on machine',
-                           container=container, host=NODE_B))
-        items.append(event(pod_ref_b, created, "Created", f"Created container {container}",
-                           container=container, host=NODE_B))
-        items.append(event(pod_ref_b, started, "Started", f"Started container {container}",
-                           container=container, host=NODE_B))
+        items.append(
+            event(
+                pod_ref_b,
+                pulled,
+                "Pulled",
+                f'Container image "{image}" already present on machine',
+                container=container,
+                host=NODE_B,
+            )
+        )
+        items.append(
+            event(
+                pod_ref_b,
+                created,
+                "Created",
+                f"Created container {container}",
+                container=container,
+                host=NODE_B,
+            )
+        )
+        items.append(
+            event(
+                pod_ref_b,
+                started,
+                "Started",
+                f"Started container {container}",
+                container=container,
+                host=NODE_B,
+            )
+        )
     items += [
-        event(deploy_ref, "06:03:45.981442", "ScalingReplicaSet",
-              f"Scaled down replica set {RS_OLD} to 0", component="deployment-controller"),
-        event(rs_old_ref, "06:03:46.052317", "SuccessfulDelete", f"Deleted pod: {POD_A}",
-              component="replicaset-controller"),
-        event(pod_ref_a, "06:03:46.103455", "Killing", "Stopping container webservice",
-              container="webservice", host=NODE_A),
-        event(pod_ref_a, "06:03:46.104302", "Killing", "Stopping container gitlab-workhorse",
-              container="gitlab-workhorse", host=NODE_A),
-        event(pod_ref_a, "06:03:49.214011", "Unhealthy", f"Readiness probe failed: {PROBE_503}",
-              last="06:03:59.214230", count=2, etype="Warning", container="webservice",
-              host=NODE_A),
-        event(pod_ref_a, "06:04:09.213790", "Unhealthy",
-              f"Readiness probe failed: {PROBE_REFUSED}", last="06:04:39.214355", count=4,
-              etype="Warning", container="webservice", host=NODE_A),
+        event(
+            deploy_ref,
+            "06:03:45.981442",
+            "ScalingReplicaSet",
+            f"Scaled down replica set {RS_OLD} to 0",
+            component="deployment-controller",
+        ),
+        event(
+            rs_old_ref,
+            "06:03:46.052317",
+            "SuccessfulDelete",
+            f"Deleted pod: {POD_A}",
+            component="replicaset-controller",
+        ),
+        event(
+            pod_ref_a,
+            "06:03:46.103455",
+            "Killing",
+            "Stopping container webservice",
+            container="webservice",
+            host=NODE_A,
+        ),
+        event(
+            pod_ref_a,
+            "06:03:46.104302",
+            "Killing",
+            "Stopping container gitlab-workhorse",
+            container="gitlab-workhorse",
+            host=NODE_A,
+        ),
+        event(
+            pod_ref_a,
+            "06:03:49.214011",
+            "Unhealthy",
+            f"Readiness probe failed: {PROBE_503}",
+            last="06:03:59.214230",
+            count=2,
+            etype="Warning",
+            container="webservice",
+            host=NODE_A,
+        ),
+        event(
+            pod_ref_a,
+            "06:04:09.213790",
+            "Unhealthy",
+            f"Readiness probe failed: {PROBE_REFUSED}",
+            last="06:04:39.214355",
+            count=4,
+            etype="Warning",
+            container="webservice",
+            host=NODE_A,
+        ),
     ]
     items.sort(key=lambda e: e["metadata"]["name"])  # the API lists objects in key (name) order
     doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}

@@ -4,7 +4,6 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
-
 from tests.conftest import SAMPLE, SAMPLE_FIXED
 
 runner = CliRunner()
@@ -29,14 +28,35 @@ def test_report_json_contract():
         assert set(t) >= {"path", "format", "lines", "events", "rejected", "skipped"}
         assert t["lines"] == t["events"] + t["rejected"] + t["skipped"]
     inc = next(i for i in data["incidents"] if i["severity"] == "critical")
-    assert set(inc) >= {"id", "start", "end", "duration_s", "severity", "status_counts", "errors",
-                        "pods", "containers", "clients", "findings", "timeline"}
+    assert set(inc) >= {
+        "id",
+        "start",
+        "end",
+        "duration_s",
+        "severity",
+        "status_counts",
+        "errors",
+        "pods",
+        "containers",
+        "clients",
+        "findings",
+        "timeline",
+    }
     assert inc["start"].endswith("Z") and len(inc["start"]) == len("2022-04-05T06:04:04.000Z")
     f = inc["findings"][0]
     assert set(f) >= {"code", "severity", "summary", "explains", "fix", "evidence"}
     assert set(f["evidence"][0]) == {"ts", "file", "line", "text"}
-    assert set(inc["timeline"][0]) >= {"ts", "offset_s", "source", "kind", "pod", "container",
-                                       "summary", "file", "line"}
+    assert set(inc["timeline"][0]) >= {
+        "ts",
+        "offset_s",
+        "source",
+        "kind",
+        "pod",
+        "container",
+        "summary",
+        "file",
+        "line",
+    }
 
 
 def test_report_markdown():
@@ -48,8 +68,12 @@ def test_report_markdown():
 
 @pytest.mark.parametrize(
     ("path", "fail_on", "code"),
-    [(SAMPLE, "critical", 1), (SAMPLE_FIXED, "critical", 0), (SAMPLE_FIXED, "warning", 0),
-     (SAMPLE, None, 0)],
+    [
+        (SAMPLE, "critical", 1),
+        (SAMPLE_FIXED, "critical", 0),
+        (SAMPLE_FIXED, "warning", 0),
+        (SAMPLE, None, 0),
+    ],
 )
 def test_fail_on(path, fail_on, code):
     args = ["report", str(path), "-f", "json"] + (["--fail-on", fail_on] if fail_on else [])
@@ -57,8 +81,11 @@ def test_fail_on(path, fail_on, code):
 
 
 def test_strict_names_file_and_line(write):
-    path = write("wh.log", '{"level":"info","msg":"access","status":200,"time":"2022-04-05T06:00:00Z"}\n'
-                           "this is not json\n")
+    path = write(
+        "wh.log",
+        '{"level":"info","msg":"access","status":200,"time":"2022-04-05T06:00:00Z"}\n'
+        "this is not json\n",
+    )
     result = runner.invoke(app, ["report", str(path), "--strict"])
     assert result.exit_code == 2
     assert f"{path}:2:" in result.output

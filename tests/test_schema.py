@@ -14,8 +14,9 @@ def test_conform_orders_and_types_columns():
 
 def test_validate_rejects_unknown_kind():
     df = schema.conform(
-        pl.LazyFrame({"ts": [0], "kind": ["banana"], "source": ["app"], "file": ["f"], "line": [1]})
-        .with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
+        pl.LazyFrame(
+            {"ts": [0], "kind": ["banana"], "source": ["app"], "file": ["f"], "line": [1]}
+        ).with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
     ).collect()
     with pytest.raises(ValueError, match="banana"):
         schema.validate(df)

@@ -67,8 +67,16 @@ def test_timeline_is_ordered_and_every_entry_cites_file_and_line(story):
     assert tl["offset_s"].is_sorted() and tl["offset_s"][0] == 0.0
     assert tl["file"].null_count() == 0 and tl["line"].null_count() == 0
     kinds = tl["kind"].to_list()
-    for kind in ("pod_deleted", "kill", "probe_failed", "shutdown_started", "shutdown_finished",
-                 "burst_start", "container_died", "burst_end"):
+    for kind in (
+        "pod_deleted",
+        "kill",
+        "probe_failed",
+        "shutdown_started",
+        "shutdown_finished",
+        "burst_start",
+        "container_died",
+        "burst_end",
+    ):
         assert kind in kinds, kind
     # The story's order: SIGTERM, readiness failure, Puma drains, 502s, Workhorse SIGKILLed.
     first = {k: kinds.index(k) for k in ("kill", "probe_failed", "shutdown_started", "burst_start")}
@@ -114,7 +122,13 @@ def test_inputs_reconcile(story):
         assert t.reconciles, t
         assert t.rejected == 0, t.reject_examples
     formats = {t.format for t in story.inputs}
-    assert {"k8s_events", "kubelet_klog", "pages_json", "cri+workhorse_json", "cri+puma_json"} <= formats
+    assert {
+        "k8s_events",
+        "kubelet_klog",
+        "pages_json",
+        "cri+workhorse_json",
+        "cri+puma_json",
+    } <= formats
 
 
 def test_fixed_variant_has_no_critical_incident(story_fixed):

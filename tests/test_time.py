@@ -6,8 +6,16 @@ from analyzer.normalize.time import TimeContext, klog_ts, klog_year, parse_rfc33
 
 
 def test_rfc3339_variants():
-    s = pl.Series(["2022-04-05T06:04:04Z", "2022-04-05T06:04:04.526Z", "2022-04-05T14:04:04+08:00",
-                   "2019-05-07T18:57:50.904275087+00:00", "2022-04-05 06:04:04", "nope"])
+    s = pl.Series(
+        [
+            "2022-04-05T06:04:04Z",
+            "2022-04-05T06:04:04.526Z",
+            "2022-04-05T14:04:04+08:00",
+            "2019-05-07T18:57:50.904275087+00:00",
+            "2022-04-05 06:04:04",
+            "nope",
+        ]
+    )
     out = pl.select(parse_rfc3339(pl.lit(s))).to_series().to_list()
     assert out[0] == datetime(2022, 4, 5, 6, 4, 4, tzinfo=UTC)
     assert out[1] == datetime(2022, 4, 5, 6, 4, 4, 526000, tzinfo=UTC)
@@ -28,7 +36,14 @@ def test_klog_year_rules():
 
 
 def test_klog_rollover_and_zone():
-    df = pl.DataFrame({"mmdd": ["1231", "1231", "0101"], "hms": ["23:59:59.000001", "23:59:59.5", "00:00:01.000000"]})
-    out = df.select(klog_ts(pl.col("mmdd"), pl.col("hms"), 2022, "Europe/Berlin").alias("ts"))["ts"].to_list()
+    df = pl.DataFrame(
+        {
+            "mmdd": ["1231", "1231", "0101"],
+            "hms": ["23:59:59.000001", "23:59:59.5", "00:00:01.000000"],
+        }
+    )
+    out = df.select(klog_ts(pl.col("mmdd"), pl.col("hms"), 2022, "Europe/Berlin").alias("ts"))[
+        "ts"
+    ].to_list()
     assert out[0] == datetime(2022, 12, 31, 22, 59, 59, 1, tzinfo=UTC)
     assert out[2] == datetime(2022, 12, 31, 23, 0, 1, tzinfo=UTC)

@@ -30,8 +30,14 @@ def with_phases(
 ) -> pl.DataFrame:
     """Each request with the phase of its target pod and of the container behind its port."""
     out = phase_at(
-        requests.rename({"target_namespace": "namespace", "target_pod": "pod",
-                         "namespace": "_namespace", "pod": "_pod"}),
+        requests.rename(
+            {
+                "target_namespace": "namespace",
+                "target_pod": "pod",
+                "namespace": "_namespace",
+                "pod": "_pod",
+            }
+        ),
         pods,
         keys=["namespace", "pod"],
         prefix="pod_",
@@ -39,8 +45,14 @@ def with_phases(
     out = out.rename({"container": "_container", "target_container": "container"})
     out = phase_at(out, containers, keys=["namespace", "pod", "container"], prefix="container_")
     return out.rename(
-        {"namespace": "target_namespace", "pod": "target_pod", "container": "target_container",
-         "_namespace": "namespace", "_pod": "pod", "_container": "container"}
+        {
+            "namespace": "target_namespace",
+            "pod": "target_pod",
+            "container": "target_container",
+            "_namespace": "namespace",
+            "_pod": "pod",
+            "_container": "container",
+        }
     )
 
 
@@ -48,7 +60,11 @@ def request_container_phases(requests: pl.DataFrame, containers: pl.DataFrame) -
     """Long frame: each failing request x each container of its target pod, with that phase."""
     names = containers.select("namespace", "pod", "container").unique()
     pairs = requests.select(
-        "file", "line", "ts", pl.col("target_namespace").alias("namespace"), pl.col("target_pod").alias("pod")
+        "file",
+        "line",
+        "ts",
+        pl.col("target_namespace").alias("namespace"),
+        pl.col("target_pod").alias("pod"),
     ).join(names, on=["namespace", "pod"])
     return phase_at(pairs, containers, keys=["namespace", "pod", "container"], prefix="")
 
@@ -63,6 +79,11 @@ def correlate(events: pl.DataFrame) -> Correlation:
     episodes = container_episodes(events)
     incidents = incident_frames(events, requests, failures, bursts)
     return Correlation(
-        requests=requests, failures=failures.drop("_burst_key"), bursts=bursts, pod_phases=pods,
-        container_phases=containers, episodes=episodes, incidents=incidents,
+        requests=requests,
+        failures=failures.drop("_burst_key"),
+        bursts=bursts,
+        pod_phases=pods,
+        container_phases=containers,
+        episodes=episodes,
+        incidents=incidents,
     )

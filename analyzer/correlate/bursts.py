@@ -1,4 +1,4 @@
-"""5xx bursts: failing requests per target pod (or per reporting proxy), merged across short gaps."""
+"""5xx bursts: failing requests per target pod (or per reporting proxy), split at long gaps."""
 
 from __future__ import annotations
 
@@ -16,9 +16,7 @@ def burst_key() -> pl.Expr:
             pl.format(
                 "{} {}",
                 pl.col("format"),
-                pl.coalesce(
-                    pl.format("{}/{}", pl.col("namespace"), pl.col("pod")), pl.col("file")
-                ),
+                pl.coalesce(pl.format("{}/{}", pl.col("namespace"), pl.col("pod")), pl.col("file")),
             )
         )
     )
@@ -38,20 +36,31 @@ def find_bursts(failures: pl.DataFrame, *, gap_s: float = GAP_S) -> pl.DataFrame
     if failures.height == 0:
         return pl.DataFrame(
             schema={
-                "burst_key": pl.String, "burst": pl.UInt32, "attributed": pl.Boolean,
-                "target_namespace": pl.String, "target_pod": pl.String, "start": pl.Datetime("ns", "UTC"),
-                "end": pl.Datetime("ns", "UTC"), "count": pl.UInt32,
+                "burst_key": pl.String,
+                "burst": pl.UInt32,
+                "attributed": pl.Boolean,
+                "target_namespace": pl.String,
+                "target_pod": pl.String,
+                "start": pl.Datetime("ns", "UTC"),
+                "end": pl.Datetime("ns", "UTC"),
+                "count": pl.UInt32,
                 "status_counts": pl.List(pl.Struct({"status": pl.String, "count": pl.UInt32})),
-                "clients": pl.List(pl.String), "formats": pl.List(pl.String),
-                "first_file": pl.String, "first_line": pl.UInt32, "last_file": pl.String,
-                "last_line": pl.UInt32, "peak_per_s": pl.UInt32,
+                "clients": pl.List(pl.String),
+                "formats": pl.List(pl.String),
+                "first_file": pl.String,
+                "first_line": pl.UInt32,
+                "last_file": pl.String,
+                "last_line": pl.UInt32,
+                "peak_per_s": pl.UInt32,
             }
         )
-    rows = failures.with_columns(burst_key().alias("burst_key"), status_label().alias("_status")).sort(
-        "burst_key", "ts"
-    )
+    rows = failures.with_columns(
+        burst_key().alias("burst_key"), status_label().alias("_status")
+    ).sort("burst_key", "ts")
     gap = pl.col("ts").diff().over("burst_key").dt.total_nanoseconds() > int(gap_s * 1e9)
-    rows = rows.with_columns(gap.fill_null(True).cast(pl.UInt32).cum_sum().over("burst_key").alias("burst"))
+    rows = rows.with_columns(
+        gap.fill_null(True).cast(pl.UInt32).cum_sum().over("burst_key").alias("burst")
+    )
     grouped = rows.group_by("burst_key", "burst", maintain_order=True)
     bursts = grouped.agg(
         pl.col("target_pod").is_not_null().any().alias("attributed"),
@@ -66,7 +75,13 @@ def find_bursts(failures: pl.DataFrame, *, gap_s: float = GAP_S) -> pl.DataFrame
         pl.col("line").first().alias("first_line"),
         pl.col("file").last().alias("last_file"),
         pl.col("line").last().alias("last_line"),
-        pl.col("ts").dt.truncate("1s").value_counts().struct.field("count").max().cast(pl.UInt32).alias("peak_per_s"),
+        pl.col("ts")
+        .dt.truncate("1s")
+        .value_counts()
+        .struct.field("count")
+        .max()
+        .cast(pl.UInt32)
+        .alias("peak_per_s"),
     )
     counts = (
         rows.group_by("burst_key", "burst", "_status")

@@ -70,15 +70,22 @@ def incident_frames(
         own = bursts.filter(pl.col("incident") == number)
         attributed = own.filter(pl.col("attributed"))
         pods = sorted(
-            {(ns, pod) for ns, pod in attributed.select("target_namespace", "target_pod").iter_rows()}
+            {
+                (ns, pod)
+                for ns, pod in attributed.select("target_namespace", "target_pod").iter_rows()
+            }
         )
-        mine = keyed.filter(pl.col("incident") == number).drop("burst_key", "burst", "incident", "start", "end", strict=False)
+        mine = keyed.filter(pl.col("incident") == number).drop(
+            "burst_key", "burst", "incident", "start", "end", strict=False
+        )
         mine = mine.unique(["file", "line"], maintain_order=True).sort("ts")
         failing = mine.filter(pl.col("target_pod").is_not_null()) if pods else mine
         downstream = mine.filter(pl.col("target_pod").is_null()) if pods else mine.clear()
         start, end = own["start"].min(), own["end"].max()
         grace = (
-            events.filter(_pods_filter(pods) & (pl.col("kind") == Kind.KILL.value))["grace_period_s"].max()
+            events.filter(_pods_filter(pods) & (pl.col("kind") == Kind.KILL.value))[
+                "grace_period_s"
+            ].max()
             or 0.0
         )
         lookback = max(LOOKBACK_S, float(grace) + 30.0)  # type: ignore[arg-type]
@@ -90,13 +97,23 @@ def incident_frames(
             & pl.col("ts").is_between(w_start, w_end)
         ).sort("ts", "file", "line")
         to_pods = requests.filter(
-            _pods_filter(pods, "target_namespace", "target_pod") & pl.col("ts").is_between(w_start, w_end)
+            _pods_filter(pods, "target_namespace", "target_pod")
+            & pl.col("ts").is_between(w_start, w_end)
         )
         out.append(
             IncidentFrames(
-                id=f"inc-{number}", number=number, start=start, end=end, pods=pods, bursts=own,
-                failures=failing, downstream=downstream, requests=to_pods, lifecycle=lifecycle,
-                window_start=w_start, window_end=w_end,
+                id=f"inc-{number}",
+                number=number,
+                start=start,
+                end=end,
+                pods=pods,
+                bursts=own,
+                failures=failing,
+                downstream=downstream,
+                requests=to_pods,
+                lifecycle=lifecycle,
+                window_start=w_start,
+                window_end=w_end,
             )
         )
     return out
@@ -130,7 +147,9 @@ def _summary(row: dict[str, object]) -> str:
         return f"SIGTERM sent to {container or 'container'}{g}"
     if kind == Kind.CONTAINER_DIED.value:
         code = row.get("exit_code")
-        return f"{container or 'container'} died" + (f" (exit code {code})" if code is not None else "")
+        return f"{container or 'container'} died" + (
+            f" (exit code {code})" if code is not None else ""
+        )
     if kind == Kind.CONTAINER_STARTED.value:
         return f"{container or 'container'} started"
     if kind in (Kind.SHUTDOWN_STARTED.value, Kind.SHUTDOWN_FINISHED.value, Kind.APP_STARTED.value):
@@ -142,34 +161,76 @@ def _summary(row: dict[str, object]) -> str:
 
 def timeline(inc: IncidentFrames) -> pl.DataFrame:
     """The incident's ordered timeline with offsets from its first signal."""
-    cols = ["ts", "source", "kind", "namespace", "pod", "container", "probe", "message", "detail",
-            "grace_period_s", "exit_code", "file", "line", "raw"]
+    cols = [
+        "ts",
+        "source",
+        "kind",
+        "namespace",
+        "pod",
+        "container",
+        "probe",
+        "message",
+        "detail",
+        "grace_period_s",
+        "exit_code",
+        "file",
+        "line",
+        "raw",
+    ]
     parts = [inc.lifecycle.select(cols)]
     markers = []
     for b in inc.bursts.iter_rows(named=True):
         statuses = ", ".join(f"{s['count']}× {s['status']}" for s in b["status_counts"])
         where = b["burst_key"]
         markers.append(
-            {"ts": b["start"], "kind": "burst_start", "file": b["first_file"], "line": b["first_line"],
-             "message": f"5xx burst begins at {where}: {b['count']} failing requests ({statuses})"}
+            {
+                "ts": b["start"],
+                "kind": "burst_start",
+                "file": b["first_file"],
+                "line": b["first_line"],
+                "message": f"5xx burst begins at {where}: {b['count']} failing ({statuses})",
+            }
         )
         markers.append(
-            {"ts": b["end"], "kind": "burst_end", "file": b["last_file"], "line": b["last_line"],
-             "message": f"last failing request at {where}"}
+            {
+                "ts": b["end"],
+                "kind": "burst_end",
+                "file": b["last_file"],
+                "line": b["last_line"],
+                "message": f"last failing request at {where}",
+            }
         )
     if markers:
         marker_df = pl.DataFrame(
             markers,
-            schema={"ts": inc.lifecycle.schema["ts"], "kind": pl.String, "file": pl.String,
-                    "line": pl.UInt32, "message": pl.String},
+            schema={
+                "ts": inc.lifecycle.schema["ts"],
+                "kind": pl.String,
+                "file": pl.String,
+                "line": pl.UInt32,
+                "message": pl.String,
+            },
         )
         # Markers cite the failing request lines themselves.
         all_failures = pl.concat([inc.failures, inc.downstream])
-        marker_df = marker_df.join(
-            all_failures.select("file", "line", "source", "namespace", "pod", "container", "raw",
-                                pl.col("ts").alias("_ts")),
-            on=["file", "line"], how="left",
-        ).with_columns(pl.coalesce("_ts", "ts").alias("ts")).drop("_ts")
+        marker_df = (
+            marker_df.join(
+                all_failures.select(
+                    "file",
+                    "line",
+                    "source",
+                    "namespace",
+                    "pod",
+                    "container",
+                    "raw",
+                    pl.col("ts").alias("_ts"),
+                ),
+                on=["file", "line"],
+                how="left",
+            )
+            .with_columns(pl.coalesce("_ts", "ts").alias("ts"))
+            .drop("_ts")
+        )
         parts.append(marker_df)
     # The first upstream error of each burst says why requests failed.
     first_errors = (
@@ -188,5 +249,16 @@ def timeline(inc: IncidentFrames) -> pl.DataFrame:
     return tl.with_columns(
         ((pl.col("ts") - first).dt.total_microseconds() / 1e6).alias("offset_s"),
         pl.Series("summary", summaries, dtype=pl.String),
-    ).select("ts", "offset_s", "source", "kind", "namespace", "pod", "container", "summary",
-             "file", "line", "raw")
+    ).select(
+        "ts",
+        "offset_s",
+        "source",
+        "kind",
+        "namespace",
+        "pod",
+        "container",
+        "summary",
+        "file",
+        "line",
+        "raw",
+    )

@@ -32,9 +32,7 @@ POD_STAGES = {
     Kind.POD_REMOVED.value: (5, "removed"),
 }
 LIFECYCLE_KINDS = tuple(
-    k.value
-    for k in Kind
-    if k not in (Kind.HTTP, Kind.UPSTREAM_ERROR, Kind.LOG)
+    k.value for k in Kind if k not in (Kind.HTTP, Kind.UPSTREAM_ERROR, Kind.LOG)
 )
 
 
@@ -103,7 +101,10 @@ def phase_at(
 ) -> pl.DataFrame:
     """Add ``{prefix}phase`` / ``{prefix}phase_since``: each request's phase at its time."""
     right = changes.select(
-        *keys, "ts", pl.col("phase").alias(f"{prefix}phase"), pl.col("ts").alias(f"{prefix}phase_since")
+        *keys,
+        "ts",
+        pl.col("phase").alias(f"{prefix}phase"),
+        pl.col("ts").alias(f"{prefix}phase_since"),
     ).sort([*keys, "ts"])
     left = requests.with_row_index("_order").sort([*keys, "ts"], nulls_last=True)
     joined = left.join_asof(right, on="ts", by=keys, strategy="backward", check_sortedness=False)
@@ -154,13 +155,22 @@ def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
         )
         left = frame.with_row_index("_ep").sort("kill_ts")
         joined = left.join_asof(
-            right, left_on="kill_ts", right_on="_at", by=keys, strategy="forward", check_sortedness=False
+            right,
+            left_on="kill_ts",
+            right_on="_at",
+            by=keys,
+            strategy="forward",
+            check_sortedness=False,
         )
         late = pl.col("_next_kill").is_not_null() & (pl.col(f"{name}_ts") >= pl.col("_next_kill"))
         cols = [f"{name}_ts", f"{name}_file", f"{name}_line", f"{name}_raw", f"{name}_exit_code"]
-        return joined.with_columns(
-            [pl.when(late).then(None).otherwise(pl.col(c)).alias(c) for c in cols]
-        ).sort("_ep").drop("_ep", "_at")
+        return (
+            joined.with_columns(
+                [pl.when(late).then(None).otherwise(pl.col(c)).alias(c) for c in cols]
+            )
+            .sort("_ep")
+            .drop("_ep", "_at")
+        )
 
     out = kills
     for kind, name in (

@@ -80,12 +80,16 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     )
     # Remote upstreams: the pod that held that IP (last seen before, else first seen after).
     remote = requests.with_row_index("_rid").filter(~local & pl.col("_host").is_not_null())
-    ip_book = book.select(
-        pl.col("ip").alias("_host"),
-        "ts",
-        pl.col("namespace").alias("_r_ns"),
-        pl.col("pod").alias("_r_pod"),
-    ).unique(["_host", "_r_ns", "_r_pod"], keep="first").sort("_host", "ts")
+    ip_book = (
+        book.select(
+            pl.col("ip").alias("_host"),
+            "ts",
+            pl.col("namespace").alias("_r_ns"),
+            pl.col("pod").alias("_r_pod"),
+        )
+        .unique(["_host", "_r_ns", "_r_pod"], keep="first")
+        .sort("_host", "ts")
+    )
     if remote.height and ip_book.height:
         remote_sorted = remote.sort("_host", "ts")
         back = remote_sorted.join_asof(
@@ -103,26 +107,40 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
         resolved = pl.DataFrame(
             schema={"_rid": pl.UInt32, "_remote_ns": pl.String, "_remote_pod": pl.String}
         )
-    requests = requests.with_row_index("_rid").join(resolved, on="_rid", how="left", maintain_order="left")
+    requests = requests.with_row_index("_rid").join(
+        resolved, on="_rid", how="left", maintain_order="left"
+    )
     requests = requests.with_columns(
-        pl.when(local).then(pl.col("namespace")).otherwise(pl.col("_remote_ns")).alias("target_namespace"),
+        pl.when(local)
+        .then(pl.col("namespace"))
+        .otherwise(pl.col("_remote_ns"))
+        .alias("target_namespace"),
         pl.when(local).then(pl.col("pod")).otherwise(pl.col("_remote_pod")).alias("target_pod"),
     )
     owners = port_owners(book).rename(
-        {"namespace": "target_namespace", "pod": "target_pod", "port": "_port", "container": "target_container"}
+        {
+            "namespace": "target_namespace",
+            "pod": "target_pod",
+            "port": "_port",
+            "container": "target_container",
+        }
     )
     requests = requests.join(
         owners, on=["target_namespace", "target_pod", "_port"], how="left", maintain_order="left"
     )
-    return requests.drop("_rid", "_host", "_port", "_local_port", "_remote_ns", "_remote_pod").sort("ts")
+    return requests.drop("_rid", "_host", "_port", "_local_port", "_remote_ns", "_remote_pod").sort(
+        "ts"
+    )
 
 
 def failing(requests: pl.DataFrame) -> pl.DataFrame:
     """Requests that failed: 5xx responses, and upstream errors with no access line of their own."""
     http_5xx = (pl.col("kind") == Kind.HTTP.value) & (pl.col("status") >= 500)
-    answered = requests.filter(http_5xx & pl.col("request_id").is_not_null()).select(
-        "format", "request_id"
-    ).unique()
+    answered = (
+        requests.filter(http_5xx & pl.col("request_id").is_not_null())
+        .select("format", "request_id")
+        .unique()
+    )
     errors = requests.filter(pl.col("kind") == Kind.UPSTREAM_ERROR.value).join(
         answered, on=["format", "request_id"], how="anti"
     )

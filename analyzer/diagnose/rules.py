@@ -39,7 +39,7 @@ def _pod_cond(ns: str, pod: str) -> pl.Expr:
 AFTERMATH_S = 15.0
 
 SIGTERM_FIX = (
-    "Make the server PID 1 or forward signals to it: exec-form CMD [\"/path/app\", \"arg\"] "
+    'Make the server PID 1 or forward signals to it: exec-form CMD ["/path/app", "arg"] '
     "instead of shell-form CMD (which runs /bin/sh -c as PID 1), `exec app` at the end of "
     "wrapper scripts, or an init that forwards SIGTERM (tini, dumb-init, `shareProcessNamespace` "
     "is not a fix). Then the process drains on SIGTERM instead of being SIGKILLed."
@@ -47,7 +47,7 @@ SIGTERM_FIX = (
 
 
 def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
-    """A container got SIGTERM, said nothing, and died about a grace period later while 5xx went on."""
+    """SIGTERM, no shutdown message, death about a grace period later, 5xx meanwhile."""
     findings: list[Finding] = []
     for ns, pod in inc.pods:
         eps = episodes.filter((pl.col("namespace") == ns) & (pl.col("pod") == pod))
@@ -63,7 +63,9 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
                 continue
             # The kill cuts connections that kept being used (keep-alive): their failures
             # come right after the death, so they count as well.
-            during = (pl.col("ts") >= kill) & (pl.col("ts") <= death + timedelta(seconds=AFTERMATH_S))
+            during = (pl.col("ts") >= kill) & (
+                pl.col("ts") <= death + timedelta(seconds=AFTERMATH_S)
+            )
             failing = inc.failures.filter(_pod_cond(ns, pod) & during).sort("ts")
             if failing.height == 0:
                 continue
@@ -91,8 +93,14 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
                 (pl.col("container") != ep["container"]) & pl.col("shutdown_ts").is_not_null()
             )
             for sib in siblings.iter_rows(named=True):
-                evidence.append(Evidence(sib["shutdown_ts"], sib["shutdown_file"], sib["shutdown_line"],
-                                         sib["shutdown_raw"] or ""))
+                evidence.append(
+                    Evidence(
+                        sib["shutdown_ts"],
+                        sib["shutdown_file"],
+                        sib["shutdown_line"],
+                        sib["shutdown_raw"] or "",
+                    )
+                )
             findings.append(
                 Finding(
                     code="sigterm-ignored",
@@ -121,14 +129,18 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
     findings: list[Finding] = []
     for ns, pod in inc.pods:
         probes = inc.lifecycle.filter(
-            (pl.col("namespace") == ns) & (pl.col("pod") == pod)
-            & (pl.col("kind") == Kind.PROBE_FAILED.value) & (pl.col("probe") == "readiness")
+            (pl.col("namespace") == ns)
+            & (pl.col("pod") == pod)
+            & (pl.col("kind") == Kind.PROBE_FAILED.value)
+            & (pl.col("probe") == "readiness")
             & (pl.col("source") == "kubelet")
         ).sort("ts")
         if probes.height == 0:  # kubelet lines absent (--v=0): fall back to Events
             probes = inc.lifecycle.filter(
-                (pl.col("namespace") == ns) & (pl.col("pod") == pod)
-                & (pl.col("kind") == Kind.PROBE_FAILED.value) & (pl.col("probe") == "readiness")
+                (pl.col("namespace") == ns)
+                & (pl.col("pod") == pod)
+                & (pl.col("kind") == Kind.PROBE_FAILED.value)
+                & (pl.col("probe") == "readiness")
             ).sort("ts")
         if probes.height == 0:
             continue
@@ -141,15 +153,20 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
         gaps = probes["ts"].diff().dt.total_microseconds().drop_nulls() / 1e6
         period = float(round(gaps.median())) if len(gaps) else None  # type: ignore[arg-type]
         not_ready = inc.lifecycle.filter(
-            (pl.col("namespace") == ns) & (pl.col("pod") == pod)
-            & (pl.col("kind") == Kind.NOT_READY.value) & (pl.col("ts") >= t_first)
+            (pl.col("namespace") == ns)
+            & (pl.col("pod") == pod)
+            & (pl.col("kind") == Kind.NOT_READY.value)
+            & (pl.col("ts") >= t_first)
         ).sort("ts")
         if not_ready.height:
             t_nr = not_ready["ts"][0]
             threshold = probes.filter(pl.col("ts") <= t_nr + timedelta(seconds=1)).height
             how = f"marked not ready after {threshold} failures at {_fmt(t_nr)}"
         else:
-            threshold, how = 3, "no not-ready transition logged; failureThreshold assumed 3 (default)"
+            threshold, how = (
+                3,
+                "no not-ready transition logged; failureThreshold assumed 3 (default)",
+            )
         last = traffic.row(-1, named=True)
         lasted = (last["ts"] - t_first).total_seconds()
         if period is None or lasted < period:
@@ -157,7 +174,9 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
         lag = threshold * period
         window_end = t_first + timedelta(seconds=lag)
         deleted = inc.lifecycle.filter(
-            (pl.col("namespace") == ns) & (pl.col("pod") == pod) & (pl.col("kind") == Kind.POD_DELETED.value)
+            (pl.col("namespace") == ns)
+            & (pl.col("pod") == pod)
+            & (pl.col("kind") == Kind.POD_DELETED.value)
         )
         note = ""
         if deleted.height and deleted["ts"][0] <= last["ts"]:
@@ -208,15 +227,23 @@ def startup_not_ready(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Findi
         if early.height == 0:
             continue
         ready = inc.lifecycle.filter(
-            (pl.col("namespace") == ns) & (pl.col("pod") == pod) & (pl.col("kind") == Kind.READY.value)
+            (pl.col("namespace") == ns)
+            & (pl.col("pod") == pod)
+            & (pl.col("kind") == Kind.READY.value)
         ).sort("ts")
         started = inc.lifecycle.filter(
-            (pl.col("namespace") == ns) & (pl.col("pod") == pod)
+            (pl.col("namespace") == ns)
+            & (pl.col("pod") == pod)
             & pl.col("kind").is_in([Kind.CONTAINER_STARTED.value, Kind.POD_ADDED.value])
         ).sort("ts")
         first, last = early.row(0, named=True), early.row(-1, named=True)
-        ready_txt = f"became ready at {_fmt(ready['ts'][0])}" if ready.height else "was not yet ready"
-        targets = ", ".join(sorted(set(early["target_container"].drop_nulls().to_list()))) or "its backend"
+        ready_txt = (
+            f"became ready at {_fmt(ready['ts'][0])}" if ready.height else "was not yet ready"
+        )
+        targets = (
+            ", ".join(sorted(set(early["target_container"].drop_nulls().to_list())))
+            or "its backend"
+        )
         summary = (
             f"{early.height} failing requests from {ns}/{pod} between {_fmt(first['ts'])} and "
             f"{_fmt(last['ts'])}, while the pod was starting ({targets} not listening yet); it "
@@ -230,7 +257,9 @@ def startup_not_ready(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Findi
                 code="startup-not-ready",
                 severity="info",
                 summary=summary,
-                explains=_share(inc, _pod_cond(ns, pod) & pl.col("pod_phase").is_in(["pending", "starting"])),
+                explains=_share(
+                    inc, _pod_cond(ns, pod) & pl.col("pod_phase").is_in(["pending", "starting"])
+                ),
                 fix=STARTUP_FIX,
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",

@@ -42,9 +42,26 @@ SPEC_DIR = Path(__file__).parent
 ENGINES = ("text", "jsonl", "events", "cri")
 TS_STYLES = ("rfc3339", "klog", "epoch", "envelope")
 _TOP_KEYS = {
-    "name", "description", "source", "engine", "standalone", "payload", "priority",
-    "pattern", "skip", "require", "fields", "timestamp", "extract", "rules", "default_kind",
-    "upstream_local", "samples", "sniff_contains", "paths", "rest",
+    "name",
+    "description",
+    "source",
+    "engine",
+    "standalone",
+    "payload",
+    "priority",
+    "pattern",
+    "skip",
+    "require",
+    "fields",
+    "timestamp",
+    "extract",
+    "rules",
+    "default_kind",
+    "upstream_local",
+    "samples",
+    "sniff_contains",
+    "paths",
+    "rest",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
@@ -79,7 +96,9 @@ class FormatSpec:
     payload: bool = False
     priority: int = 0
     pattern: str | None = None
-    rest: str | None = None  # text: the pattern matches a prefix; the rest of the line -> this field
+    rest: str | None = (
+        None  # text: the pattern matches a prefix; the rest of the line -> this field
+    )
     skip: tuple[tuple[str, str], ...] = ()
     require: tuple[str, ...] = ()
     sniff_contains: tuple[str, ...] = ()
@@ -190,9 +209,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
     default_kind = data.get("default_kind", "log")
     if default_kind not in KINDS:
         raise FormatSpecError(file, "default_kind", f"must be one of {KINDS}")
-    samples = tuple(
-        Sample(line=s["line"], kind=s["kind"]) for s in (data.get("samples") or [])
-    )
+    samples = tuple(Sample(line=s["line"], kind=s["kind"]) for s in (data.get("samples") or []))
     return FormatSpec(
         name=data["name"],
         description=data.get("description", ""),
@@ -207,7 +224,9 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         require=tuple(data.get("require") or ()),
         sniff_contains=tuple(data.get("sniff_contains") or ()),
         fields=tuple(fields),
-        ts_fields=(ts_field,) if isinstance(ts_field := ts.get("field"), str) else tuple(ts_field or ()),
+        ts_fields=(ts_field,)
+        if isinstance(ts_field := ts.get("field"), str)
+        else tuple(ts_field or ()),
         ts_style=style,
         extract=tuple(extract),
         rules=tuple(rules),

@@ -83,7 +83,11 @@ def _parse_cri(df: pl.DataFrame, spec: FormatSpec, path: str) -> tuple[list[Chun
     notes: list[str] = []
     if choice.spec is None:
         inner_df = df.with_columns(pl.lit(None, dtype=pl.String).alias("_inner"))
-        return [Chunk(formats.get("generic_text"), inner_df, wrapped=True)], f"{spec.name}+text", notes
+        return (
+            [Chunk(formats.get("generic_text"), inner_df, wrapped=True)],
+            f"{spec.name}+text",
+            notes,
+        )
     inner = choice.spec
     parsed = parse_with(df, inner)
     # A payload the inner format cannot read is still a line the container wrote: keep it
@@ -111,7 +115,9 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
     if as_format:
         spec = formats.get(as_format)
         if not spec.standalone:
-            msg = f"format {spec.name} has no timestamps of its own; it is read only inside a wrapper"
+            msg = (
+                f"format {spec.name} has no timestamps of its own; it is read only inside a wrapper"
+            )
             raise AnalyzerError(msg)
     else:
         head_bytes = read_head(path)
@@ -128,21 +134,34 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
             )
             chunk = Chunk(formats.get("generic_text"), frame)
             return ParsedFile(
-                shown, "unknown", lines.height, (chunk,), notes=(*notes, str(unknown)),
-                unknown=unknown, mtime=mtime,
+                shown,
+                "unknown",
+                lines.height,
+                (chunk,),
+                notes=(*notes, str(unknown)),
+                unknown=unknown,
+                mtime=mtime,
             )
         spec = choice.spec
     if spec.engine == "cri":
         chunks, label, more = _parse_cri(df, spec, shown)
         identity = path_identity(shown, spec)
-        return ParsedFile(shown, label, lines.height, tuple(chunks), identity,
-                          (*notes, *more), mtime=mtime)
+        return ParsedFile(
+            shown, label, lines.height, tuple(chunks), identity, (*notes, *more), mtime=mtime
+        )
     if spec.engine == "events":
         frame = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
-        return ParsedFile(shown, spec.name, lines.height, (Chunk(spec, frame),), notes=tuple(notes),
-                          mtime=mtime)
-    return ParsedFile(shown, spec.name, lines.height, (Chunk(spec, parse_with(df, spec)),),
-                      notes=tuple(notes), mtime=mtime)
+        return ParsedFile(
+            shown, spec.name, lines.height, (Chunk(spec, frame),), notes=tuple(notes), mtime=mtime
+        )
+    return ParsedFile(
+        shown,
+        spec.name,
+        lines.height,
+        (Chunk(spec, parse_with(df, spec)),),
+        notes=tuple(notes),
+        mtime=mtime,
+    )
 
 
 def read_files(paths: list[str | Path], *, as_format: str | None = None) -> list[ParsedFile]:

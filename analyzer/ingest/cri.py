@@ -1,4 +1,4 @@
-"""CRI wrapper: split the envelope, join partial lines, then parse each payload by its own format."""
+"""CRI wrapper: split the envelope, join partial lines, parse each payload by its format."""
 
 from __future__ import annotations
 

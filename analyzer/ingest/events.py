@@ -103,7 +103,9 @@ def _split(text: str) -> tuple[list[tuple[int, Any]], int | None]:
     return out, None
 
 
-def _salvage_items(text: str, pos: int, decoder: json.JSONDecoder) -> tuple[list[tuple[int, Any]], int]:
+def _salvage_items(
+    text: str, pos: int, decoder: json.JSONDecoder
+) -> tuple[list[tuple[int, Any]], int]:
     """Decode the items of a List one by one from ``pos``; stop at the first broken one."""
     key = text.find('"items"', pos)
     bracket = text.find("[", key) if key >= 0 else -1
@@ -157,8 +159,17 @@ def parse_event_document(lines: pl.DataFrame, paths: list[str]) -> pl.DataFrame:
             rows.append({"line": ln, OUTCOME: "reject: malformed or truncated JSON"})
         else:
             rows.append({"line": ln, OUTCOME: "skip: part of a multi-line JSON document"})
-    cols = ["line", OUTCOME, *paths, "reason", "note", "field_path", "involved_pod",
-            "involved_pod_uid", "event_text"]
+    cols = [
+        "line",
+        OUTCOME,
+        *paths,
+        "reason",
+        "note",
+        "field_path",
+        "involved_pod",
+        "involved_pod_uid",
+        "event_text",
+    ]
     frame = pl.DataFrame(
         [{c: r.get(c) for c in cols} for r in rows],
         schema={c: (pl.UInt32 if c == "line" else pl.String) for c in cols},

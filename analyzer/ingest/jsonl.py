@@ -138,7 +138,10 @@ def parse_jsonl(lf: pl.LazyFrame, spec: FormatSpec, *, column: str = "text") -> 
     dtype = struct_dtype([p for p in spec.field_names() if p])
     lf = lf.with_columns(_candidate(column).alias("_candidate"))
     decoded = (
-        pl.when(pl.col("_candidate")).then(pl.col(column)).otherwise(pl.lit("{}")).str.json_decode(dtype)
+        pl.when(pl.col("_candidate"))
+        .then(pl.col(column))
+        .otherwise(pl.lit("{}"))
+        .str.json_decode(dtype)
     )
     lf = lf.with_columns(decoded.alias("_json"), pl.lit(True).alias("_ok"))
     lf = lf.with_columns(_flatten_exprs("_json", dtype))
@@ -151,7 +154,9 @@ def parse_jsonl_robust(df: pl.DataFrame, spec: FormatSpec, *, column: str = "tex
     df = df.with_columns(_candidate(column).alias("_candidate"))
     texts = df.filter("_candidate")[column]
     decoded, ok = decode(texts, dtype)
-    parsed = df.filter("_candidate").select("line").with_columns(decoded.alias("_json"), ok.alias("_ok"))
+    parsed = (
+        df.filter("_candidate").select("line").with_columns(decoded.alias("_json"), ok.alias("_ok"))
+    )
     df = df.join(parsed, on="line", how="left", maintain_order="left")
     df = df.with_columns(_flatten_exprs("_json", dtype))
     return df.with_columns(_outcome(spec).alias(OUTCOME)).drop("_json", "_ok", "_candidate")

@@ -52,7 +52,9 @@ def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
         df = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1).collect()
     except (pl.exceptions.ComputeError, OSError) as err:
         data = _read_all(path)
-        notes.append(f"read with the fallback reader: {str(err).splitlines()[0]}; invalid UTF-8 replaced")
+        notes.append(
+            f"read with the fallback reader: {str(err).splitlines()[0]}; invalid UTF-8 replaced"
+        )
         text = data.decode("utf-8", errors="replace")
         df = pl.scan_lines(
             text.encode("utf-8"), name="raw", row_index_name="line", row_index_offset=1

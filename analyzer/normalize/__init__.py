@@ -48,7 +48,9 @@ def canonical(
         pl.when(http)
         .then(
             pl.concat_str(
-                [col("method"), col("path"), status.cast(pl.String)], separator=" ", ignore_nulls=True
+                [col("method"), col("path"), status.cast(pl.String)],
+                separator=" ",
+                ignore_nulls=True,
             )
         )
         .otherwise(col("message"))
@@ -57,10 +59,12 @@ def canonical(
         ts_text.alias("_ts_text"),
         pl.lit(spec.source).alias("source"),
         pl.lit(spec.name).alias("format"),
-        pl.coalesce(col("namespace"), pod_ref.str.split_exact("/", 1).struct.field("field_0")).alias(
-            "namespace"
+        pl.coalesce(
+            col("namespace"), pod_ref.str.split_exact("/", 1).struct.field("field_0")
+        ).alias("namespace"),
+        pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1")).alias(
+            "pod"
         ),
-        pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1")).alias("pod"),
         col("container_id").str.replace(r"^[a-z-]+://", "").alias("container_id"),
         col("probe").str.to_lowercase().alias("probe"),
         status.alias("status"),
@@ -135,11 +139,15 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
     for chunk in parsed.chunks:
         text, style = _timestamp(chunk, year)
         frames.append(canonical(chunk.frame.sort("line"), chunk.spec, text, style, ctx.tz))
-    rows = pl.concat(frames, how="vertical") if frames else empty_events().with_columns(
-        pl.lit(None, dtype=pl.String).alias(OUTCOME)
+    rows = (
+        pl.concat(frames, how="vertical")
+        if frames
+        else empty_events().with_columns(pl.lit(None, dtype=pl.String).alias(OUTCOME))
     )
     fill = [
-        pl.coalesce(pl.col(k), pl.lit(v)).alias(k) for k, v in parsed.identity.items() if k in EVENTS
+        pl.coalesce(pl.col(k), pl.lit(v)).alias(k)
+        for k, v in parsed.identity.items()
+        if k in EVENTS
     ]
     if fill:
         rows = rows.with_columns(fill)

@@ -24,10 +24,10 @@ def fill_identity(events: pl.DataFrame) -> pl.DataFrame:
         .agg(pl.col(n).drop_nulls().first().alias(f"_u_{n}") for n in ("namespace", "pod"))
     )
     out = events.join(by_container, on="container_id", how="left", maintain_order="left")
-    out = out.with_columns(
-        pl.coalesce(n, f"_c_{n}").alias(n) for n in (*_NAMES, "pod_uid")
-    ).drop([f"_c_{n}" for n in (*_NAMES, "pod_uid")])
+    out = out.with_columns(pl.coalesce(n, f"_c_{n}").alias(n) for n in (*_NAMES, "pod_uid")).drop(
+        [f"_c_{n}" for n in (*_NAMES, "pod_uid")]
+    )
     out = out.join(by_uid, on="pod_uid", how="left", maintain_order="left")
-    return out.with_columns(
-        pl.coalesce(n, f"_u_{n}").alias(n) for n in ("namespace", "pod")
-    ).drop("_u_namespace", "_u_pod")
+    return out.with_columns(pl.coalesce(n, f"_u_{n}").alias(n) for n in ("namespace", "pod")).drop(
+        "_u_namespace", "_u_pod"
+    )

@@ -31,8 +31,7 @@ class TimeContext:
 def parse_rfc3339(expr: pl.Expr) -> pl.Expr:
     """RFC 3339 / ISO 8601 with or without fraction and offset; naive values are UTC."""
     zoned = [
-        expr.str.to_datetime(fmt, time_unit="ns", time_zone="UTC", strict=False)
-        for fmt in _RFC3339
+        expr.str.to_datetime(fmt, time_unit="ns", time_zone="UTC", strict=False) for fmt in _RFC3339
     ]
     naive = [
         expr.str.to_datetime(fmt, time_unit="ns", strict=False).dt.replace_time_zone("UTC")
@@ -46,10 +45,14 @@ def parse_epoch(expr: pl.Expr) -> pl.Expr:
     num = expr.cast(pl.Float64, strict=False)
     mag = num.abs()
     ns = (
-        pl.when(mag > 1e17).then(num)
-        .when(mag > 1e14).then(num * 1e3)
-        .when(mag > 1e11).then(num * 1e6)
-        .when(mag > 1e8).then(num * 1e9)
+        pl.when(mag > 1e17)
+        .then(num)
+        .when(mag > 1e14)
+        .then(num * 1e3)
+        .when(mag > 1e11)
+        .then(num * 1e6)
+        .when(mag > 1e8)
+        .then(num * 1e9)
         .otherwise(None)
     )
     return ns.cast(pl.Int64, strict=False).cast(TS)
@@ -72,7 +75,10 @@ def klog_year(first_mmdd: str | None, ctx: TimeContext, mtime: float | None) -> 
 
     if ctx.reference is not None:
         year = closest(ctx.reference)
-        return year, f"year {year} inferred from the timestamps of the other inputs (override: --year)"
+        return (
+            year,
+            f"year {year} inferred from the timestamps of the other inputs (override: --year)",
+        )
     if mtime is not None:
         # A file is written after its lines: the latest year that is not after its mtime.
         ref = datetime.fromtimestamp(mtime, tz=UTC)
@@ -108,9 +114,9 @@ def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int) -> pl.Expr:
 
 def local_to_utc(text: pl.Expr, tz: str) -> pl.Expr:
     local = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="ns", strict=False)
-    return local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
-        "UTC"
-    )
+    return local.dt.replace_time_zone(
+        tz, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
 
 
 def klog_ts(mmdd: pl.Expr, hms: pl.Expr, year: int, tz: str) -> pl.Expr:
@@ -128,7 +134,9 @@ def parse_times(raw: pl.Series, style: str, tz: str = "UTC") -> pl.Series:
         return pl.select(local_to_utc(pl.lit(raw), tz)).to_series().alias("ts")
     if style == "epoch":
         return pl.select(parse_epoch(pl.lit(raw))).to_series().alias("ts")
-    fast = raw.str.to_datetime(_RFC3339[0], time_unit="ns", time_zone="UTC", strict=False).alias("ts")
+    fast = raw.str.to_datetime(_RFC3339[0], time_unit="ns", time_zone="UTC", strict=False).alias(
+        "ts"
+    )
     missed = fast.is_null() & raw.is_not_null()
     if missed.any():
         idx = missed.arg_true()

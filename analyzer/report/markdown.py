@@ -26,8 +26,13 @@ def render_markdown(analysis: Analysis) -> str:
             f"| {markdown(t['path'])} | {markdown(t['format'])} | {t['lines']} | {t['events']} | "
             f"{t['rejected']} | {t['skipped']} |"
         )
-    out += ["", "## Incidents", "", "| id | severity | start | duration | failing | top finding |",
-            "|---|---|---|---:|---:|---|"]
+    out += [
+        "",
+        "## Incidents",
+        "",
+        "| id | severity | start | duration | failing | top finding |",
+        "|---|---|---|---:|---:|---|",
+    ]
     for inc in data["incidents"]:
         top = inc["findings"][0]["code"] if inc["findings"] else "unexplained"
         out.append(
@@ -48,11 +53,14 @@ def render_markdown(analysis: Analysis) -> str:
             "### Findings",
         ]
         for f in inc["findings"]:
-            evidence = "\n".join(terminal(f"{e['file']}:{e['line']}  {e['text']}") for e in f["evidence"])
+            evidence = "\n".join(
+                terminal(f"{e['file']}:{e['line']}  {e['text']}") for e in f["evidence"]
+            )
             fence = code_fence(evidence)
             out += [
                 "",
-                f"**{f['code']}** ({f['severity']}, explains {f['explains']:.0%}): {markdown(f['summary'])}",
+                f"**{f['code']}** ({f['severity']}, explains {f['explains']:.0%}): "
+                + markdown(f["summary"]),
                 "",
                 f"*Fix:* {markdown(f['fix'])}",
                 "",
@@ -62,8 +70,13 @@ def render_markdown(analysis: Analysis) -> str:
             ]
         if not inc["findings"]:
             out += ["", "No known cause matched."]
-        out += ["", "### Timeline", "", "| offset | time | kind | pod/container | what | where |",
-                "|---:|---|---|---|---|---|"]
+        out += [
+            "",
+            "### Timeline",
+            "",
+            "| offset | time | kind | pod/container | what | where |",
+            "|---:|---|---|---|---|---|",
+        ]
         for r in inc["timeline"]:
             who = "/".join(x for x in (r["pod"], r["container"]) if x) or "-"
             out.append(

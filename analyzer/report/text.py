@@ -19,7 +19,9 @@ def render_json(analysis: Analysis) -> str:
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(terminal(text), WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+    return textwrap.wrap(
+        terminal(text), WIDTH, initial_indent=indent, subsequent_indent=indent
+    ) or [indent]
 
 
 def _inputs(data: dict[str, Any]) -> list[str]:
@@ -82,7 +84,11 @@ def render_text(analysis: Analysis) -> str:
         lines += ["", "  Timeline"]
         for r in inc["timeline"]:
             who = "/".join(x for x in (r["pod"], r["container"]) if x) or "-"
-            lines.append(f"    {r['offset_s']:+8.1f} s  {r['ts'][11:]}  {r['kind']:<17} {terminal(who)}"[:WIDTH])
+            lines.append(
+                f"    {r['offset_s']:+8.1f} s  {r['ts'][11:]}  {r['kind']:<17} {terminal(who)}"[
+                    :WIDTH
+                ]
+            )
             lines.extend(_wrap(r["summary"], " " * 16))
             lines.append(" " * 16 + f"@ {terminal(r['file'])}:{r['line']}")
     return "\n".join(lines) + "\n"

@@ -5,10 +5,29 @@ from tests.correlate.helpers import ev, frame
 
 
 def _failures(offsets, pod="web-1", status=502):
-    rows = [ev(0, "probe_failed", probe="readiness", container="app", upstream=f"10.0.0.{len(pod)}:80",
-               namespace="ns", pod=pod)]
-    rows += [ev(t, "http", source="proxy", format="ingress", status=status,
-                upstream=f"10.0.0.{len(pod)}:80", client="1.2.3.4") for t in offsets]
+    rows = [
+        ev(
+            0,
+            "probe_failed",
+            probe="readiness",
+            container="app",
+            upstream=f"10.0.0.{len(pod)}:80",
+            namespace="ns",
+            pod=pod,
+        )
+    ]
+    rows += [
+        ev(
+            t,
+            "http",
+            source="proxy",
+            format="ingress",
+            status=status,
+            upstream=f"10.0.0.{len(pod)}:80",
+            client="1.2.3.4",
+        )
+        for t in offsets
+    ]
     return failing(attribute(frame(rows)))
 
 

@@ -7,16 +7,18 @@ POD = {"namespace": "ns", "pod": "p"}
 
 
 def _events():
-    return frame([
-        ev(0, "container_started", container="app", **POD),
-        ev(10, "ready", **POD),
-        ev(20, "pod_deleted", **POD),
-        ev(20.1, "kill", container="app", grace_period_s=30.0, **POD),
-        ev(22, "probe_failed", probe="readiness", container="app", **POD),
-        ev(25, "shutdown_started", source="app", container="app", **POD),
-        ev(26, "probe_failed", probe="readiness", container="app", **POD),
-        ev(27, "container_died", container="app", exit_code=0, **POD),
-    ])
+    return frame(
+        [
+            ev(0, "container_started", container="app", **POD),
+            ev(10, "ready", **POD),
+            ev(20, "pod_deleted", **POD),
+            ev(20.1, "kill", container="app", grace_period_s=30.0, **POD),
+            ev(22, "probe_failed", probe="readiness", container="app", **POD),
+            ev(25, "shutdown_started", source="app", container="app", **POD),
+            ev(26, "probe_failed", probe="readiness", container="app", **POD),
+            ev(27, "container_died", container="app", exit_code=0, **POD),
+        ]
+    )
 
 
 def test_container_phases_never_step_back_after_sigterm():
@@ -25,17 +27,26 @@ def test_container_phases_never_step_back_after_sigterm():
 
 
 def test_pod_phases():
-    assert pod_phases(_events())["phase"].to_list() == ["starting", "ready", "deleted", "terminating"]
+    assert pod_phases(_events())["phase"].to_list() == [
+        "starting",
+        "ready",
+        "deleted",
+        "terminating",
+    ]
 
 
 def test_phase_at_each_request():
     changes = container_phases(_events())
     from datetime import timedelta
 
-    req = pl.DataFrame({
-        "ts": [T0 + timedelta(seconds=s) for s in (5, 21, 25.5, 40)],
-        "namespace": ["ns"] * 4, "pod": ["p"] * 4, "container": ["app"] * 4,
-    }).with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
+    req = pl.DataFrame(
+        {
+            "ts": [T0 + timedelta(seconds=s) for s in (5, 21, 25.5, 40)],
+            "namespace": ["ns"] * 4,
+            "pod": ["p"] * 4,
+            "container": ["app"] * 4,
+        }
+    ).with_columns(pl.col("ts").cast(pl.Datetime("ns", "UTC")))
     out = phase_at(req, changes, keys=["namespace", "pod", "container"], prefix="c_")
     assert out["c_phase"].to_list() == ["starting", "terminating", "shutting_down", "dead"]
 

@@ -17,8 +17,16 @@ def test_spec_samples_parse_to_declared_kind(spec):
 def test_every_builtin_spec_loads_with_unique_names():
     names = [s.name for s in formats.builtin()]
     assert len(names) == len(set(names))
-    assert {"kubelet_klog", "k8s_events", "cri", "workhorse_json", "puma_json", "puma_text",
-            "pages_json", "generic_json"} <= set(names)
+    assert {
+        "kubelet_klog",
+        "k8s_events",
+        "cri",
+        "workhorse_json",
+        "puma_json",
+        "puma_text",
+        "pages_json",
+        "generic_json",
+    } <= set(names)
 
 
 def test_unknown_key_is_an_error_naming_file_and_key():

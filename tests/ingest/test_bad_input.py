@@ -35,7 +35,12 @@ def test_empty_binary_unknown_files_do_not_stop_the_others():
     assert by_name["binary.bin"].format == "unknown"
     assert "binary data" in by_name["binary.bin"].notes[-1]
     unknown = by_name["unknown.txt"]
-    assert (unknown.format, unknown.lines, unknown.rejected, unknown.skipped) == ("unknown", 4, 3, 1)
+    assert (unknown.format, unknown.lines, unknown.rejected, unknown.skipped) == (
+        "unknown",
+        4,
+        3,
+        1,
+    )
     assert "tried: cri, k8s_events, kubelet_klog" in unknown.notes[-1]
     assert by_name["crlf.log"].events == 3 and by_name["crlf.log"].rejected == 0
     assert all(t.reconciles for t in result.inputs)
@@ -67,7 +72,10 @@ def test_gzip_and_directories(tmp_path):
 
     sub = tmp_path / "nested" / "deeper"
     sub.mkdir(parents=True)
-    with (FIXTURES / "workhorse_json" / "current.log").open("rb") as src, gzip.open(sub / "wh.log.gz", "wb") as dst:
+    with (
+        (FIXTURES / "workhorse_json" / "current.log").open("rb") as src,
+        gzip.open(sub / "wh.log.gz", "wb") as dst,
+    ):
         shutil.copyfileobj(src, dst)
     events, (t,) = load_events([tmp_path])
     assert t.format == "workhorse_json" and t.events == 7

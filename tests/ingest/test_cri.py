@@ -11,8 +11,13 @@ def test_pods_path_gives_identity_and_partials_are_joined():
     events, (t,) = load_events([path])
     assert t.reconciles and t.rejected == 0
     assert t.format.startswith("cri+")
-    assert dict(t.skip_reasons) == {"partial line joined into line 2": 1, "partial line joined into line 6": 1}
-    assert set(events["namespace"]) == {"kube-system"} and set(events["container"]) == {"calico-node"}
+    assert dict(t.skip_reasons) == {
+        "partial line joined into line 2": 1,
+        "partial line joined into line 6": 1,
+    }
+    assert set(events["namespace"]) == {"kube-system"} and set(events["container"]) == {
+        "calico-node"
+    }
     joined = events.filter(pl.col("line") == 2)["message"].item()
     assert joined.endswith("Invalidating dataplane cache error")
     untagged = events.filter(pl.col("line") == 5)["message"].item()
@@ -27,7 +32,8 @@ def test_containers_symlink_path_and_workhorse_payload():
     assert t.format == "cri+workhorse_json" and t.events == 3
     assert set(events["pod"]) == {"gitlab-webservice-default-5d85b6854c-sbx2z"}
     assert set(events["container_id"]) == {
-        "3de4e2c52bca0f6f3c1c0ab1b8ad7e7b3d0ac1e1c2b1f1a8e7d6c5b4a3928172"}
+        "3de4e2c52bca0f6f3c1c0ab1b8ad7e7b3d0ac1e1c2b1f1a8e7d6c5b4a3928172"
+    }
     assert events["kind"].to_list() == ["http", "upstream_error", "shutdown_started"]
     # Workhorse logs whole seconds: the runtime's nanosecond time is used instead.
     assert events["ts"][0].microsecond == 123456

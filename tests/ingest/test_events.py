@@ -14,7 +14,11 @@ def test_list_document_one_row_per_item_with_its_line():
     assert events["kind"].to_list() == ["probe_failed", "kill", "probe_failed"]
     first = events.row(0, named=True)
     assert (first["namespace"], first["pod"], first["container"], first["probe"]) == (
-        "bobs-books", "bobbys-helidon-stock-application-586dcbf7c-qdqx5", "istio-proxy", "readiness")
+        "bobs-books",
+        "bobbys-helidon-stock-application-586dcbf7c-qdqx5",
+        "istio-proxy",
+        "readiness",
+    )
     assert "(x5, last 2021-03-15T19:03:17Z)" in first["message"]
     assert first["node"] == "at-tests-control-plane"
 

@@ -7,20 +7,52 @@ from tests.conftest import FIXTURES
 KLOG = FIXTURES / "kubelet_klog"
 
 CASES = [  # raw line -> (kind, namespace, pod, container, probe, upstream, grace, exit code)
-    ('I0507 11:59:34.518597    3224 kubelet.go:2414] "SyncLoop DELETE" source="api" pods=["hosted-grafana/hg-api-1"]',
-     ("pod_deleted", "hosted-grafana", "hg-api-1", None, None, None, None, None)),
-    ('I0507 11:59:41.619645    6247 prober.go:107] "Probe failed" probeType="Readiness" pod="ga/ga-4" podUID="c36c5200-1cd6-4093-893c-c022f91af996" containerName="grafana-agent" probeResult="failure" output="Get \\"http://10.0.99.125:3090/-/ready\\": dial tcp 10.0.99.125:3090: connect: connection refused"',
-     ("probe_failed", "ga", "ga-4", "grafana-agent", "readiness", "10.0.99.125:3090", None, None)),
-    ('I0507 11:59:34.518822    3224 kuberuntime_container.go:745] "Killing container with a grace period" pod="ns/p" podUID="25cb986c-3d6c-4ed0-abf3-ee59ed6175f9" containerName="hgapi" containerID="containerd://c91436db00920ec961b9d5d6b4859d80a912e862e34fb5c45d8a85684fe6a97e" gracePeriod=30',
-     ("kill", "ns", "p", "hgapi", None, None, 30.0, None)),
-    ('I0507 11:59:34.956755    3224 generic.go:334] "Generic (PLEG): container finished" podID="25cb986c-3d6c-4ed0-abf3-ee59ed6175f9" containerID="c91436db00920ec961b9d5d6b4859d80a912e862e34fb5c45d8a85684fe6a97e" exitCode=137',
-     ("container_died", None, None, None, None, None, None, 137)),
-    ('I0507 11:59:43.910438    4624 kubelet.go:2498] "SyncLoop (probe)" probe="readiness" status="not ready" pod="ns/p"',
-     ("not_ready", "ns", "p", None, "readiness", None, None, None)),
-    ('Oct 24 06:38:11 master2.ocp4.example.com hyperkube[110225]: I1024 06:38:11.983026  110225 kubelet.go:2141] "SyncLoop DELETE" source="api" pods=[openshift-marketplace/redhat-marketplace-t2g47]',
-     ("pod_deleted", "openshift-marketplace", "redhat-marketplace-t2g47", None, None, None, None, None)),
-    ('I0507 11:59:40.000001    2776 reconciler.go:224] operationExecutor.VerifyControllerAttachedVolume started',
-     ("log", None, None, None, None, None, None, None)),
+    (
+        'I0507 11:59:34.518597    3224 kubelet.go:2414] "SyncLoop DELETE" source="api" pods=["hosted-grafana/hg-api-1"]',
+        ("pod_deleted", "hosted-grafana", "hg-api-1", None, None, None, None, None),
+    ),
+    (
+        'I0507 11:59:41.619645    6247 prober.go:107] "Probe failed" probeType="Readiness" pod="ga/ga-4" podUID="c36c5200-1cd6-4093-893c-c022f91af996" containerName="grafana-agent" probeResult="failure" output="Get \\"http://10.0.99.125:3090/-/ready\\": dial tcp 10.0.99.125:3090: connect: connection refused"',
+        (
+            "probe_failed",
+            "ga",
+            "ga-4",
+            "grafana-agent",
+            "readiness",
+            "10.0.99.125:3090",
+            None,
+            None,
+        ),
+    ),
+    (
+        'I0507 11:59:34.518822    3224 kuberuntime_container.go:745] "Killing container with a grace period" pod="ns/p" podUID="25cb986c-3d6c-4ed0-abf3-ee59ed6175f9" containerName="hgapi" containerID="containerd://c91436db00920ec961b9d5d6b4859d80a912e862e34fb5c45d8a85684fe6a97e" gracePeriod=30',
+        ("kill", "ns", "p", "hgapi", None, None, 30.0, None),
+    ),
+    (
+        'I0507 11:59:34.956755    3224 generic.go:334] "Generic (PLEG): container finished" podID="25cb986c-3d6c-4ed0-abf3-ee59ed6175f9" containerID="c91436db00920ec961b9d5d6b4859d80a912e862e34fb5c45d8a85684fe6a97e" exitCode=137',
+        ("container_died", None, None, None, None, None, None, 137),
+    ),
+    (
+        'I0507 11:59:43.910438    4624 kubelet.go:2498] "SyncLoop (probe)" probe="readiness" status="not ready" pod="ns/p"',
+        ("not_ready", "ns", "p", None, "readiness", None, None, None),
+    ),
+    (
+        'Oct 24 06:38:11 master2.ocp4.example.com hyperkube[110225]: I1024 06:38:11.983026  110225 kubelet.go:2141] "SyncLoop DELETE" source="api" pods=[openshift-marketplace/redhat-marketplace-t2g47]',
+        (
+            "pod_deleted",
+            "openshift-marketplace",
+            "redhat-marketplace-t2g47",
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
+    ),
+    (
+        "I0507 11:59:40.000001    2776 reconciler.go:224] operationExecutor.VerifyControllerAttachedVolume started",
+        ("log", None, None, None, None, None, None, None),
+    ),
 ]
 COLS = ["kind", "namespace", "pod", "container", "probe", "upstream", "grace_period_s", "exit_code"]
 
@@ -36,7 +68,12 @@ def test_raw_fixture_all_lines_are_events():
     events, (t,) = load_events([KLOG / "raw.log"], year=2024)
     assert (t.format, t.lines, t.events, t.rejected, t.skipped) == ("kubelet_klog", 12, 12, 0, 0)
     assert events["kind"].to_list()[:6] == [
-        "pod_deleted", "kill", "container_died", "container_died", "pod_deleted", "pod_removed"
+        "pod_deleted",
+        "kill",
+        "container_died",
+        "container_died",
+        "pod_deleted",
+        "pod_removed",
     ]
     # The PLEG line names the pod; the container-finished line only IDs: filled from the kill line.
     died = events.filter(pl.col("kind") == "container_died")
