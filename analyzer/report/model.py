@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analyzer.api import Analysis, Incident
 from analyzer.diagnose.finding import Finding
+
+if TYPE_CHECKING:  # the API builds what reports render; reports never call it
+    from analyzer.api import Analysis, Incident
 
 SCHEMA_VERSION = 1
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import textwrap
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analyzer.api import Analysis
 from analyzer.report.model import report_dict
 from analyzer.report.safe import terminal
+
+if TYPE_CHECKING:  # the API builds what reports render; reports never call it
+    from analyzer.api import Analysis
 
 WIDTH = 100
 SEVERITY_MARK = {"critical": "CRITICAL", "warning": "WARNING", "info": "info"}
