@@ -6,6 +6,7 @@ reason. Turning fields into canonical events is ``analyzer.normalize``'s job.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,15 +32,18 @@ class Chunk:
     """Rows of one file parsed by one spec: ``file, line, raw, text, _outcome`` + fields."""
 
     spec: FormatSpec
-    frame: pl.DataFrame
+    frame: pl.DataFrame | pl.LazyFrame  # lazy: collected (streaming) by normalize
     wrapped: bool = False  # the time is the wrapper's (``_envelope_ts``)
+    # Eager re-parse for when the lazy plan fails at collect time (invalid UTF-8, a JSON
+    # line the vectorized decoder rejects): slower, but isolates the bad lines.
+    robust: Callable[[], pl.DataFrame] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
 class ParsedFile:
     path: str
     format: str
-    lines: int
+    lines: int | None  # None: known once the lazy chunks are collected
     chunks: tuple[Chunk, ...]
     identity: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -47,7 +51,7 @@ class ParsedFile:
     mtime: float | None = None
 
 
-def _base_frame(lines: pl.DataFrame, path: str) -> pl.DataFrame:
+def _base_frame(lines: pl.DataFrame | pl.LazyFrame, path: str) -> pl.DataFrame | pl.LazyFrame:
     blank = pl.col("raw").str.strip_chars() == ""
     return lines.with_columns(
         pl.lit(path).alias("file"),
@@ -104,14 +108,56 @@ def _parse_cri(df: pl.DataFrame, spec: FormatSpec, path: str) -> tuple[list[Chun
     return chunks, f"{spec.name}+{inner.name}", notes
 
 
+def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
+    lines = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1)
+    lines = lines.with_columns(pl.col("line").cast(pl.UInt32), pl.col("raw").str.strip_suffix("\r"))
+    return _base_frame(lines, shown)  # type: ignore[return-value]
+
+
+def _eager(path: Path, shown: str, spec: FormatSpec) -> pl.DataFrame:
+    lines, _ = read_lines(path)
+    return parse_with(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
+
+
 def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
-    """Parse one file with its sniffed (or forced) format."""
+    """Parse one file with its sniffed (or forced) format.
+
+    Line-oriented formats (text, JSON lines) stay lazy: ``normalize`` runs the whole plan
+    from ``scan_lines`` to canonical events in one streaming pass. Wrappers and multi-line
+    documents are parsed here.
+    """
     shown = str(path)
     mtime = path.stat().st_mtime
+    head_bytes = read_head(path)
+    if not head_bytes:
+        return ParsedFile(shown, "empty", 0, (), notes=("empty file",), mtime=mtime)
+    spec = _choose_spec(path, shown, head_bytes, as_format)
+    if isinstance(spec, ParsedFile):
+        return spec
+    if spec.engine in ("text", "jsonl"):
+        plan = _lazy_lines(path, shown)
+        plan = parse_text(plan, spec) if spec.engine == "text" else parse_jsonl(plan, spec)
+        chunk = Chunk(spec, plan, robust=lambda: _eager(path, shown, spec))
+        return ParsedFile(shown, spec.name, None, (chunk,), mtime=mtime)
     lines, notes = read_lines(path)
-    if lines.height == 0:
-        return ParsedFile(shown, "empty", 0, (), notes=(*notes, "empty file"), mtime=mtime)
     df = _base_frame(lines, shown)
+    assert isinstance(df, pl.DataFrame)
+    if spec.engine == "cri":
+        chunks, label, more = _parse_cri(df, spec, shown)
+        identity = path_identity(shown, spec)
+        return ParsedFile(
+            shown, label, lines.height, tuple(chunks), identity, (*notes, *more), mtime=mtime
+        )
+    frame = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
+    return ParsedFile(
+        shown, spec.name, lines.height, (Chunk(spec, frame),), notes=tuple(notes), mtime=mtime
+    )
+
+
+def _choose_spec(
+    path: Path, shown: str, head_bytes: bytes, as_format: str | None
+) -> FormatSpec | ParsedFile:
+    """The spec to parse ``path`` with, or the finished ``ParsedFile`` of an unknown file."""
     if as_format:
         spec = formats.get(as_format)
         if not spec.standalone:
@@ -119,48 +165,29 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
                 f"format {spec.name} has no timestamps of its own; it is read only inside a wrapper"
             )
             raise AnalyzerError(msg)
-    else:
-        head_bytes = read_head(path)
-        head = head_bytes.decode("utf-8", errors="replace")
-        choice = choose([s for s in formats.builtin() if s.standalone], head)
-        if choice.spec is None:
-            detail = "binary data" if b"\x00" in head_bytes[:8192] else ""
-            unknown = UnknownFormatError(shown, list(choice.tried), detail)
-            frame = df.with_columns(
-                pl.when(pl.col(OUTCOME).is_null())
-                .then(pl.lit("reject: no known format"))
-                .otherwise(pl.col(OUTCOME))
-                .alias(OUTCOME)
-            )
-            chunk = Chunk(formats.get("generic_text"), frame)
-            return ParsedFile(
-                shown,
-                "unknown",
-                lines.height,
-                (chunk,),
-                notes=(*notes, str(unknown)),
-                unknown=unknown,
-                mtime=mtime,
-            )
-        spec = choice.spec
-    if spec.engine == "cri":
-        chunks, label, more = _parse_cri(df, spec, shown)
-        identity = path_identity(shown, spec)
-        return ParsedFile(
-            shown, label, lines.height, tuple(chunks), identity, (*notes, *more), mtime=mtime
-        )
-    if spec.engine == "events":
-        frame = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
-        return ParsedFile(
-            shown, spec.name, lines.height, (Chunk(spec, frame),), notes=tuple(notes), mtime=mtime
-        )
+        return spec
+    head = head_bytes.decode("utf-8", errors="replace")
+    choice = choose([s for s in formats.builtin() if s.standalone], head)
+    if choice.spec is not None:
+        return choice.spec
+    detail = "binary data" if b"\x00" in head_bytes[:8192] else ""
+    unknown = UnknownFormatError(shown, list(choice.tried), detail)
+    lines, notes = read_lines(path)
+    frame = _base_frame(lines, shown).with_columns(
+        pl.when(pl.col(OUTCOME).is_null())
+        .then(pl.lit("reject: no known format"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME)
+    )
+    chunk = Chunk(formats.get("generic_text"), frame)
     return ParsedFile(
         shown,
-        spec.name,
+        "unknown",
         lines.height,
-        (Chunk(spec, parse_with(df, spec)),),
-        notes=tuple(notes),
-        mtime=mtime,
+        (chunk,),
+        notes=(*notes, str(unknown)),
+        unknown=unknown,
+        mtime=path.stat().st_mtime,
     )
 
 

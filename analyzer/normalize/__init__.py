@@ -95,7 +95,7 @@ def canonical(
 def _timestamp(chunk: Chunk, year: int) -> tuple[pl.Expr, str]:
     """The time text of each row and how to read it (``time.parse_times`` style)."""
     spec = chunk.spec
-    have = set(chunk.frame.columns)
+    have = set(chunk.frame.collect_schema().names())
     fields = [pl.col(f) for f in spec.ts_fields if f in have]
     none = pl.lit(None, dtype=pl.String)
     if chunk.wrapped or spec.ts_style == "envelope":
@@ -120,25 +120,42 @@ def needs_year(parsed: ParsedFile) -> bool:
     return any(c.spec.ts_style == "klog" and not c.wrapped for c in parsed.chunks)
 
 
+def _first_mmdd(chunks: tuple[Chunk, ...]) -> str | None:
+    for c in chunks:
+        if "mmdd" in c.frame.collect_schema().names():
+            query = c.frame.lazy().filter(pl.col(OUTCOME).is_null()).select("mmdd").drop_nulls()
+            try:
+                first = query.head(1).collect()
+            except pl.exceptions.ComputeError:
+                if c.robust is None:
+                    raise
+                first = c.robust().lazy().filter(pl.col(OUTCOME).is_null()).select("mmdd")
+                first = first.drop_nulls().head(1).collect()
+            if first.height:
+                return str(first.item())
+    return None
+
+
+def _collect_chunk(chunk: Chunk, ctx: TimeContext, year: int, notes: list[str]) -> pl.DataFrame:
+    text, style = _timestamp(chunk, year)
+    frame = chunk.frame.sort("line") if isinstance(chunk.frame, pl.DataFrame) else chunk.frame
+    try:
+        return canonical(frame, chunk.spec, text, style, ctx.tz)
+    except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
+        if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError) or chunk.robust is None:
+            raise
+        notes.append(f"read with the robust parser ({str(err).splitlines()[0][:120]})")
+        return canonical(chunk.robust(), chunk.spec, text, style, ctx.tz)
+
+
 def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, FileTally]:
     """Canonical events of one parsed file, and the tally of all its lines."""
     notes = list(parsed.notes)
     year = ctx.year or 1970
     if needs_year(parsed):
-        first = next(
-            (
-                c.frame.filter(pl.col(OUTCOME).is_null())["mmdd"].drop_nulls().head(1).to_list()
-                for c in parsed.chunks
-                if "mmdd" in c.frame.columns
-            ),
-            [],
-        )
-        year, how = klog_year(first[0] if first else None, ctx, parsed.mtime)
+        year, how = klog_year(_first_mmdd(parsed.chunks), ctx, parsed.mtime)
         notes.append(f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)")
-    frames = []
-    for chunk in parsed.chunks:
-        text, style = _timestamp(chunk, year)
-        frames.append(canonical(chunk.frame.sort("line"), chunk.spec, text, style, ctx.tz))
+    frames = [_collect_chunk(chunk, ctx, year, notes) for chunk in parsed.chunks]
     rows = (
         pl.concat(frames, how="vertical")
         if frames
@@ -151,8 +168,9 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
     ]
     if fill:
         rows = rows.with_columns(fill)
+    lines = parsed.lines if parsed.lines is not None else rows.height
     tally = tally_from_outcomes(
-        parsed.path, parsed.format, parsed.lines, rows.select("line", OUTCOME), tuple(notes)
+        parsed.path, parsed.format, lines, rows.select("line", OUTCOME), tuple(notes)
     )
     events = rows.filter(pl.col(OUTCOME).is_null()).drop(OUTCOME).sort("line")
     return events, tally
