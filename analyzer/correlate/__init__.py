@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analyzer.correlate.bursts import burst_key, find_bursts
+from analyzer.correlate.bursts import burst_key, find_bursts, reporter_key
 from analyzer.correlate.incidents import IncidentFrames, group_bursts, incident_frames
 from analyzer.correlate.lifecycle import container_episodes, container_phases, phase_at, pod_phases
 from analyzer.correlate.upstreams import attribute, failing
@@ -18,7 +18,8 @@ __all__ = ["Correlation", "correlate"]
 class Correlation:
     requests: pl.DataFrame  # every request line, with target pod/container and their phases
     failures: pl.DataFrame  # failing requests
-    bursts: pl.DataFrame
+    bursts: pl.DataFrame  # per pod that failed to answer (else per reporting component)
+    proxy_bursts: pl.DataFrame  # the same failures per component that reported them
     pod_phases: pl.DataFrame  # change points
     container_phases: pl.DataFrame  # change points
     episodes: pl.DataFrame  # one row per container sent SIGTERM
@@ -76,12 +77,14 @@ def correlate(events: pl.DataFrame) -> Correlation:
     requests = with_phases(requests, pods, containers)
     failures = failing(requests).with_columns(burst_key().alias("_burst_key"))
     bursts = group_bursts(find_bursts(failures))
+    proxy_bursts = find_bursts(failures, key=reporter_key())
     episodes = container_episodes(events)
     incidents = incident_frames(events, requests, failures, bursts)
     return Correlation(
         requests=requests,
         failures=failures.drop("_burst_key"),
         bursts=bursts,
+        proxy_bursts=proxy_bursts,
         pod_phases=pods,
         container_phases=containers,
         episodes=episodes,

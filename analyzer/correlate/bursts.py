@@ -7,18 +7,21 @@ import polars as pl
 GAP_S = 30.0  # failures of one pod further apart than this start a new burst
 
 
+def reporter_key() -> pl.Expr:
+    """The component that logged the failure: its format and its pod (or file)."""
+    return pl.format(
+        "{} {}",
+        pl.col("format"),
+        pl.coalesce(pl.format("{}/{}", pl.col("namespace"), pl.col("pod")), pl.col("file")),
+    )
+
+
 def burst_key() -> pl.Expr:
     """The pod that failed to answer, else the component that reported the failure."""
     return (
         pl.when(pl.col("target_pod").is_not_null())
         .then(pl.format("pod {}/{}", pl.col("target_namespace"), pl.col("target_pod")))
-        .otherwise(
-            pl.format(
-                "{} {}",
-                pl.col("format"),
-                pl.coalesce(pl.format("{}/{}", pl.col("namespace"), pl.col("pod")), pl.col("file")),
-            )
-        )
+        .otherwise(reporter_key())
     )
 
 
@@ -26,7 +29,9 @@ def status_label() -> pl.Expr:
     return pl.col("status").cast(pl.String).fill_null("upstream_error")
 
 
-def find_bursts(failures: pl.DataFrame, *, gap_s: float = GAP_S) -> pl.DataFrame:
+def find_bursts(
+    failures: pl.DataFrame, *, gap_s: float = GAP_S, key: pl.Expr | None = None
+) -> pl.DataFrame:
     """One row per burst: key, start, end, count, status counts, clients, first/last lines.
 
     ``failures`` are attributed failing requests (``upstreams.failing``). Bucketing to 1 s
@@ -54,9 +59,10 @@ def find_bursts(failures: pl.DataFrame, *, gap_s: float = GAP_S) -> pl.DataFrame
                 "peak_per_s": pl.UInt32,
             }
         )
-    rows = failures.with_columns(
-        burst_key().alias("burst_key"), status_label().alias("_status")
-    ).sort("burst_key", "ts")
+    key = burst_key() if key is None else key
+    rows = failures.with_columns(key.alias("burst_key"), status_label().alias("_status")).sort(
+        "burst_key", "ts"
+    )
     gap = pl.col("ts").diff().over("burst_key").dt.total_nanoseconds() > int(gap_s * 1e9)
     rows = rows.with_columns(
         gap.fill_null(True).cast(pl.UInt32).cum_sum().over("burst_key").alias("burst")
