@@ -4,7 +4,16 @@
 >>> result = analyzer.analyze(["sample_logs/pid1-502"])  # doctest: +SKIP
 """
 
-from analyzer.api import Analysis, Incident, analyze, load_events
+from analyzer.api import (
+    Analysis,
+    Incident,
+    analyze,
+    export,
+    load_events,
+    parse_lines,
+    timeline_figure,
+    write_timeline,
+)
 from analyzer.diagnose.finding import Evidence, Finding
 from analyzer.errors import AnalyzerError, BadLineError, UnknownFormatError
 
@@ -20,5 +29,9 @@ __all__ = [
     "UnknownFormatError",
     "__version__",
     "analyze",
+    "export",
     "load_events",
+    "parse_lines",
+    "timeline_figure",
+    "write_timeline",
 ]

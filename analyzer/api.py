@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +20,7 @@ from analyzer.normalize import needs_year, normalize_file
 from analyzer.normalize.identity import fill_identity
 from analyzer.normalize.time import TimeContext
 from analyzer.schema import EVENTS, empty_events
+from analyzer.store import is_export, read_export, write_export
 
 
 @dataclass(frozen=True)
@@ -173,11 +174,18 @@ def load_events(
     strict: bool = False,
     year: int | None = None,
     tz: str = "UTC",
+    on_file: Callable[[str], None] | None = None,
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
-    """Ingest and normalize ``paths`` into one event frame (``schema.EVENTS``) and tallies."""
+    """Ingest and normalize ``paths`` into one event frame (``schema.EVENTS``) and tallies.
+
+    A directory written by ``export`` is read back as is. ``on_file`` is called with each
+    file's path once it is done (progress display).
+    """
     _check_tz(tz)
-    parsed = read_files(list(paths), as_format=as_format)
-    if not parsed:
+    exports = [Path(p) for p in paths if is_export(Path(p))]
+    raw_paths = [p for p in paths if not is_export(Path(p))]
+    parsed = read_files(list(raw_paths), as_format=as_format) if raw_paths else []
+    if not parsed and not exports:
         msg = f"no input files under {', '.join(map(str, paths))}"
         raise InputError(msg)
     # Files with full dates first: their times anchor the year of yearless klog files.
@@ -187,15 +195,23 @@ def load_events(
     ctx = TimeContext(year=year, tz=tz)
     for pf in dated:
         results[pf.path] = normalize_file(pf, ctx)
+        if on_file is not None:
+            on_file(pf.path)
     stamps = [ev["ts"].min() for ev, _ in results.values() if ev.height]
     if stamps:
         ctx = TimeContext(year=year, tz=tz, reference=min(stamps))  # type: ignore[type-var]
     for pf in yearless:
         results[pf.path] = normalize_file(pf, ctx)
+        if on_file is not None:
+            on_file(pf.path)
     tallies = tuple(results[p.path][1] for p in parsed)
     if strict:
         _raise_first_problem(parsed, results)
     frames = [results[p.path][0] for p in parsed if results[p.path][0].height]
+    for export in exports:  # already normalized: read, not parsed
+        events, more = read_export(export)
+        frames.append(events)
+        tallies += more
     events = pl.concat(frames) if frames else empty_events()
     events = fill_identity(events).select(EVENTS.names()).sort("ts", "file", "line")
     return events, tallies
@@ -266,6 +282,7 @@ def analyze(
     strict: bool = False,
     year: int | None = None,
     tz: str = "UTC",
+    on_file: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Ingest ``paths`` (files, directories, .gz), correlate and diagnose.
 
@@ -276,7 +293,9 @@ def analyze(
     >>> [(i.id, i.severity) for i in result.incidents]  # doctest: +SKIP
     [('inc-1', 'info'), ('inc-2', 'critical')]
     """
-    events, tallies = load_events(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    events, tallies = load_events(
+        paths, as_format=as_format, strict=strict, year=year, tz=tz, on_file=on_file
+    )
     corr = correlate(events)
     incidents = tuple(
         Incident(
@@ -293,4 +312,33 @@ def analyze(
     )
 
 
-__all__ = ["Analysis", "AnalyzerError", "Incident", "analyze", "load_events", "parse_lines"]
+def export(analysis: Analysis, out_dir: str | Path) -> Path:
+    """Write ``analysis`` as Parquet (see ``analyzer.store``); ``analyze(out_dir)`` reads it."""
+    return write_export(analysis, out_dir)
+
+
+def timeline_figure(analysis: Analysis):  # type: ignore[no-untyped-def]
+    """The interactive timeline as a plotly Figure (plotly is imported only here)."""
+    from analyzer.report.html import timeline_figure as figure
+
+    return figure(analysis)
+
+
+def write_timeline(analysis: Analysis, path: str | Path) -> Path:
+    """Write the self-contained HTML timeline of ``analysis`` to ``path``."""
+    from analyzer.report.html import write_timeline as write
+
+    return write(analysis, path)
+
+
+__all__ = [
+    "Analysis",
+    "AnalyzerError",
+    "Incident",
+    "analyze",
+    "export",
+    "load_events",
+    "parse_lines",
+    "timeline_figure",
+    "write_timeline",
+]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from analyzer import __version__, formats
-from analyzer.api import analyze
+from analyzer.api import Analysis, analyze, export, write_timeline
 from analyzer.diagnose.finding import SEVERITIES
 from analyzer.errors import AnalyzerError
 from analyzer.report import render_json, render_markdown, render_text
@@ -34,30 +34,61 @@ class FailOn(StrEnum):
     warning = "warning"
 
 
-def _fail(err: Exception) -> typer.Exit:
-    typer.echo(f"error: {err}", err=True)
-    return typer.Exit(code=2)
+Paths = Annotated[list[Path], typer.Argument(help="Log files or directories (recursive; .gz ok).")]
+AsFormat = Annotated[
+    str | None,
+    typer.Option("--as", help="Force this format for every file (see `analyzer formats`)."),
+]
+Strict = Annotated[
+    bool, typer.Option("--strict", help="Stop at the first rejected line (file:line).")
+]
+Year = Annotated[int | None, typer.Option("--year", help="Year of yearless klog/syslog times.")]
+Tz = Annotated[str, typer.Option("--tz", help="Zone of klog/syslog times (IANA name).")]
+
+
+def _analyze(paths: list[Path], **options: Any) -> Analysis:
+    """Run the analysis with a progress bar on stderr when it is a terminal."""
+    try:
+        if not sys.stderr.isatty():
+            return analyze(paths, **options)
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        with progress:
+            task = progress.add_task("reading logs", total=None)
+
+            def done(path: str) -> None:
+                progress.update(task, description=f"read {Path(path).name}")
+
+            return analyze(paths, on_file=done, **options)
+    except AnalyzerError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from err
 
 
 @app.command()
 def report(
-    paths: Annotated[
-        list[Path], typer.Argument(help="Log files or directories (recursive; .gz ok).")
-    ],
+    paths: Paths,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.text,
-    as_format: Annotated[
-        str | None,
-        typer.Option("--as", help="Force this format for every file (see `analyzer formats`)."),
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write the HTML timeline here.")
     ] = None,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Stop at the first rejected line (file:line).")
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="Plain text even on a terminal.")
     ] = False,
-    year: Annotated[
-        int | None, typer.Option("--year", help="Year of yearless klog/syslog times.")
-    ] = None,
-    tz: Annotated[str, typer.Option("--tz", help="Zone of klog/syslog times (IANA name).")] = "UTC",
+    as_format: AsFormat = None,
+    strict: Strict = False,
+    year: Year = None,
+    tz: Tz = "UTC",
     fail_on: Annotated[
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 if an incident is at least this severe."),
@@ -65,20 +96,62 @@ def report(
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
-    Example:  analyzer report sample_logs/pid1-502 --format markdown
+    PATHS may also be a directory written by `analyzer ingest -o DIR`.
+
+    Example:  analyzer report sample_logs/pid1-502 --format markdown --html timeline.html
     """
-    try:
-        result = analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
-    except AnalyzerError as err:
-        raise _fail(err) from err
-    render = {"text": render_text, "json": render_json, "markdown": render_markdown}[
-        output_format.value
-    ]
-    sys.stdout.write(render(result))
+    result = _analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    if output_format is OutputFormat.text:
+        color = sys.stdout.isatty() and not no_color
+        sys.stdout.write(render_text(result, color=color))
+    elif output_format is OutputFormat.json:
+        sys.stdout.write(render_json(result))
+    else:
+        sys.stdout.write(render_markdown(result))
+    if html is not None:
+        write_timeline(result, html)
+        typer.echo(f"timeline written to {html}", err=True)
     worst = result.worst_severity()
     if fail_on is not None and worst is not None:
         if SEVERITIES.index(worst) <= SEVERITIES.index(fail_on.value):
             raise typer.Exit(code=1)
+
+
+@app.command()
+def timeline(
+    paths: Paths,
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")],
+    as_format: AsFormat = None,
+    year: Year = None,
+    tz: Tz = "UTC",
+) -> None:
+    """Write the interactive HTML timeline (one self-contained file, works offline).
+
+    Example:  analyzer timeline sample_logs/pid1-502 -o timeline.html
+    """
+    result = _analyze(paths, as_format=as_format, year=year, tz=tz)
+    write_timeline(result, output)
+    typer.echo(f"timeline written to {output} ({len(result.incidents)} incident(s))")
+
+
+@app.command()
+def ingest(
+    paths: Paths,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Directory for the Parquet files.")
+    ],
+    as_format: AsFormat = None,
+    strict: Strict = False,
+    year: Year = None,
+    tz: Tz = "UTC",
+) -> None:
+    """Normalize PATHS once into Parquet; `analyzer report DIR` then reads it fast.
+
+    Example:  analyzer ingest logs/incident-42 -o /tmp/inc42 && analyzer report /tmp/inc42
+    """
+    result = _analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    out = export(result, output)
+    typer.echo(f"{result.events.height} events from {len(result.inputs)} file(s) written to {out}")
 
 
 @app.command("formats")
@@ -100,7 +173,3 @@ def version() -> None:
     Example:  analyzer version
     """
     typer.echo(__version__)
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()

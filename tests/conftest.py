@@ -12,6 +12,30 @@ SAMPLE = ROOT / "sample_logs" / "pid1-502"
 SAMPLE_FIXED = ROOT / "sample_logs" / "pid1-502-fixed"
 
 
+GOLDEN = Path(__file__).parent / "golden"
+ARTIFACTS = ROOT / "artifacts"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/*")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """Compare text with tests/golden/NAME, the repository path and version normalized."""
+
+    def check(name: str, actual: str) -> None:
+        actual = actual.replace(str(ROOT), "{root}").replace(analyzer.__version__, "{version}")
+        path = GOLDEN / name
+        if request.config.getoption("--update-golden"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(actual, encoding="utf-8")
+        expected = path.read_text(encoding="utf-8")
+        assert actual == expected, f"golden mismatch: {name} (rerun with --update-golden)"
+
+    return check
+
+
 @pytest.fixture(scope="session")
 def story() -> analyzer.Analysis:
     return analyzer.analyze([SAMPLE])

@@ -102,7 +102,14 @@ def test_bad_timezone_is_a_clear_error():
     assert result.exit_code == 2 and "--tz" in result.output
 
 
-@pytest.mark.parametrize("command", ["report", "formats", "version"])
+COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands)
+
+
+def test_commands():
+    assert COMMANDS == ["formats", "ingest", "report", "timeline", "version"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [command, "--help"])
     assert result.exit_code == 0
@@ -112,3 +119,43 @@ def test_every_command_has_help_with_an_example(command):
 def test_formats_lists_the_registry():
     result = runner.invoke(app, ["formats"])
     assert "kubelet_klog" in result.output and "cri" in result.output
+
+
+def test_timeline_command_writes_a_self_contained_file(tmp_path):
+    out = tmp_path / "t.html"
+    result = runner.invoke(app, ["timeline", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "2 incident(s)" in result.output
+    assert out.stat().st_size > 1_000_000 and "<html>" in out.read_text()[:200]
+
+
+def test_report_html_option(tmp_path):
+    out = tmp_path / "r.html"
+    result = runner.invoke(app, ["report", str(SAMPLE), "--html", str(out), "--no-color"])
+    assert result.exit_code == 0 and out.exists()
+    assert "\x1b[" not in result.stdout
+
+
+def test_ingest_then_report_gives_the_same_report(tmp_path):
+    out = tmp_path / "export"
+    result = runner.invoke(app, ["ingest", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "events.parquet").exists() and (out / "analyzer-export.json").exists()
+    for fmt in ("json", "text", "markdown"):
+        raw = runner.invoke(app, ["report", str(SAMPLE), "-f", fmt]).stdout
+        fast = runner.invoke(app, ["report", str(out), "-f", fmt]).stdout
+        assert raw == fast, fmt
+
+
+def test_export_has_every_row():
+    import polars as pl
+
+    import analyzer
+
+    result = analyzer.analyze([SAMPLE])
+    with __import__("tempfile").TemporaryDirectory() as tmp:
+        analyzer.export(result, tmp)
+        events = pl.read_parquet(f"{tmp}/events.parquet")
+        requests = pl.read_parquet(f"{tmp}/requests.parquet")
+    assert events.equals(result.events)
+    assert requests.height == result.requests.height

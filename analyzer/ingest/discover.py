@@ -8,6 +8,7 @@ from analyzer.errors import InputError
 
 # Files that are never logs: our own Parquet export, notes beside sample logs, scripts.
 IGNORED_SUFFIXES = {".md", ".py", ".parquet", ".toml", ".ipynb", ".png", ".html"}
+IGNORED_NAMES = {"analyzer-export.json"}  # the manifest of a Parquet export (analyzer.store)
 
 
 def discover(paths: list[str | Path]) -> list[Path]:
@@ -19,7 +20,10 @@ def discover(paths: list[str | Path]) -> list[Path]:
             found.extend(
                 p
                 for p in sorted(path.rglob("*"))
-                if p.is_file() and p.suffix not in IGNORED_SUFFIXES and not p.name.startswith(".")
+                if p.is_file()
+                and p.suffix not in IGNORED_SUFFIXES
+                and p.name not in IGNORED_NAMES
+                and not p.name.startswith(".")
             )
         elif path.is_file():
             found.append(path)

@@ -1,0 +1,89 @@
+"""Parquet export of an analysis, and reading it back as fast input.
+
+``analyzer ingest PATH... -o DIR`` writes the normalized events (and the derived frames, for
+notebooks and other tools) so that a second look at GBs of logs skips parsing. ``report``
+reads such a directory like any other input; no row is capped or sampled.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from analyzer.errors import InputError
+from analyzer.ingest.tally import FileTally
+from analyzer.schema import EVENTS
+
+if TYPE_CHECKING:
+    from analyzer.api import Analysis
+
+MANIFEST = "analyzer-export.json"
+EXPORT_VERSION = 1
+
+
+def is_export(path: Path) -> bool:
+    return path.is_dir() and (path / MANIFEST).is_file()
+
+
+def write_export(analysis: Analysis, out_dir: str | Path) -> Path:
+    """Write ``events.parquet``, the derived frames and a manifest with the input tallies."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    corr = analysis.correlation
+    frames = {
+        "events": analysis.events,
+        "requests": corr.requests,
+        "failures": corr.failures,
+        "bursts": corr.bursts,
+        "proxy_bursts": corr.proxy_bursts,
+        "pod_phases": corr.pod_phases,
+        "container_phases": corr.container_phases,
+        "episodes": corr.episodes,
+        "findings": analysis.findings(),
+    }
+    for name, frame in frames.items():
+        frame.write_parquet(out / f"{name}.parquet", compression="zstd")
+    manifest = {
+        "analyzer_export": EXPORT_VERSION,
+        "options": analysis.options,
+        "inputs": [t.to_dict() for t in analysis.inputs],
+        "frames": {name: frame.height for name, frame in frames.items()},
+    }
+    (out / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8"
+    )
+    return out
+
+
+def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
+    """The events and input tallies of an export directory."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        msg = f"{path / MANIFEST}: unreadable export manifest ({err})"
+        raise InputError(msg) from err
+    if manifest.get("analyzer_export") != EXPORT_VERSION:
+        msg = f"{path}: export version {manifest.get('analyzer_export')!r} is not {EXPORT_VERSION}"
+        raise InputError(msg)
+    events = pl.read_parquet(path / "events.parquet")
+    if events.schema != EVENTS:
+        msg = f"{path / 'events.parquet'}: columns differ from schema.EVENTS; re-export it"
+        raise InputError(msg)
+    tallies = tuple(
+        FileTally(
+            path=t["path"],
+            format=t["format"],
+            lines=t["lines"],
+            events=t["events"],
+            rejected=t["rejected"],
+            skipped=t["skipped"],
+            reject_examples=tuple((e["line"], e["reason"]) for e in t["reject_examples"]),
+            skip_reasons=tuple(sorted(t["skip_reasons"].items())),
+            notes=tuple(t["notes"]),
+        )
+        for t in manifest["inputs"]
+    )
+    return events, tallies
