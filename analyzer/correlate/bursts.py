@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 GAP_S = 30.0  # failures of one pod further apart than this start a new burst
+MIN_COUNT = 2  # one failed request on its own is not a burst
 
 
 def reporter_key() -> pl.Expr:
@@ -30,7 +31,11 @@ def status_label() -> pl.Expr:
 
 
 def find_bursts(
-    failures: pl.DataFrame, *, gap_s: float = GAP_S, key: pl.Expr | None = None
+    failures: pl.DataFrame,
+    *,
+    gap_s: float = GAP_S,
+    min_count: int = MIN_COUNT,
+    key: pl.Expr | None = None,
 ) -> pl.DataFrame:
     """One row per burst: key, start, end, count, status counts, clients, first/last lines.
 
@@ -96,4 +101,5 @@ def find_bursts(
         .group_by("burst_key", "burst")
         .agg(pl.struct(pl.col("_status").alias("status"), "count").alias("status_counts"))
     )
+    bursts = bursts.filter(pl.col("count") >= min_count)
     return bursts.join(counts, on=["burst_key", "burst"], how="left").sort("start")

@@ -43,6 +43,11 @@ def test_overlapping_bursts_of_two_pods_are_one_incident():
 
     a = find_bursts(_failures([10, 11, 12], pod="web-1"))
     b = find_bursts(_failures([11.5, 13], pod="web-22"))
-    c = find_bursts(_failures([200], pod="web-333"))
+    c = find_bursts(_failures([200, 201], pod="web-333"))
     grouped = group_bursts(pl.concat([a, b, c]))
     assert grouped.sort("start")["incident"].to_list() == [1, 1, 2]
+
+
+def test_a_lone_failure_is_not_a_burst():
+    bursts = find_bursts(_failures([10, 100, 101]))
+    assert bursts["count"].to_list() == [2]
