@@ -106,7 +106,7 @@ class Analysis:
         return self.correlation.bursts
 
     def findings(self) -> pl.DataFrame:
-        """All findings of all incidents as one frame."""
+        """All findings of all incidents as one frame (``window_*``: where each acts)."""
         rows = [
             {
                 "incident": inc.id,
@@ -115,12 +115,15 @@ class Analysis:
                 "explains": f.explains,
                 "pod": f.pod,
                 "container": f.container,
+                "window_start": f.window[0] if f.window else None,
+                "window_end": f.window[1] if f.window else None,
                 "summary": f.summary,
                 "fix": f.fix,
             }
             for inc in self.incidents
             for f in inc.findings
         ]
+        ts = pl.Datetime("ns", "UTC")
         return pl.DataFrame(
             rows,
             schema={
@@ -130,6 +133,8 @@ class Analysis:
                 "explains": pl.Float64,
                 "pod": pl.String,
                 "container": pl.String,
+                "window_start": ts,
+                "window_end": ts,
                 "summary": pl.String,
                 "fix": pl.String,
             },

@@ -171,31 +171,18 @@ def timeline_data(analysis: Analysis) -> TimelineData:
         "count",
         pl.format("inc-{}", pl.col("incident")).alias("incident"),
     )
-    finding_rows = [
-        {
-            "lane": f"{f.pod} · {f.container}" if f.container else f.pod,
-            "start": f.window[0],
-            "end": f.window[1],
-            "code": f.code,
-            "severity": f.severity,
-            "summary": f.summary,
-            "incident": inc.id,
-        }
-        for inc in analysis.incidents
-        for f in inc.findings
-        if f.window is not None and f.pod is not None
-    ]
-    findings = pl.DataFrame(
-        finding_rows,
-        schema={
-            "lane": pl.String,
-            "start": pl.Datetime("ns", "UTC"),
-            "end": pl.Datetime("ns", "UTC"),
-            "code": pl.String,
-            "severity": pl.String,
-            "summary": pl.String,
-            "incident": pl.String,
-        },
+    findings = (
+        analysis.findings()
+        .filter(pl.col("window_start").is_not_null() & pl.col("pod").is_not_null())
+        .select(
+            _lane(pl.col("pod"), pl.col("container")).alias("lane"),
+            pl.col("window_start").alias("start"),
+            pl.col("window_end").alias("end"),
+            "code",
+            "severity",
+            "summary",
+            "incident",
+        )
     )
     incidents = pl.DataFrame(
         [
