@@ -17,7 +17,8 @@ the line after the match becomes this field.
 ``require`` (jsonl): key paths that must all be present for a line to be this format.
 ``fields``: canonical column -> field name(s) (regex group names for text, dotted JSON key
 paths for jsonl); a list means "first non-null".
-``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope"}``.
+``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope" |
+"clf"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``).
 ``extract``: ``{column = {from = field, regex = one-group regex}}``, run after ``fields``.
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
 ``regex`` (``{field = value}``) and ``present`` (list of fields); first match wins; a rule may
@@ -40,7 +41,7 @@ from analyzer.schema import COLUMNS, KINDS, SOURCES
 
 SPEC_DIR = Path(__file__).parent
 ENGINES = ("text", "jsonl", "events", "cri")
-TS_STYLES = ("rfc3339", "klog", "epoch", "envelope")
+TS_STYLES = ("rfc3339", "klog", "epoch", "envelope", "clf")
 _TOP_KEYS = {
     "name",
     "description",

@@ -132,6 +132,10 @@ def parse_times(raw: pl.Series, style: str, tz: str = "UTC") -> pl.Series:
     """
     if style == "local":
         return pl.select(local_to_utc(pl.lit(raw), tz)).to_series().alias("ts")
+    if style == "clf":
+        return raw.str.to_datetime(
+            "%d/%b/%Y:%H:%M:%S %z", time_unit="ns", time_zone="UTC", strict=False
+        ).alias("ts")
     if style == "epoch":
         return pl.select(parse_epoch(pl.lit(raw))).to_series().alias("ts")
     fast = raw.str.to_datetime(_RFC3339[0], time_unit="ns", time_zone="UTC", strict=False).alias(

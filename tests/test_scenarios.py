@@ -1,0 +1,103 @@
+"""Scenarios other than the bundled story: other names, times, clusters and proxies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import analyzer
+
+POD, NS, IP, CID = "checkout-api-6f7d9c8b5-q2w3e", "shop", "10.8.3.17", "ab" * 32
+UID = "5b9c8e7a-1111-4222-8333-944455556666"
+
+
+def _klog(ts: datetime, body: str, node: str = "ip-10-0-1-23") -> str:
+    # journald prefix + klog header, both local (UTC here) and yearless
+    return (
+        f"{ts:%b %d %H:%M:%S} {node} kubelet[1234]: I{ts:%m%d %H:%M:%S.%f}    1234 x.go:1] {body}"
+    )
+
+
+def _ingress(ts: datetime, status: int, upstream: str, i: int) -> str:
+    line = (
+        f'10.0.0.{i % 200} - - [{ts:%d/%b/%Y:%H:%M:%S} +0000] "GET /cart/{i} HTTP/1.1" {status} 12 "-" '
+        f'"curl/8.5.0" 80 0.002 [shop-checkout-api-8080] [] {upstream} 0 0.001 {status} '
+        f"{i:032x}"
+    )
+    return f"{ts.isoformat().replace('+00:00', 'Z')} stdout F {line}"
+
+
+def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool):
+    kill = t0 + timedelta(seconds=60)
+    death = kill + timedelta(seconds=grace if ignores_sigterm else 1.5)
+    kubelet = [
+        _klog(
+            t0,
+            f'"Probe failed" probeType="Readiness" pod="{NS}/{POD}" podUID="{UID}" '
+            f'containerName="api" probeResult="failure" output="Get \\"http://{IP}:8080/ready\\": '
+            'context deadline exceeded"',
+        ),
+        _klog(
+            t0 + timedelta(seconds=1),
+            f'"SyncLoop (probe)" probe="readiness" status="ready" pod="{NS}/{POD}"',
+        ),
+        _klog(kill, f'"SyncLoop DELETE" source="api" pods=["{NS}/{POD}"]'),
+        _klog(
+            kill,
+            f'"Killing container with a grace period" pod="{NS}/{POD}" podUID="{UID}" '
+            f'containerName="api" containerID="containerd://{CID}" gracePeriod={grace}',
+        ),
+        _klog(
+            death,
+            f'"Generic (PLEG): container finished" podID="{UID}" containerID="{CID}" '
+            f"exitCode={137 if ignores_sigterm else 0}",
+        ),
+        _klog(
+            death,
+            f'"SyncLoop (PLEG): event for pod" pod="{NS}/{POD}" '
+            f'event={{"ID":"{UID}","Type":"ContainerDied","Data":"{CID}"}}',
+        ),
+    ]
+    ingress = []
+    for i in range(0, 200):
+        ts = t0 + timedelta(seconds=i * 0.6)
+        if ts < death:
+            ingress.append(_ingress(ts, 200, f"{IP}:8080", i))
+        elif ts < death + timedelta(seconds=4):
+            # pooled connections to the dead pod fail, then retries go elsewhere
+            ingress.append(_ingress(ts, 502, f"{IP}:8080, {IP}:8080, {IP}:8080", i))
+        else:
+            ingress.append(_ingress(ts, 200, "10.8.5.2:8080", i))
+    node = tmp_path / "node" / "journal.log"
+    node.parent.mkdir(parents=True)
+    node.write_text("\n".join(kubelet) + "\n")
+    pods = (
+        tmp_path / "var/log/pods/ingress-nginx_ingress-nginx-controller-7d8f9-abcde_"
+        "0a0b0c0d-0000-4000-8000-000000000001/controller"
+    )
+    pods.mkdir(parents=True)
+    (pods / "0.log").write_text("\n".join(ingress) + "\n")
+    return analyzer.analyze([tmp_path]), kill, death
+
+
+def test_ingress_nginx_in_front_of_a_pid1_problem_across_new_year(tmp_path):
+    # Kill on 31 Dec, SIGKILL on 1 Jan: the klog year rolls over; the year comes from CRI times.
+    t0 = datetime(2025, 12, 31, 23, 58, 30, tzinfo=UTC)
+    result, kill, death = _scenario(tmp_path, t0, grace=45, ignores_sigterm=True)
+    assert death.year == 2026
+    critical = [i for i in result.incidents if i.severity == "critical"]
+    assert len(critical) == 1
+    (inc,) = critical
+    assert inc.frames.pods == [(NS, POD)]
+    top = inc.findings[0]
+    assert (top.code, top.container) == ("sigterm-ignored", "api")
+    assert abs((top.window[0] - kill).total_seconds()) < 0.01
+    assert abs((top.window[1] - death).total_seconds()) < 0.01
+    assert "grace period 45 s" in top.summary
+    assert any(t.format == "cri+ingress_nginx" for t in result.inputs)
+
+
+def test_same_cluster_with_a_clean_shutdown_has_no_critical(tmp_path):
+    t0 = datetime(2024, 7, 1, 8, 0, 0, tzinfo=UTC)
+    result, _, _ = _scenario(tmp_path, t0, grace=30, ignores_sigterm=False)
+    assert [i.severity for i in result.incidents] == ["warning"]  # 502s, but not this cause
+    assert not any(f.code == "sigterm-ignored" for i in result.incidents for f in i.findings)
