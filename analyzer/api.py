@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
-from analyzer.correlate import Correlation, correlate
+from analyzer.correlate import Correlation, correlate, request_container_phases
 from analyzer.correlate.incidents import IncidentFrames, timeline
 from analyzer.diagnose.finding import SEVERITIES, Finding
 from analyzer.diagnose.rules import diagnose
@@ -104,6 +104,13 @@ class Analysis:
     @property
     def bursts(self) -> pl.DataFrame:
         return self.correlation.bursts
+
+    def failure_container_phases(self) -> pl.DataFrame:
+        """Each failing request x each container of the pod it hit, with that container's
+        phase at the time (``file``/``line`` name the request's line)."""
+        return request_container_phases(
+            self.correlation.failures, self.correlation.container_phases
+        )
 
     def findings(self) -> pl.DataFrame:
         """All findings of all incidents as one frame (``window_*``: where each acts)."""

@@ -136,3 +136,13 @@ def test_fixed_variant_has_no_critical_incident(story_fixed):
     assert all(i.severity != "warning" for i in story_fixed.incidents)
     codes = {f.code for i in story_fixed.incidents for f in i.findings}
     assert "sigterm-ignored" not in codes and "readiness-lag" not in codes
+
+
+def test_each_failure_gets_the_phase_of_every_container_in_its_pod(story):
+    phases = story.failure_container_phases()
+    old = phases.filter(pl.col("pod") == OLD_POD.split("/")[1])
+    assert set(old["container"]) == {"webservice", WORKHORSE}
+    # During the 502s Puma had shut down and died while Workhorse was still "terminating".
+    at_502 = old.filter(pl.col("ts") > datetime(2022, 4, 5, 6, 4, 10, tzinfo=UTC))
+    assert set(at_502.filter(pl.col("container") == "webservice")["phase"]) == {"dead"}
+    assert set(at_502.filter(pl.col("container") == WORKHORSE)["phase"]) == {"terminating"}

@@ -11,8 +11,6 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest.tally import OUTCOME
 from analyzer.ingest.text import parse_text
 
-IDENTITY = ("namespace", "pod", "pod_uid", "container", "container_id")
-
 
 def path_identity(path: str, spec: FormatSpec) -> dict[str, str]:
     """namespace / pod / pod_uid / container / container_id named by a kubelet log path."""
