@@ -37,3 +37,17 @@ def test_containers_symlink_path_and_workhorse_payload():
     assert events["kind"].to_list() == ["http", "upstream_error", "shutdown_started"]
     # Workhorse logs whole seconds: the runtime's nanosecond time is used instead.
     assert events["ts"][0].microsecond == 123456
+
+
+def test_kubectl_logs_timestamps_prefix(write):
+    # GitLab chart docs (log-formats.md 6.2): `kubectl logs --timestamps` of the webservice pod.
+    path = write(
+        "webservice.log",
+        '2024-01-19T14:12:24.214148186Z {"component": "gitlab","subcomponent":"puma.stdout",'
+        '"timestamp":"2024-01-19T14:12:24.213Z","pid":1,"message":"- Worker 2 (PID: 7414) booted in 0.84s, phase: 0"}\n'
+        '2024-01-19T14:20:01.100200300Z {"component": "gitlab","subcomponent":"puma.stdout",'
+        '"timestamp":"2024-01-19T14:20:01.100Z","pid":1,"message":"- Gracefully shutting down workers..."}\n',
+    )
+    events, (t,) = load_events([path])
+    assert t.format == "cri+puma_json" and t.events == 2
+    assert events["kind"].to_list() == ["log", "shutdown_started"]
