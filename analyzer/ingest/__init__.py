@@ -6,6 +6,7 @@ reason. Turning fields into canonical events is ``analyzer.normalize``'s job.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,33 +80,66 @@ def parse_with(df: pl.DataFrame, spec: FormatSpec) -> pl.DataFrame:
     raise AnalyzerError(msg)
 
 
-def _parse_cri(df: pl.DataFrame, spec: FormatSpec, path: str) -> tuple[list[Chunk], str, list[str]]:
-    df = unwrap(df, spec)
-    payload_rows = df.filter(pl.col(OUTCOME).is_null())
-    sample = "\n".join(payload_rows["text"].head(200).fill_null("").to_list())
+PLAIN = "_plain"  # a wrapped line whose payload is in no known format: kept as a plain log line
+
+
+def _mark_plain(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
+    """Payloads the inner format rejects are still lines the container wrote: keep them."""
+    plain = (
+        pl.col(OUTCOME).str.starts_with("reject: ") & pl.col("_envelope_ts").is_not_null()
+    ).fill_null(False)
+    return df.with_columns(plain.alias(PLAIN)).with_columns(
+        pl.when(pl.col(PLAIN)).then(None).otherwise(pl.col(OUTCOME)).alias(OUTCOME)
+    )
+
+
+def _payload_spec(sample: str) -> FormatSpec:
     choice = choose([s for s in formats.builtin() if s.payload], sample)
-    notes: list[str] = []
-    if choice.spec is None:
-        inner_df = df.with_columns(pl.lit(None, dtype=pl.String).alias("_inner"))
-        return (
-            [Chunk(formats.get("generic_text"), inner_df, wrapped=True)],
-            f"{spec.name}+text",
-            notes,
+    return choice.spec if choice.spec is not None else formats.get("generic_text")
+
+
+def _parse_cri(df: pl.DataFrame, spec: FormatSpec) -> tuple[Chunk, str]:
+    """Eager path: needed when partial (P) lines must be joined."""
+    df = unwrap(df, spec)
+    sample = "\n".join(
+        df.filter(pl.col(OUTCOME).is_null())["text"].head(200).fill_null("").to_list()
+    )
+    inner = _payload_spec(sample)
+    parsed = _mark_plain(parse_with(df, inner))
+    assert isinstance(parsed, pl.DataFrame)
+    return Chunk(inner, parsed, wrapped=True), f"{spec.name}+{inner.name}"
+
+
+def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chunk, str] | None:
+    """One streaming plan for a CRI file without partial lines (the common case)."""
+    try:
+        partial = (
+            pl.scan_lines(path)
+            .select(
+                (
+                    pl.col("line").str.contains(" stdout P ", literal=True)
+                    | pl.col("line").str.contains(" stderr P ", literal=True)
+                ).any()
+            )
+            .collect()
+            .item()
         )
-    inner = choice.spec
-    parsed = parse_with(df, inner)
-    # A payload the inner format cannot read is still a line the container wrote: keep it
-    # as a plain log event rather than reject it.
-    unreadable = pl.col(OUTCOME).str.starts_with("reject: ") & pl.col("_envelope_ts").is_not_null()
-    n_plain = parsed.filter(unreadable).height
-    if n_plain:
-        notes.append(f"{n_plain} payload line(s) are not {inner.name}; kept as plain log lines")
-    plain = df.filter(pl.col("line").is_in(parsed.filter(unreadable)["line"].implode()))
-    good = parsed.filter(~unreadable.fill_null(False))
-    chunks = [Chunk(inner, good, wrapped=True)]
-    if plain.height:
-        chunks.append(Chunk(formats.get("generic_text"), plain, wrapped=True))
-    return chunks, f"{spec.name}+{inner.name}", notes
+    except pl.exceptions.ComputeError:  # invalid UTF-8: the eager reader replaces bytes
+        return None
+    if partial:
+        return None
+    envelope = re.compile(spec.pattern or "")
+    payloads = [
+        m and line[m.end() :] for line in head.splitlines()[:200] if (m := envelope.match(line))
+    ]
+    inner = _payload_spec("\n".join(p for p in payloads if p))
+    plan = parse_text(_lazy_lines(path, shown), spec).with_columns(
+        pl.col("payload").alias("text"), pl.col("ts").alias("_envelope_ts")
+    )
+    plan = plan.drop("payload", "ts", "stream", "tag")
+    plan = parse_text(plan, inner) if inner.engine == "text" else parse_jsonl(plan, inner)
+    robust = lambda: _parse_cri(_base_frame(read_lines(path)[0], shown), spec)[0].frame  # noqa: E731
+    return Chunk(inner, _mark_plain(plan), wrapped=True, robust=robust), f"{spec.name}+{inner.name}"
 
 
 def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
@@ -139,15 +173,18 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
         plan = parse_text(plan, spec) if spec.engine == "text" else parse_jsonl(plan, spec)
         chunk = Chunk(spec, plan, robust=lambda: _eager(path, shown, spec))
         return ParsedFile(shown, spec.name, None, (chunk,), mtime=mtime)
+    if spec.engine == "cri":
+        identity = path_identity(shown, spec)
+        head = head_bytes.decode("utf-8", errors="replace")
+        fast = _lazy_cri(path, shown, spec, head)
+        if fast is not None:
+            return ParsedFile(shown, fast[1], None, (fast[0],), identity, mtime=mtime)
     lines, notes = read_lines(path)
     df = _base_frame(lines, shown)
     assert isinstance(df, pl.DataFrame)
     if spec.engine == "cri":
-        chunks, label, more = _parse_cri(df, spec, shown)
-        identity = path_identity(shown, spec)
-        return ParsedFile(
-            shown, label, lines.height, tuple(chunks), identity, (*notes, *more), mtime=mtime
-        )
+        chunk, label = _parse_cri(df, spec)
+        return ParsedFile(shown, label, lines.height, (chunk,), identity, tuple(notes), mtime=mtime)
     frame = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
     return ParsedFile(
         shown, spec.name, lines.height, (Chunk(spec, frame),), notes=tuple(notes), mtime=mtime

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from analyzer.formats import FormatSpec
-from analyzer.ingest import Chunk, ParsedFile
+from analyzer.ingest import PLAIN, Chunk, ParsedFile
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
 from analyzer.normalize.kinds import apply_extract, apply_rules
 from analyzer.normalize.time import TimeContext, klog_text, klog_year, parse_times
@@ -75,6 +75,24 @@ def canonical(
         pl.when(http & (status < 400)).then(None).otherwise(col("raw")).alias("raw"),
     )
     have = set(df.collect_schema().names()) - {"ts"}
+    plain = [pl.col(PLAIN)] if PLAIN in have else []
+    if plain:
+        # The wrapper read the line but its payload is in no known format: a plain log line.
+        df = df.with_columns(
+            pl.when(pl.col(PLAIN))
+            .then(pl.lit(Kind.LOG.value))
+            .otherwise(pl.col("kind"))
+            .alias("kind"),
+            pl.when(pl.col(PLAIN))
+            .then(pl.col("text"))
+            .otherwise(pl.col("message"))
+            .alias("message"),
+            *[
+                pl.when(pl.col(PLAIN)).then(None).otherwise(pl.col(c)).alias(c)
+                for c in ("status", "method", "path", "upstream", "request_id", "detail")
+                if c in have
+            ],
+        )
     out = df.select(
         *[
             (pl.col(n) if n in have else pl.lit(None)).cast(t, strict=False).alias(n)
@@ -82,6 +100,7 @@ def canonical(
         ],
         pl.col(OUTCOME),
         pl.col("_ts_text"),
+        *plain,
     ).collect(engine="streaming")
     out = out.with_columns(parse_times(out["_ts_text"], ts_style, tz))
     return out.with_columns(
@@ -155,7 +174,17 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
     if needs_year(parsed):
         year, how = klog_year(_first_mmdd(parsed.chunks), ctx, parsed.mtime)
         notes.append(f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)")
-    frames = [_collect_chunk(chunk, ctx, year, notes) for chunk in parsed.chunks]
+    frames = []
+    for chunk in parsed.chunks:
+        frame = _collect_chunk(chunk, ctx, year, notes)
+        if PLAIN in frame.columns:
+            n_plain = int(frame[PLAIN].sum())
+            if n_plain:
+                notes.append(
+                    f"{n_plain} payload line(s) are not {chunk.spec.name}; kept as plain log lines"
+                )
+            frame = frame.drop(PLAIN)
+        frames.append(frame)
     rows = (
         pl.concat(frames, how="vertical")
         if frames
