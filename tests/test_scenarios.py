@@ -26,7 +26,12 @@ def _ingress(ts: datetime, status: int, upstream: str, i: int) -> str:
     return f"{ts.isoformat().replace('+00:00', 'Z')} stdout F {line}"
 
 
-def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool):
+def _containerd(ts: datetime, msg: str, node: str = "ip-10-0-1-23") -> str:
+    stamp = ts.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+    return f'{ts:%b %d %H:%M:%S} {node} containerd[987]: time="{stamp}" level=info msg="{msg}"'
+
+
+def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool, runtime_only=False):
     kill = t0 + timedelta(seconds=60)
     death = kill + timedelta(seconds=grace if ignores_sigterm else 1.5)
     kubelet = [
@@ -57,6 +62,16 @@ def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool):
             f'event={{"ID":"{UID}","Type":"ContainerDied","Data":"{CID}"}}',
         ),
     ]
+    if runtime_only:  # kubelet at --v=0: no kill or death lines, only the runtime's
+        kubelet = kubelet[:2] + [
+            _containerd(kill, f'StopContainer for \\"{CID}\\" with timeout {grace} (s)'),
+            _containerd(kill, f'Stop container \\"{CID}\\" with signal terminated'),
+            _containerd(death, f'Kill container \\"{CID}\\"'),
+        ]
+        # The app's own log, named by container ID, ties that ID to the pod and container.
+        app = tmp_path / "var/log/containers" / f"{POD}_{NS}_api-{CID}.log"
+        app.parent.mkdir(parents=True)
+        app.write_text(f"{t0.isoformat().replace('+00:00', 'Z')} stdout F listening on :8080\n")
     ingress = []
     for i in range(0, 200):
         ts = t0 + timedelta(seconds=i * 0.6)
@@ -101,3 +116,12 @@ def test_same_cluster_with_a_clean_shutdown_has_no_critical(tmp_path):
     result, _, _ = _scenario(tmp_path, t0, grace=30, ignores_sigterm=False)
     assert [i.severity for i in result.incidents] == ["warning"]  # 502s, but not this cause
     assert not any(f.code == "sigterm-ignored" for i in result.incidents for f in i.findings)
+
+
+def test_runtime_lines_alone_show_the_sigkill(tmp_path):
+    t0 = datetime(2023, 3, 3, 3, 3, 3, tzinfo=UTC)
+    result, kill, death = _scenario(tmp_path, t0, grace=20, ignores_sigterm=True, runtime_only=True)
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    top = inc.findings[0]
+    assert top.code == "sigterm-ignored" and "SIGKILL logged by the runtime" in top.summary
+    assert any("Kill container" in e.text for e in top.evidence)

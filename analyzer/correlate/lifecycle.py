@@ -7,6 +7,8 @@ not apply (a probe failure after SIGTERM does not make a terminating container m
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from analyzer.schema import Kind
@@ -31,6 +33,7 @@ POD_STAGES = {
     Kind.KILL.value: (3, "terminating"),
     Kind.POD_REMOVED.value: (5, "removed"),
 }
+SAME_KILL_S = 2.0
 LIFECYCLE_KINDS = tuple(
     k.value for k in Kind if k not in (Kind.HTTP, Kind.UPSTREAM_ERROR, Kind.LOG)
 )
@@ -121,9 +124,12 @@ def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
     keys = ["namespace", "pod", "container"]
     kills = events.filter((pl.col("kind") == Kind.KILL.value) & pl.col("container").is_not_null())
     has_grace = pl.col("grace_period_s").is_not_null().any().over(keys)
+    # The kubelet's kill line and the runtime's StopContainer for it are one SIGTERM.
+    same_kill = (pl.col("ts") - pl.col("ts").shift(1).over(keys)) < timedelta(seconds=SAME_KILL_S)
     kills = (
         kills.filter(pl.col("grace_period_s").is_not_null() | ~has_grace)
         .sort(*keys, "ts")
+        .filter(~same_kill.fill_null(False))
         .select(
             *keys,
             pl.col("ts").alias("kill_ts"),
@@ -176,9 +182,10 @@ def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
     for kind, name in (
         (Kind.SHUTDOWN_STARTED.value, "shutdown"),
         (Kind.SHUTDOWN_FINISHED.value, "finished"),
+        (Kind.SIGKILL.value, "sigkill"),
         (Kind.CONTAINER_DIED.value, "death"),
     ):
         out = first_after(kind, name, out)
-    return out.drop("shutdown_exit_code", "finished_exit_code", "_next_kill").rename(
-        {"death_exit_code": "exit_code"}
-    )
+    return out.drop(
+        "shutdown_exit_code", "finished_exit_code", "sigkill_exit_code", "_next_kill"
+    ).rename({"death_exit_code": "exit_code"})

@@ -41,8 +41,8 @@ AFTERMATH_S = 15.0
 SIGTERM_FIX = (
     'Make the server PID 1 or forward signals to it: exec-form CMD ["/path/app", "arg"] '
     "instead of shell-form CMD (which runs /bin/sh -c as PID 1), `exec app` at the end of "
-    "wrapper scripts, or an init that forwards SIGTERM (tini, dumb-init, `shareProcessNamespace` "
-    "is not a fix). Then the process drains on SIGTERM instead of being SIGKILLed."
+    "wrapper scripts, or an init that forwards signals (tini, dumb-init). Then the process "
+    "drains on SIGTERM instead of being SIGKILLed."
 )
 
 
@@ -52,7 +52,9 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
     for ns, pod in inc.pods:
         eps = episodes.filter((pl.col("namespace") == ns) & (pl.col("pod") == pod))
         for ep in eps.iter_rows(named=True):
-            kill, death, grace = ep["kill_ts"], ep["death_ts"], ep["grace_period_s"]
+            kill, grace = ep["kill_ts"], ep["grace_period_s"]
+            # The runtime's SIGKILL line, when the journal has it, is the death itself.
+            death = ep["sigkill_ts"] or ep["death_ts"]
             if death is None or grace is None or ep["shutdown_ts"] is not None:
                 continue
             if ep["finished_ts"] is not None and ep["finished_ts"] <= death:
@@ -73,6 +75,8 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
             span = (last["ts"] - first["ts"]).total_seconds()
             exit_code = ep["exit_code"]
             killed = f"exit code {exit_code}" if exit_code is not None else "exit code not logged"
+            if ep["sigkill_ts"] is not None:
+                killed += ", SIGKILL logged by the runtime"
             summary = (
                 f"{ep['container']} in {ns}/{pod} was sent SIGTERM at {_fmt(kill)} (grace period "
                 f"{grace:g} s), logged no shutdown message and died {lived:.1f} s later at "
@@ -82,12 +86,18 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
                 "Its PID 1 most likely does not forward SIGTERM (shell-form CMD or a wrapper "
                 "script without exec), so the process never began a graceful shutdown."
             )
-            evidence = [
-                Evidence(kill, ep["kill_file"], ep["kill_line"], ep["kill_raw"] or ""),
-                Evidence(death, ep["death_file"], ep["death_line"], ep["death_raw"] or ""),
-                _ev(first),
-                _ev(last),
-            ]
+            evidence = [Evidence(kill, ep["kill_file"], ep["kill_line"], ep["kill_raw"] or "")]
+            for name in ("sigkill", "death"):
+                if ep[f"{name}_ts"] is not None:
+                    evidence.append(
+                        Evidence(
+                            ep[f"{name}_ts"],
+                            ep[f"{name}_file"],
+                            ep[f"{name}_line"],
+                            ep[f"{name}_raw"] or "",
+                        )
+                    )
+            evidence += [_ev(first), _ev(last)]
             # Siblings that did shut down cleanly make the contrast plain.
             siblings = eps.filter(
                 (pl.col("container") != ep["container"]) & pl.col("shutdown_ts").is_not_null()

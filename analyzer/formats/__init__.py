@@ -23,6 +23,8 @@ paths for jsonl); a list means "first non-null".
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
 ``regex`` (``{field = value}``) and ``present`` (list of fields); first match wins; a rule may
 ``set`` constant columns. Lines no rule claims get ``default_kind``.
+``also`` (text): other text formats in the same file (a journal holds kubelet and containerd
+lines); a line this format does not match is parsed by the first of them that matches it.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
 ``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample.
 """
@@ -62,6 +64,7 @@ _TOP_KEYS = {
     "samples",
     "sniff_contains",
     "paths",
+    "also",
     "rest",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
@@ -111,6 +114,7 @@ class FormatSpec:
     default_kind: str = "log"
     upstream_local: bool = False
     paths: tuple[str, ...] = ()  # cri: path regexes naming namespace/pod/pod_uid/container
+    also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
 
@@ -234,6 +238,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         default_kind=default_kind,
         upstream_local=bool(data.get("upstream_local", False)),
         paths=tuple(data.get("paths") or ()),
+        also=tuple(data.get("also") or ()),
         samples=samples,
         path=file,
     )

@@ -148,6 +148,29 @@ def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
     return _base_frame(lines, shown)  # type: ignore[return-value]
 
 
+def _mixed_text(path: Path, shown: str, spec: FormatSpec) -> tuple[Chunk, ...]:
+    """A text file holding several formats: each line goes to exactly one chunk."""
+    own = pl.col("raw").str.contains(spec.pattern or "")
+    taken: pl.Expr = own
+    chunks = []
+    for other in (formats.get(name) for name in spec.also):
+        mine = ~taken & pl.col("raw").str.contains(other.pattern or "")
+        chunks.append(_text_chunk(path, shown, other, mine))
+        taken = taken | mine
+    # The main format keeps its own lines and every line nobody else took (skips, rejects).
+    return (_text_chunk(path, shown, spec, own | ~taken), *chunks)
+
+
+def _text_chunk(path: Path, shown: str, spec: FormatSpec, rows: pl.Expr) -> Chunk:
+    def eager() -> pl.DataFrame:
+        lines, _ = read_lines(path)
+        frame = _base_frame(lines.filter(rows.fill_null(False)), shown)
+        return parse_text(frame, spec)  # type: ignore[type-var]
+
+    plan = parse_text(_lazy_lines(path, shown).filter(rows.fill_null(False)), spec)
+    return Chunk(spec, plan, robust=eager)
+
+
 def _eager(path: Path, shown: str, spec: FormatSpec) -> pl.DataFrame:
     lines, _ = read_lines(path)
     return parse_with(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
@@ -168,6 +191,8 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
     spec = _choose_spec(path, shown, head_bytes, as_format)
     if isinstance(spec, ParsedFile):
         return spec
+    if spec.engine == "text" and spec.also:
+        return ParsedFile(shown, spec.name, None, _mixed_text(path, shown, spec), mtime=mtime)
     if spec.engine in ("text", "jsonl"):
         plan = _lazy_lines(path, shown)
         plan = parse_text(plan, spec) if spec.engine == "text" else parse_jsonl(plan, spec)

@@ -84,7 +84,17 @@ def test_raw_fixture_all_lines_are_events():
 def test_journald_fixture_wrapper_node_and_other_programs():
     events, (t,) = load_events([KLOG / "journald.log"], year=2024)
     assert t.reconciles and t.rejected == 0
-    assert dict(t.skip_reasons) == {"other program": 1}  # the containerd record
+    assert t.skipped == 0 and t.events == t.lines
+    # The containerd record in the same journal is read by the containerd format (`also`),
+    # and tied to the nginx container through its container ID.
+    ctr = events.filter(pl.col("line") == 3).row(0, named=True)
+    assert (ctr["format"], ctr["kind"], ctr["pod"], ctr["container"]) == (
+        "containerd",
+        "log",
+        "nginx",
+        "nginx",
+    )
+    assert ctr["ts"].microsecond == 243705
     assert events.filter(pl.col("line") == 1)["node"].item() == "aks-np2-39852331-vmss000000"
     assert events.filter(pl.col("kind") == "container_died").height == 4
     old_style = events.filter(pl.col("line") == 9).row(0, named=True)
