@@ -17,7 +17,7 @@ from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.normalize import needs_year, normalize_file
-from analyzer.normalize.identity import fill_identity
+from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.time import TimeContext
 from analyzer.schema import EVENTS, empty_events
 from analyzer.store import is_export, read_export, write_export
@@ -225,7 +225,9 @@ def load_events(
         frames.append(events)
         tallies += more
     events = pl.concat(frames) if frames else empty_events()
-    events = fill_identity(events).select(EVENTS.names()).sort("ts", "file", "line")
+    events = (
+        fill_from_paths(fill_identity(events)).select(EVENTS.names()).sort("ts", "file", "line")
+    )
     return events, tallies
 
 

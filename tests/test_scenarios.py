@@ -125,3 +125,31 @@ def test_runtime_lines_alone_show_the_sigkill(tmp_path):
     top = inc.findings[0]
     assert top.code == "sigterm-ignored" and "SIGKILL logged by the runtime" in top.summary
     assert any("Kill container" in e.text for e in top.evidence)
+
+
+def test_kubectl_logs_dumps_are_tied_to_their_pod_by_file_name(tmp_path):
+    """The story, with Workhorse and Puma given as `kubectl logs` dumps (no runtime wrapper)."""
+    import json
+    import re
+    import shutil
+
+    from tests.conftest import SAMPLE
+
+    root = tmp_path / "story"
+    for src in ("nodes", "events.json", "gitlab-pages.log"):
+        path = SAMPLE / src
+        (shutil.copytree if path.is_dir() else shutil.copy)(path, root / src)
+    for pod_dir in (SAMPLE / "var/log/pods").iterdir():
+        pod = pod_dir.name.split("_")[1]
+        for container in pod_dir.iterdir():
+            lines = (container / "0.log").read_text().splitlines()
+            payloads = [re.sub(r"^\S+ (?:stdout|stderr) [FP] ", "", ln) for ln in lines]
+            # `kubectl logs` would show a joined long line; keep only whole JSON lines here.
+            payloads = [p for p in payloads if p.startswith("{") and p.endswith("}")]
+            assert all(json.loads(p) for p in payloads)
+            (root / f"{pod}_{container.name}.log").write_text("\n".join(payloads) + "\n")
+    result = analyzer.analyze([root])
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    assert inc.findings[0].code == "sigterm-ignored"
+    assert inc.findings[0].container == "gitlab-workhorse"
+    assert 40 <= inc.duration_s <= 44

@@ -31,3 +31,71 @@ def fill_identity(events: pl.DataFrame) -> pl.DataFrame:
     return out.with_columns(pl.coalesce(n, f"_u_{n}").alias(n) for n in ("namespace", "pod")).drop(
         "_u_namespace", "_u_pod"
     )
+
+
+def _delimited(name: str, text: str) -> bool:
+    """``name`` occurs in ``text`` as a whole token (not inside a longer pod/container name)."""
+    start = text.find(name)
+    while start >= 0:
+        end = start + len(name)
+        before = text[start - 1] if start else "/"
+        after = text[end] if end < len(text) else "/"
+        if not (before.isalnum() or before == "-") and not (after.isalnum() or after == "-"):
+            return True
+        start = text.find(name, start + 1)
+    return False
+
+
+def fill_from_paths(events: pl.DataFrame) -> pl.DataFrame:
+    """Pod and container named by a file's path, for files whose lines name neither.
+
+    ``kubectl logs POD -c CONTAINER > POD_CONTAINER.log`` dumps carry no identity inside;
+    when a path contains a pod name that other logs know (kubelet, events), that pod it is.
+    One pass per file, not per line.
+    """
+    anonymous = events.filter(pl.col("pod").is_null())["file"].unique().to_list()
+    known = (
+        events.filter(pl.col("pod").is_not_null()).select("namespace", "pod", "container").unique()
+    )
+    if not anonymous or known.height == 0:
+        return events
+    pods = sorted(
+        {(ns, pod) for ns, pod in known.select("namespace", "pod").iter_rows()},
+        key=lambda p: -len(p[1]),
+    )
+    rows = []
+    for file in anonymous:
+        match = next(((ns, pod) for ns, pod in pods if _delimited(pod, file)), None)
+        if match is None:
+            continue
+        rest = file.replace(match[1], "/")
+        containers = sorted(
+            known.filter((pl.col("namespace") == match[0]) & (pl.col("pod") == match[1]))[
+                "container"
+            ]
+            .drop_nulls()
+            .to_list(),
+            key=len,
+            reverse=True,
+        )
+        container = next((c for c in containers if _delimited(c, rest)), None)
+        rows.append({"file": file, "_ns": match[0], "_pod": match[1], "_container": container})
+    if not rows:
+        return events
+    by_file = pl.DataFrame(
+        rows,
+        schema={"file": pl.String, "_ns": pl.String, "_pod": pl.String, "_container": pl.String},
+    )
+    out = events.join(by_file, on="file", how="left", maintain_order="left")
+    anonymous_row = pl.col("pod").is_null()
+    return out.with_columns(
+        pl.when(anonymous_row)
+        .then(pl.col("_ns"))
+        .otherwise(pl.col("namespace"))
+        .alias("namespace"),
+        pl.when(anonymous_row)
+        .then(pl.coalesce("container", "_container"))
+        .otherwise(pl.col("container"))
+        .alias("container"),
+        pl.when(anonymous_row).then(pl.col("_pod")).otherwise(pl.col("pod")).alias("pod"),
+    ).drop("_ns", "_pod", "_container")
