@@ -153,3 +153,58 @@ def test_kubectl_logs_dumps_are_tied_to_their_pod_by_file_name(tmp_path):
     assert inc.findings[0].code == "sigterm-ignored"
     assert inc.findings[0].container == "gitlab-workhorse"
     assert 40 <= inc.duration_s <= 44
+
+
+def _logrus_text(record: dict) -> str:
+    """A JSON log record as logrus's TextFormatter writes it (time, level, msg, sorted rest)."""
+    import json
+    import re
+
+    def value(v) -> str:
+        s = "<nil>" if v is None else str(v)
+        if s and re.fullmatch(r"[A-Za-z0-9\-._/@^+]+", s):
+            return s
+        return json.dumps(s)  # Go's %q for these ASCII values
+
+    rest = {k: v for k, v in record.items() if k not in ("time", "level", "msg")}
+    head = [f'time="{record["time"]}"', f"level={record['level']}"]
+    if record.get("msg"):
+        head.append(f"msg={value(record['msg'])}")
+    return " ".join(head + [f"{k}={value(v)}" for k, v in sorted(rest.items())])
+
+
+def test_workhorse_in_text_format_inside_cri(tmp_path, story):
+    """The story with `workhorse.logFormat: text`: same diagnosis from logrus text payloads."""
+    import json
+    import re
+    import shutil
+
+    from tests.conftest import SAMPLE
+
+    root = tmp_path / "story"
+    shutil.copytree(SAMPLE, root)
+    converted = 0
+    for log in root.glob("var/log/pods/*/gitlab-workhorse/0.log"):
+        out = []
+        for line in log.read_text().splitlines():
+            m = re.match(r"^(\S+ (?:stdout|stderr) F )(\{.*\})$", line)
+            if m:
+                line, converted = m[1] + _logrus_text(json.loads(m[2])), converted + 1
+            out.append(line)
+        log.write_text("\n".join(out) + "\n")
+    assert converted > 500
+    result = analyzer.analyze([root])
+    formats = {t.format for t in result.inputs if "gitlab-workhorse" in t.path}
+    assert formats == {"cri+workhorse_text"}
+    assert all(t.rejected == 0 for t in result.inputs)
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    assert (inc.findings[0].code, inc.findings[0].container) == (
+        "sigterm-ignored",
+        "gitlab-workhorse",
+    )
+    (as_json,) = [i for i in story.incidents if i.severity == "critical"]
+    assert (inc.start, inc.end, inc.status_counts()) == (
+        as_json.start,
+        as_json.end,
+        as_json.status_counts(),
+    )

@@ -216,6 +216,17 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
     )
 
 
+def _timeless_hint(head: str) -> str:
+    """Name the payload-only format a file's lines are in, if any: the user can fix that."""
+    timeless = choose([s for s in formats.builtin() if s.payload and not s.standalone], head)
+    if timeless.spec is None:
+        return ""
+    return (
+        f"its lines look like {timeless.spec.name}, which has no timestamps of its own: "
+        "collect it with `kubectl logs --timestamps` or from /var/log/pods"
+    )
+
+
 def _choose_spec(
     path: Path, shown: str, head_bytes: bytes, as_format: str | None
 ) -> FormatSpec | ParsedFile:
@@ -232,7 +243,7 @@ def _choose_spec(
     choice = choose([s for s in formats.builtin() if s.standalone], head)
     if choice.spec is not None:
         return choice.spec
-    detail = "binary data" if b"\x00" in head_bytes[:8192] else ""
+    detail = "binary data" if b"\x00" in head_bytes[:8192] else _timeless_hint(head)
     unknown = UnknownFormatError(shown, list(choice.tried), detail)
     lines, notes = read_lines(path)
     frame = _base_frame(lines, shown).with_columns(
