@@ -46,23 +46,77 @@ SIGTERM_FIX = (
 )
 
 
-def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
-    """SIGTERM, no shutdown message, death about a grace period later, 5xx meanwhile."""
+#: Exit codes of a process that ended by itself (0) or on SIGTERM (128 + 15): not SIGKILLed.
+CLEAN_EXIT_CODES = (0, 143)
+SIGKILL_EXIT_CODE = 137  # 128 + 9
+
+
+def _killed_at_grace_end(ep: dict[str, object]) -> tuple[datetime, float] | None:
+    """(death, seconds after the kill) when the container was SIGKILLed as its grace ran out.
+
+    The runtime's SIGKILL line, when the journal has it, is the death itself. Otherwise the
+    death must come about a grace period after the kill with an exit code that is not a
+    clean one (0, or 143 for SIGTERM); 137 or no code logged at all both fit.
+    """
+    kill, grace = ep["kill_ts"], ep["grace_period_s"]
+    death = ep["sigkill_ts"] or ep["death_ts"]
+    if death is None or grace is None or not isinstance(kill, datetime):
+        return None
+    assert isinstance(death, datetime) and isinstance(grace, int | float)
+    if ep["sigkill_ts"] is None and ep["exit_code"] not in (None, SIGKILL_EXIT_CODE):
+        return None
+    if ep["finished_ts"] is not None and ep["finished_ts"] <= death:  # type: ignore[operator]
+        return None  # it said it finished: whatever killed it later did not cut a drain
+    lived = (death - kill).total_seconds()
+    # The kubelet sends SIGKILL when the grace period ends; runtimes log it within ~1-2 s.
+    if abs(lived - grace) > max(2.0, 0.05 * grace):
+        return None
+    return death, lived
+
+
+def _killed_evidence(ep: dict[str, object]) -> list[Evidence]:
+    """The kill line, then the SIGKILL and death lines that exist."""
+    evidence = []
+    for name in ("kill", "sigkill", "death"):
+        if ep[f"{name}_ts"] is not None:
+            evidence.append(
+                Evidence(
+                    ep[f"{name}_ts"],  # type: ignore[arg-type]
+                    str(ep[f"{name}_file"]),
+                    int(ep[f"{name}_line"]),  # type: ignore[call-overload]
+                    str(ep[f"{name}_raw"] or ""),
+                )
+            )
+    return evidence
+
+
+def _how_killed(ep: dict[str, object]) -> str:
+    code = ep["exit_code"]
+    killed = f"exit code {code}" if code is not None else "exit code not logged"
+    if ep["sigkill_ts"] is not None:
+        killed += ", SIGKILL logged by the runtime"
+    return killed
+
+
+def _killed_at_grace_findings(
+    inc: IncidentFrames, episodes: pl.DataFrame, *, said_shutdown: bool
+) -> list[Finding]:
+    """Containers SIGKILLed at the end of their grace period while requests to the pod failed.
+
+    Without a shutdown line from the container in between, the signal never reached the
+    server (RC1, sigterm-ignored); with one, the drain outlasted the grace period (RC7).
+    """
     findings: list[Finding] = []
     for ns, pod in inc.pods:
         eps = episodes.filter((pl.col("namespace") == ns) & (pl.col("pod") == pod))
         for ep in eps.iter_rows(named=True):
+            if (ep["shutdown_ts"] is not None) != said_shutdown:
+                continue
+            killed_at = _killed_at_grace_end(ep)
+            if killed_at is None:
+                continue
+            death, lived = killed_at
             kill, grace = ep["kill_ts"], ep["grace_period_s"]
-            # The runtime's SIGKILL line, when the journal has it, is the death itself.
-            death = ep["sigkill_ts"] or ep["death_ts"]
-            if death is None or grace is None or ep["shutdown_ts"] is not None:
-                continue
-            if ep["finished_ts"] is not None and ep["finished_ts"] <= death:
-                continue
-            lived = (death - kill).total_seconds()
-            tolerance = max(2.0, 0.1 * grace)
-            if abs(lived - grace) > tolerance:
-                continue
             # The kill cuts connections that kept being used (keep-alive): their failures
             # come right after the death, so they count as well.
             during = (pl.col("ts") >= kill) & (
@@ -73,30 +127,38 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
                 continue
             first, last = failing.row(0, named=True), failing.row(-1, named=True)
             span = (last["ts"] - first["ts"]).total_seconds()
-            exit_code = ep["exit_code"]
-            killed = f"exit code {exit_code}" if exit_code is not None else "exit code not logged"
-            if ep["sigkill_ts"] is not None:
-                killed += ", SIGKILL logged by the runtime"
-            summary = (
+            sent = (
                 f"{ep['container']} in {ns}/{pod} was sent SIGTERM at {_fmt(kill)} (grace period "
-                f"{grace:g} s), logged no shutdown message and died {lived:.1f} s later at "
-                f"{_fmt(death)} ({killed}), i.e. it was SIGKILLed when the grace period ran out. "
-                f"Meanwhile and right after, {failing.height} requests to the pod failed over "
-                f"{span:.0f} s. "
-                "Its PID 1 most likely does not forward SIGTERM (shell-form CMD or a wrapper "
-                "script without exec), so the process never began a graceful shutdown."
+                f"{grace:g} s)"
             )
-            evidence = [Evidence(kill, ep["kill_file"], ep["kill_line"], ep["kill_raw"] or "")]
-            for name in ("sigkill", "death"):
-                if ep[f"{name}_ts"] is not None:
-                    evidence.append(
-                        Evidence(
-                            ep[f"{name}_ts"],
-                            ep[f"{name}_file"],
-                            ep[f"{name}_line"],
-                            ep[f"{name}_raw"] or "",
-                        )
-                    )
+            died = (
+                f"died {lived:.1f} s later at {_fmt(death)} ({_how_killed(ep)}), i.e. it was "
+                "SIGKILLed when the grace period ran out. Meanwhile and right after, "
+                f"{failing.height} requests to the pod failed over {span:.0f} s."
+            )
+            evidence = _killed_evidence(ep)
+            if said_shutdown:
+                code, fix = "grace-period-exceeded", GRACE_FIX
+                summary = (
+                    f"{sent}, began shutting down at {_fmt(ep['shutdown_ts'])} but never finished: "
+                    f"it {died} The drain (plus any preStop) takes longer than the grace period."
+                )
+                evidence.insert(
+                    1,
+                    Evidence(
+                        ep["shutdown_ts"],
+                        ep["shutdown_file"],
+                        ep["shutdown_line"],
+                        ep["shutdown_raw"] or "",
+                    ),
+                )
+            else:
+                code, fix = "sigterm-ignored", SIGTERM_FIX
+                summary = (
+                    f"{sent}, logged no shutdown message and {died} Its PID 1 most likely does "
+                    "not forward SIGTERM (shell-form CMD or a wrapper script without exec), so "
+                    "the process never began a graceful shutdown."
+                )
             evidence += [_ev(first), _ev(last)]
             # Siblings that did shut down cleanly make the contrast plain.
             siblings = eps.filter(
@@ -113,11 +175,11 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
                 )
             findings.append(
                 Finding(
-                    code="sigterm-ignored",
+                    code=code,
                     severity="critical",
                     summary=summary,
                     explains=_share(inc, _pod_cond(ns, pod) & during),
-                    fix=SIGTERM_FIX,
+                    fix=fix,
                     evidence=tuple(evidence),
                     pod=f"{ns}/{pod}",
                     container=ep["container"],
@@ -125,6 +187,23 @@ def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding
                 )
             )
     return findings
+
+
+def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
+    """SIGTERM, no shutdown message, SIGKILL at the end of the grace period, 5xx meanwhile."""
+    return _killed_at_grace_findings(inc, episodes, said_shutdown=False)
+
+
+GRACE_FIX = (
+    "Give the pod a terminationGracePeriodSeconds longer than preStop + the app's drain "
+    "(the grace timer starts with preStop), or shorten the app's own drain/worker shutdown "
+    "timeout below it; long requests (uploads, websockets) need the longest budget."
+)
+
+
+def grace_period_exceeded(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
+    """SIGTERM, a shutdown message, no completion, SIGKILL at the end of the grace period."""
+    return _killed_at_grace_findings(inc, episodes, said_shutdown=True)
 
 
 READINESS_FIX = (
@@ -282,6 +361,7 @@ def startup_not_ready(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Findi
 #: code -> rule, in the order they run.
 RULES: dict[str, Rule] = {
     "sigterm-ignored": sigterm_ignored,
+    "grace-period-exceeded": grace_period_exceeded,
     "readiness-lag": readiness_lag,
     "startup-not-ready": startup_not_ready,
 }

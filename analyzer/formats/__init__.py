@@ -19,7 +19,8 @@ the line after the match becomes this field.
 paths for jsonl); a list means "first non-null".
 ``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope" |
 "clf"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``).
-``extract``: ``{column = {from = field, regex = one-group regex}}``, run after ``fields``.
+``extract``: ``{column = {from = field or [fields], regex = one-group regex}}`` (a list: the
+first non-null of them), run after ``fields``.
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
 ``regex`` (``{field = value}``) and ``present`` (list of fields); first match wins; a rule may
 ``set`` constant columns. Lines no rule claims get ``default_kind``.
@@ -109,7 +110,7 @@ class FormatSpec:
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     ts_fields: tuple[str, ...] = ()  # first non-null wins
     ts_style: str = "rfc3339"
-    extract: tuple[tuple[str, str, str], ...] = ()  # (column, from, regex)
+    extract: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (column, from, regex)
     rules: tuple[Rule, ...] = ()
     default_kind: str = "log"
     upstream_local: bool = False
@@ -123,7 +124,7 @@ class FormatSpec:
         names: list[str] = []
         for _, alts in self.fields:
             names.extend(alts)
-        names.extend(src for _, src, _ in self.extract)
+        names.extend(src for _, sources, _ in self.extract for src in sources)
         for rule in self.rules:
             names.extend(k for k, _ in rule.equals + rule.contains + rule.regex)
             names.extend(rule.present)
@@ -182,14 +183,15 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
     if style not in TS_STYLES:
         raise FormatSpecError(file, "timestamp.style", f"must be one of {TS_STYLES}")
 
-    extract: list[tuple[str, str, str]] = []
+    extract: list[tuple[str, tuple[str, ...], str]] = []
     for col, spec in (data.get("extract") or {}).items():
         if not isinstance(spec, dict) or set(spec) != {"from", "regex"}:
             raise FormatSpecError(file, f"extract.{col}", "expected {from = ..., regex = ...}")
         _check_regex(spec["regex"], file, f"extract.{col}.regex")
         if re.compile(spec["regex"]).groups != 1:
             raise FormatSpecError(file, f"extract.{col}.regex", "needs exactly one group")
-        extract.append((col, spec["from"], spec["regex"]))
+        sources = spec["from"] if isinstance(spec["from"], list) else [spec["from"]]
+        extract.append((col, tuple(sources), spec["regex"]))
 
     rules: list[Rule] = []
     for i, raw in enumerate(data.get("rules") or []):

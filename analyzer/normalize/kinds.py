@@ -12,10 +12,11 @@ def _col(name: str, have: set[str]) -> pl.Expr:
 
 
 def apply_extract(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
-    """Add each ``extract`` column (one regex group from another field)."""
-    for column, source, regex in spec.extract:
+    """Add each ``extract`` column (one regex group from the first non-null source field)."""
+    for column, sources, regex in spec.extract:
         have = set(df.collect_schema().names())
-        df = df.with_columns(_col(source, have).str.extract(regex, 1).alias(column))
+        source = pl.coalesce([_col(s, have) for s in sources])
+        df = df.with_columns(source.str.extract(regex, 1).alias(column))
     return df
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+import pytest
+
 from analyzer.api import Analysis, Incident
 from analyzer.correlate import correlate
 from analyzer.correlate.incidents import timeline
 from analyzer.diagnose.rules import diagnose
 from analyzer.normalize.identity import fill_identity
-from tests.correlate.helpers import ev, frame
+from tests.correlate.helpers import T0, ev, frame
 
 POD = {"namespace": "shop", "pod": "api-7d9f-abcde"}
 IP = "10.44.0.12:3000"
@@ -82,6 +86,59 @@ def test_no_finding_when_death_is_not_at_the_grace_period():
     ]
     (inc,) = _run(rows)
     assert "sigterm-ignored" not in [f.code for f in inc.findings]
+
+
+def _failures_at_the_grace_end(rows, death_s: float, exit_code: int | None):
+    rows.append(ev(death_s, "container_died", container_id="a" * 64, exit_code=exit_code))
+    rows += [
+        ev(
+            death_s + 0.1 + i * 0.2,
+            "http",
+            source="proxy",
+            format="ingress",
+            status=502,
+            upstream=IP,
+        )
+        for i in range(6)
+    ]
+    return rows
+
+
+@pytest.mark.parametrize("exit_code", [0, 143, 1])
+def test_a_death_at_the_grace_end_with_an_exit_code_other_than_sigkill_is_not_sigkill(exit_code):
+    # A server that drains for almost the whole grace period and then exits by itself.
+    rows = _failures_at_the_grace_end(_base(grace=30.0), 129.5, exit_code)
+    (inc,) = _run(rows)
+    assert not {"sigterm-ignored", "grace-period-exceeded"} & {f.code for f in inc.findings}
+
+
+def test_short_grace_clean_exit_is_not_sigterm_ignored():
+    # grace 3 s, exit 0 after 1.5 s: within the timing tolerance, ruled out by the exit code
+    rows = _failures_at_the_grace_end(_base(grace=3.0), 101.7, 0)
+    (inc,) = _run(rows)
+    assert "sigterm-ignored" not in [f.code for f in inc.findings]
+
+
+def test_sigkill_without_exit_code_logged_still_counts():
+    rows = _failures_at_the_grace_end(_base(grace=30.0), 130.3, None)
+    (inc,) = _run(rows)
+    assert inc.findings[0].code == "sigterm-ignored"
+    assert "exit code not logged" in inc.findings[0].summary
+
+
+def test_shutdown_logged_but_killed_at_grace_end_is_grace_period_exceeded():
+    rows = _base(grace=30.0)
+    rows.append(ev(100.4, "shutdown_started", source="app", container="api", **POD))
+    rows = _failures_at_the_grace_end(rows, 130.3, 137)
+    (inc,) = _run(rows)
+    top = inc.findings[0]
+    assert (top.code, top.severity, top.container) == ("grace-period-exceeded", "critical", "api")
+    assert "sigterm-ignored" not in [f.code for f in inc.findings]
+    assert "began shutting down" in top.summary and "terminationGracePeriodSeconds" in top.fix
+    assert [e.ts for e in top.evidence[:2]] == [
+        T0 + timedelta(seconds=100.2),
+        T0 + timedelta(seconds=100.4),
+    ]
 
 
 def test_readiness_lag_without_deletion():
