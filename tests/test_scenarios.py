@@ -31,14 +31,15 @@ def _containerd(ts: datetime, msg: str, node: str = "ip-10-0-1-23") -> str:
     return f'{ts:%b %d %H:%M:%S} {node} containerd[987]: time="{stamp}" level=info msg="{msg}"'
 
 
-def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool, runtime_only=False):
+def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool, runtime_only=False, ip=IP):
+    host = f"[{ip}]" if ":" in ip else ip  # IPv6 hosts are bracketed before a port
     kill = t0 + timedelta(seconds=60)
     death = kill + timedelta(seconds=grace if ignores_sigterm else 1.5)
     kubelet = [
         _klog(
             t0,
             f'"Probe failed" probeType="Readiness" pod="{NS}/{POD}" podUID="{UID}" '
-            f'containerName="api" probeResult="failure" output="Get \\"http://{IP}:8080/ready\\": '
+            f'containerName="api" probeResult="failure" output="Get \\"http://{host}:8080/ready\\": '
             'context deadline exceeded"',
         ),
         _klog(
@@ -76,10 +77,10 @@ def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool, runtime
     for i in range(0, 200):
         ts = t0 + timedelta(seconds=i * 0.6)
         if ts < death:
-            ingress.append(_ingress(ts, 200, f"{IP}:8080", i))
+            ingress.append(_ingress(ts, 200, f"{host}:8080", i))
         elif ts < death + timedelta(seconds=4):
             # pooled connections to the dead pod fail, then retries go elsewhere
-            ingress.append(_ingress(ts, 502, f"{IP}:8080, {IP}:8080, {IP}:8080", i))
+            ingress.append(_ingress(ts, 502, f"{host}:8080, {host}:8080, {host}:8080", i))
         else:
             ingress.append(_ingress(ts, 200, "10.8.5.2:8080", i))
     node = tmp_path / "node" / "journal.log"
@@ -109,6 +110,14 @@ def test_ingress_nginx_in_front_of_a_pid1_problem_across_new_year(tmp_path):
     assert abs((top.window[1] - death).total_seconds()) < 0.01
     assert "grace period 45 s" in top.summary
     assert any(t.format == "cri+ingress_nginx" for t in result.inputs)
+
+
+def test_ipv6_pod_addresses(tmp_path):
+    t0 = datetime(2024, 9, 9, 9, 0, 0, tzinfo=UTC)
+    result, kill, _ = _scenario(tmp_path, t0, grace=30, ignores_sigterm=True, ip="fd00:10:42:7::1f")
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    assert inc.frames.pods == [(NS, POD)]
+    assert (inc.findings[0].code, inc.findings[0].container) == ("sigterm-ignored", "api")
 
 
 def test_same_cluster_with_a_clean_shutdown_has_no_critical(tmp_path):
