@@ -129,7 +129,23 @@ def _timestamp(chunk: Chunk, year: int) -> tuple[pl.Expr, str]:
         fine = own.str.contains(r"\d:\d\d[.,]\d").fill_null(False)
         return pl.when(fine).then(own).otherwise(envelope), "rfc3339"
     if spec.ts_style == "klog":
-        return klog_text(pl.col("mmdd"), pl.col("hms"), year), "local"
+        local = klog_text(pl.col("mmdd"), pl.col("hms"), year)
+        if {"iso_year", "iso_offset"} <= have:
+            # A `short-iso` journal prefix dates the line: its year and offset, klog's
+            # month, day and microseconds (the prefix has whole seconds at best).
+            mmdd = pl.col("mmdd")
+            dated = pl.concat_str(
+                pl.col("iso_year"),
+                pl.lit("-"),
+                mmdd.str.slice(0, 2),
+                pl.lit("-"),
+                mmdd.str.slice(2, 2),
+                pl.lit("T"),
+                pl.col("hms"),
+                pl.col("iso_offset"),
+            )
+            local = pl.when(pl.col("iso_year").is_not_null()).then(dated).otherwise(local)
+        return local, "local"
     if not fields:
         return none, "rfc3339"
     return pl.coalesce(fields), spec.ts_style

@@ -130,8 +130,11 @@ def parse_times(raw: pl.Series, style: str, tz: str = "UTC") -> pl.Series:
     RFC 3339 runs one format over the column and the full fallback chain only over the rows
     it missed: one pass instead of six for the usual file whose times all look alike.
     """
-    if style == "local":
-        return pl.select(local_to_utc(pl.lit(raw), tz)).to_series().alias("ts")
+    if style == "local":  # zone ``tz``, except values that carry their own offset
+        text = pl.lit(raw)
+        zoned = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$").fill_null(False)
+        ts = pl.when(zoned).then(parse_rfc3339(text)).otherwise(local_to_utc(text, tz))
+        return pl.select(ts).to_series().alias("ts")
     if style == "clf":
         return raw.str.to_datetime(
             "%d/%b/%Y:%H:%M:%S %z", time_unit="ns", time_zone="UTC", strict=False

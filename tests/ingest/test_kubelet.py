@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import polars as pl
 import pytest
 
@@ -111,3 +113,24 @@ def test_tz_option_shifts_klog_times():
     utc, _ = load_events([KLOG / "raw.log"], year=2024)
     berlin, _ = load_events([KLOG / "raw.log"], year=2024, tz="Europe/Berlin")
     assert (utc["ts"][0] - berlin["ts"][0]).total_seconds() == 7200
+
+
+def test_short_iso_journal_prefix_dates_the_klog_time(tmp_path):
+    # `journalctl -o short-iso`: the prefix carries year and offset; klog keeps the µs.
+    path = tmp_path / "journal.log"
+    path.write_text(
+        "2019-03-14T14:36:15+0100 node-a kubelet[2917]: I0314 14:36:15.827194    2917 "
+        'prober.go:107] "Probe failed" probeType="Readiness" pod="shop/api-1" '
+        'containerName="api" probeResult="failure" output="Get \\"http://10.1.2.3:8000/\\": EOF"\n'
+        "2019-03-14T14:36:16+0100 node-a systemd[1]: Started something.\n"
+        "2019-03-14T14:36:17.000001+0100 node-a containerd[99]: "
+        'time="2019-03-14T13:36:17.000000001Z" level=info msg="Kill container \\"'
+        + "ab" * 32
+        + '\\""\n'
+    )
+    events, (t,) = load_events([path], tz="Asia/Tokyo")  # the prefix's offset wins
+    assert (t.format, t.events, t.rejected, t.skipped) == ("kubelet_klog", 2, 0, 1)
+    events = events.sort("line")
+    assert events["kind"].to_list() == ["probe_failed", "sigkill"]
+    assert events["ts"][0] == datetime(2019, 3, 14, 13, 36, 15, 827194, tzinfo=UTC)
+    assert (events["node"][0], events["upstream"][0]) == ("node-a", "10.1.2.3:8000")
