@@ -31,7 +31,15 @@ def _containerd(ts: datetime, msg: str, node: str = "ip-10-0-1-23") -> str:
     return f'{ts:%b %d %H:%M:%S} {node} containerd[987]: time="{stamp}" level=info msg="{msg}"'
 
 
-def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool, runtime_only=False, ip=IP):
+def _scenario(
+    tmp_path,
+    t0: datetime,
+    grace: int,
+    ignores_sigterm: bool,
+    runtime_only=False,
+    ip=IP,
+    probe_fails=True,
+):
     host = f"[{ip}]" if ":" in ip else ip  # IPv6 hosts are bracketed before a port
     kill = t0 + timedelta(seconds=60)
     death = kill + timedelta(seconds=grace if ignores_sigterm else 1.5)
@@ -63,6 +71,8 @@ def _scenario(tmp_path, t0: datetime, grace: int, ignores_sigterm: bool, runtime
             f'event={{"ID":"{UID}","Type":"ContainerDied","Data":"{CID}"}}',
         ),
     ]
+    if not probe_fails:  # a healthy app until SIGKILL: no kubelet line names its IP
+        kubelet = kubelet[2:]
     if runtime_only:  # kubelet at --v=0: no kill or death lines, only the runtime's
         kubelet = kubelet[:2] + [
             _containerd(kill, f'StopContainer for \\"{CID}\\" with timeout {grace} (s)'),
@@ -118,6 +128,16 @@ def test_ipv6_pod_addresses(tmp_path):
     (inc,) = [i for i in result.incidents if i.severity == "critical"]
     assert inc.frames.pods == [(NS, POD)]
     assert (inc.findings[0].code, inc.findings[0].container) == ("sigterm-ignored", "api")
+
+
+def test_no_probe_ever_fails_so_the_pod_is_matched_by_time(tmp_path):
+    t0 = datetime(2024, 9, 9, 9, 0, 0, tzinfo=UTC)
+    result, _, _ = _scenario(tmp_path, t0, grace=30, ignores_sigterm=True, probe_fails=False)
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    assert inc.frames.pods == [(NS, POD)]
+    top = inc.findings[0]
+    assert (top.code, top.container) == ("sigterm-ignored", "api")
+    assert "tied to it by time" in top.summary
 
 
 def test_same_cluster_with_a_clean_shutdown_has_no_critical(tmp_path):

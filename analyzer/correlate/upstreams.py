@@ -3,17 +3,29 @@
 The address book comes from the logs themselves: a probe of ``IP:port`` for a pod's
 container means that pod held IP over that time and that container listens on port. A
 proxy's ``127.0.0.1`` (or a unix socket) means its own pod: it is a sidecar.
+
+When no probe names an IP (probes that never fail log nothing), the IP is matched by time:
+its failures began right as exactly one pod was killed or died, and it never answered again.
+Such requests carry ``target_by = "timing"`` so every report can say so.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 
 from analyzer import formats
-from analyzer.schema import Kind
+from analyzer.schema import EVENTS, Kind
 
 LOOPBACK = r"^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1):"
 REQUEST_KINDS = (Kind.HTTP.value, Kind.UPSTREAM_ERROR.value)
+#: Lifecycle lines after which a pod's IP stops answering.
+END_KINDS = (Kind.KILL.value, Kind.SIGKILL.value, Kind.CONTAINER_DIED.value)
+#: How far the first failure to an unknown IP may be from the end of the pod matched to it.
+TIMING_BEFORE_S, TIMING_AFTER_S = 3.0, 1.0
+#: An IP that answered within this long after the pod's end was not that pod's.
+SILENT_AFTER_S = (2.0, 120.0)
 
 
 def _split_hostport(col: str) -> tuple[pl.Expr, pl.Expr]:
@@ -80,16 +92,14 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     )
     # Remote upstreams: the pod that held that IP (last seen before, else first seen after).
     remote = requests.with_row_index("_rid").filter(~local & pl.col("_host").is_not_null())
-    ip_book = (
-        book.select(
-            pl.col("ip").alias("_host"),
-            "ts",
-            pl.col("namespace").alias("_r_ns"),
-            pl.col("pod").alias("_r_pod"),
-        )
-        .unique(["_host", "_r_ns", "_r_pod"], keep="first")
-        .sort("_host", "ts")
-    )
+    ip_book = book.select(
+        pl.col("ip").alias("_host"),
+        "ts",
+        pl.col("namespace").alias("_r_ns"),
+        pl.col("pod").alias("_r_pod"),
+    ).unique(["_host", "_r_ns", "_r_pod"], keep="first")
+    by_timing = ips_by_timing(events, remote.filter(~pl.col("_host").is_in(ip_book["_host"])))
+    ip_book = pl.concat([ip_book, by_timing.select(ip_book.columns)]).sort("_host", "ts")
     if remote.height and ip_book.height:
         remote_sorted = remote.sort("_host", "ts")
         back = remote_sorted.join_asof(
@@ -116,6 +126,13 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("_remote_ns"))
         .alias("target_namespace"),
         pl.when(local).then(pl.col("pod")).otherwise(pl.col("_remote_pod")).alias("target_pod"),
+        pl.when(local)
+        .then(pl.lit("local"))
+        .when(pl.col("_host").is_in(by_timing["_host"]) & pl.col("_remote_pod").is_not_null())
+        .then(pl.lit("timing"))
+        .when(pl.col("_remote_pod").is_not_null())
+        .then(pl.lit("probe"))
+        .alias("target_by"),
     )
     owners = port_owners(book).rename(
         {
@@ -130,6 +147,57 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     )
     return requests.drop("_rid", "_host", "_port", "_local_port", "_remote_ns", "_remote_pod").sort(
         "ts"
+    )
+
+
+def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame) -> pl.DataFrame:
+    """``(_host, ts, _r_ns, _r_pod)`` for IPs no probe names, matched to a pod by time.
+
+    An IP is matched when its first failure comes within [-3 s, +1 s] of the kill, SIGKILL or
+    death of exactly one pod, and it then stays silent (no answer below 500) for the next
+    two minutes. Two pods ending in that window leave the IP unmatched: no guessing.
+    """
+    empty = pl.DataFrame(
+        schema={"_host": pl.String, "ts": EVENTS["ts"], "_r_ns": pl.String, "_r_pod": pl.String}
+    )
+    failed = (pl.col("kind") == Kind.UPSTREAM_ERROR.value) | (pl.col("status") >= 500)
+    hosts = (
+        unknown.group_by("_host")
+        .agg(
+            pl.col("ts").filter(failed.fill_null(False)).min().alias("_first_fail"),
+            pl.col("ts").filter(~failed.fill_null(True)).alias("_answers"),
+        )
+        .filter(pl.col("_first_fail").is_not_null())
+    )
+    ends = events.filter(pl.col("kind").is_in(END_KINDS) & pl.col("pod").is_not_null()).select(
+        pl.col("ts").alias("_end"),
+        pl.col("namespace").alias("_r_ns"),
+        pl.col("pod").alias("_r_pod"),
+    )
+    if hosts.height == 0 or ends.height == 0:
+        return empty
+    lo, hi = SILENT_AFTER_S
+    pairs = hosts.join(ends, how="cross").filter(
+        (pl.col("_end") >= pl.col("_first_fail") - timedelta(seconds=TIMING_BEFORE_S))
+        & (pl.col("_end") <= pl.col("_first_fail") + timedelta(seconds=TIMING_AFTER_S))
+    )
+    # Silence after the end: no answer from that IP between 2 s and 2 min after it.
+    pairs = pairs.explode("_answers").with_columns(
+        (
+            (pl.col("_answers") > pl.col("_end") + timedelta(seconds=lo))
+            & (pl.col("_answers") <= pl.col("_end") + timedelta(seconds=hi))
+        )
+        .fill_null(False)
+        .alias("_answered_after")
+    )
+    pairs = (
+        pairs.group_by("_host", "_r_ns", "_r_pod")
+        .agg(pl.col("_end").min(), pl.col("_answered_after").any())
+        .filter(~pl.col("_answered_after"))
+    )
+    unique = pairs.group_by("_host").agg(pl.len().alias("_n")).filter(pl.col("_n") == 1)
+    return pairs.join(unique.select("_host"), on="_host").select(
+        "_host", pl.col("_end").alias("ts"), "_r_ns", "_r_pod"
     )
 
 

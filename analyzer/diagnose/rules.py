@@ -159,6 +159,7 @@ def _killed_at_grace_findings(
                     "not forward SIGTERM (shell-form CMD or a wrapper script without exec), so "
                     "the process never began a graceful shutdown."
                 )
+            summary += _timing_note(failing)
             evidence += [_ev(first), _ev(last)]
             # Siblings that did shut down cleanly make the contrast plain.
             siblings = eps.filter(
@@ -187,6 +188,21 @@ def _killed_at_grace_findings(
                 )
             )
     return findings
+
+
+def _timing_note(failing: pl.DataFrame) -> str:
+    """Say so when the pod was matched to its requests by time, not by a logged address."""
+    if "target_by" not in failing.columns:
+        return ""
+    by_time = failing.filter(pl.col("target_by") == "timing")
+    if by_time.height == 0:
+        return ""
+    upstreams = ", ".join(sorted(set(by_time["upstream"].drop_nulls().to_list())))
+    return (
+        f" No log line names this pod's address: {by_time.height} of these requests (to "
+        f"{upstreams}) were tied to it by time, as their failures began when it was killed "
+        "and that address never answered again."
+    )
 
 
 def sigterm_ignored(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:

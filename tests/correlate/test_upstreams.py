@@ -92,3 +92,40 @@ def test_failing_counts_an_error_once_when_it_has_an_access_line():
     fails = failing(attribute(_events()))
     assert sorted(fails["request_id"].to_list()) == ["a", "b", "c"]
     assert fails.filter(pl.col("request_id") == "b")["kind"].to_list() == ["http"]
+
+
+def _no_probe(ends, answers_after=()):
+    """An ingress sending to 10.7.7.7:8000, which no probe names; pods end at ``ends``."""
+    rows = [
+        ev(t, kind, container="api", namespace="shop", pod=pod, exit_code=137)
+        for t, kind, pod in ends
+    ]
+    http = dict(source="proxy", format="ingress", upstream="10.7.7.7:8000")
+    rows += [ev(90 + i, "http", status=200, **http) for i in range(10)]  # fine until the end
+    rows += [ev(100.3 + i * 0.2, "http", status=502, **http) for i in range(5)]
+    rows += [ev(t, "http", status=200, **http) for t in answers_after]
+    return attribute(frame(rows))
+
+
+def test_an_ip_no_probe_names_is_matched_to_the_one_pod_that_died_as_it_failed():
+    requests = _no_probe([(100.0, "container_died", "api-1"), (40.0, "kill", "api-2")])
+    assert requests["target_pod"].unique().to_list() == ["api-1"]  # before the end too
+    assert requests["target_by"].unique().to_list() == ["timing"]
+
+
+def test_two_pods_ending_together_leave_the_ip_unmatched():
+    requests = _no_probe([(100.0, "container_died", "api-1"), (99.0, "sigkill", "api-2")])
+    assert requests["target_pod"].null_count() == requests.height
+    assert requests["target_by"].null_count() == requests.height
+
+
+def test_an_ip_that_answers_after_the_death_is_not_that_pod():
+    requests = _no_probe([(100.0, "container_died", "api-1")], answers_after=[110.0])
+    assert requests["target_pod"].null_count() == requests.height
+
+
+def test_probe_named_ips_say_so():
+    requests = attribute(_events())
+    by = dict(zip(requests["upstream"].to_list(), requests["target_by"].to_list(), strict=True))
+    assert by["10.1.2.3:8080"] == "probe" and by["127.0.0.1:8080"] == "local"
+    assert by["10.9.9.9:80"] is None
