@@ -2,7 +2,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from analyzer.normalize.time import TimeContext, klog_ts, klog_year, parse_rfc3339
+from analyzer.normalize.time import TimeContext, klog_ts, klog_year, parse_rfc3339, parse_times
 
 
 def test_rfc3339_variants():
@@ -47,3 +47,25 @@ def test_klog_rollover_and_zone():
     ].to_list()
     assert out[0] == datetime(2022, 12, 31, 22, 59, 59, 1, tzinfo=UTC)
     assert out[2] == datetime(2022, 12, 31, 23, 0, 1, tzinfo=UTC)
+
+
+def test_the_repeated_hour_at_the_end_of_summer_time_follows_file_order():
+    # Berlin, 2024-10-27: 02:00-03:00 happens twice (CEST, then CET).
+    local = [
+        "2024-10-27 01:59:00.000000",
+        "2024-10-27 02:10:00.000000",  # first pass, CEST
+        "2024-10-27 02:59:00.000000",
+        "2024-10-27 02:01:00.000000",  # the clock went back: second pass, CET
+        "2024-10-27 02:10:00.000000",
+        "2024-10-27 03:05:00.000000",
+    ]
+    ts = parse_times(pl.Series(local), "local", "Europe/Berlin")
+    assert [t.strftime("%H:%M") for t in ts] == [
+        "23:59",
+        "00:10",
+        "00:59",
+        "01:01",
+        "01:10",
+        "02:05",
+    ]
+    assert ts.is_sorted()

@@ -112,11 +112,25 @@ def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int) -> pl.Expr:
     )
 
 
+#: A wall clock going back by more than this between two lines is the end of summer time.
+FOLD_BACK = timedelta(minutes=10)
+
+
 def local_to_utc(text: pl.Expr, tz: str) -> pl.Expr:
+    """Local wall-clock text (in file order) -> UTC.
+
+    When summer time ends an hour repeats. A line in that hour is read in its first pass
+    unless, within the same run of such lines, the clock already went back: then it is in
+    the second pass. (A file that holds only the second pass cannot tell; first pass.)
+    """
     local = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="ns", strict=False)
-    return local.dt.replace_time_zone(
-        tz, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
+    early = local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    late = local.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
+    ambiguous = (early != late).fill_null(False)
+    went_back = (local < local.shift(1) - FOLD_BACK).fill_null(False)
+    run = (ambiguous != ambiguous.shift(1)).fill_null(True).cum_sum()
+    second_pass = ambiguous & ((ambiguous & went_back).cum_sum().over(run) > 0)
+    return pl.when(second_pass).then(late).otherwise(early).dt.convert_time_zone("UTC")
 
 
 def klog_ts(mmdd: pl.Expr, hms: pl.Expr, year: int, tz: str) -> pl.Expr:
@@ -131,10 +145,10 @@ def parse_times(raw: pl.Series, style: str, tz: str = "UTC") -> pl.Series:
     it missed: one pass instead of six for the usual file whose times all look alike.
     """
     if style == "local":  # zone ``tz``, except values that carry their own offset
-        text = pl.lit(raw)
+        text = pl.col("t")
         zoned = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$").fill_null(False)
         ts = pl.when(zoned).then(parse_rfc3339(text)).otherwise(local_to_utc(text, tz))
-        return pl.select(ts).to_series().alias("ts")
+        return raw.to_frame("t").select(ts).to_series().alias("ts")
     if style == "clf":
         return raw.str.to_datetime(
             "%d/%b/%Y:%H:%M:%S %z", time_unit="ns", time_zone="UTC", strict=False
