@@ -116,15 +116,29 @@ def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int) -> pl.Expr:
 FOLD_BACK = timedelta(minutes=10)
 
 
-def local_to_utc(text: pl.Expr, tz: str) -> pl.Expr:
+def _wall_clock(text: pl.Expr) -> pl.Expr:
+    return text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="ns", strict=False)
+
+
+def _folded(text: pl.Expr, tz: str) -> pl.Expr:
+    """Local times that happen twice in ``tz`` (the hour repeated when summer time ends)."""
+    local = _wall_clock(text)
+    early = local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    late = local.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
+    return (early != late).fill_null(False)
+
+
+def local_to_utc(text: pl.Expr, tz: str, *, maybe_folded: bool = True) -> pl.Expr:
     """Local wall-clock text (in file order) -> UTC.
 
     When summer time ends an hour repeats. A line in that hour is read in its first pass
     unless, within the same run of such lines, the clock already went back: then it is in
     the second pass. (A file that holds only the second pass cannot tell; first pass.)
     """
-    local = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="ns", strict=False)
+    local = _wall_clock(text)
     early = local.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+    if tz == "UTC" or not maybe_folded:  # (``maybe_folded=False``: the caller checked)
+        return early.dt.convert_time_zone("UTC")
     late = local.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
     ambiguous = (early != late).fill_null(False)
     went_back = (local < local.shift(1) - FOLD_BACK).fill_null(False)
@@ -145,10 +159,16 @@ def parse_times(raw: pl.Series, style: str, tz: str = "UTC") -> pl.Series:
     it missed: one pass instead of six for the usual file whose times all look alike.
     """
     if style == "local":  # zone ``tz``, except values that carry their own offset
-        text = pl.col("t")
-        zoned = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$").fill_null(False)
-        ts = pl.when(zoned).then(parse_rfc3339(text)).otherwise(local_to_utc(text, tz))
-        return raw.to_frame("t").select(ts).to_series().alias("ts")
+        frame = raw.to_frame("t")
+        local = frame.select(local_to_utc(pl.col("t"), tz, maybe_folded=False)).to_series()
+        if tz != "UTC" and frame.select(_folded(pl.col("t"), tz).any()).item():
+            local = frame.select(local_to_utc(pl.col("t"), tz)).to_series()
+        local = local.alias("ts")
+        zoned = raw.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$").fill_null(False)
+        if zoned.any():  # only then: the RFC 3339 chain is the slow part
+            idx = zoned.arg_true()
+            local = local.scatter(idx, parse_times(raw.gather(idx), "rfc3339"))
+        return local
     if style == "clf":
         return raw.str.to_datetime(
             "%d/%b/%Y:%H:%M:%S %z", time_unit="ns", time_zone="UTC", strict=False
