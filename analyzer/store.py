@@ -68,7 +68,7 @@ def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     if manifest.get("analyzer_export") != EXPORT_VERSION:
         msg = f"{path}: export version {manifest.get('analyzer_export')!r} is not {EXPORT_VERSION}"
         raise InputError(msg)
-    events = pl.read_parquet(path / "events.parquet")
+    events = pl.read_parquet(path / "events.parquet", glob=False)  # [ ] in names are literal
     if events.schema != EVENTS:
         msg = f"{path / 'events.parquet'}: columns differ from schema.EVENTS; re-export it"
         raise InputError(msg)

@@ -20,7 +20,7 @@ from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
 from analyzer.ingest.events import parse_event_document
 from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
-from analyzer.ingest.lines import read_head, read_lines
+from analyzer.ingest.lines import clean_line, read_head, read_lines
 from analyzer.ingest.sniff import choose
 from analyzer.ingest.tally import OUTCOME, FileTally
 from analyzer.ingest.text import parse_text
@@ -114,7 +114,7 @@ def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chun
     """One streaming plan for a CRI file without partial lines (the common case)."""
     try:
         partial = (
-            pl.scan_lines(path)
+            pl.scan_lines(path, glob=False)  # a file name may hold [ ] * ?
             .select(
                 (
                     pl.col("line").str.contains(" stdout P ", literal=True)
@@ -143,8 +143,8 @@ def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chun
 
 
 def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
-    lines = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1)
-    lines = lines.with_columns(pl.col("line").cast(pl.UInt32), pl.col("raw").str.strip_suffix("\r"))
+    lines = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1, glob=False)
+    lines = lines.with_columns(pl.col("line").cast(pl.UInt32), clean_line(pl.col("raw")))
     return _base_frame(lines, shown)  # type: ignore[return-value]
 
 

@@ -87,7 +87,7 @@ def _split(text: str) -> tuple[list[tuple[int, Any]], int | None]:
             continue
         try:
             obj, end = decoder.raw_decode(text, pos)
-        except ValueError:
+        except (ValueError, RecursionError):
             items, err = _salvage_items(text, pos, decoder)
             out.extend(items)
             return out, err
@@ -116,7 +116,7 @@ def _salvage_items(
     while cur < len(text) and text[cur] != "]":
         try:
             item, end = decoder.raw_decode(text, cur)
-        except ValueError:
+        except (ValueError, RecursionError):
             return items, cur
         items.append((cur, item))
         cur = _WS.match(text, end).end()  # type: ignore[union-attr]

@@ -51,7 +51,7 @@ def _leaf(value: Any) -> str | None:
 def _python_decode(text: str | None, dtype: pl.Struct) -> tuple[dict[str, Any] | None, bool]:
     try:
         obj = json.loads(text) if text is not None else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None, False
     if not isinstance(obj, dict):
         return None, False

@@ -18,7 +18,7 @@ def read_head(path: Path) -> bytes:
     opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
         with opener(path, "rb") as fh:  # type: ignore[operator]
-            return fh.read(HEAD_BYTES)  # type: ignore[no-any-return]
+            return fh.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")  # type: ignore[no-any-return]
     except (OSError, EOFError):
         # A truncated gzip still yields what it has, via the slow path below.
         return _read_all(path)[:HEAD_BYTES]
@@ -49,7 +49,10 @@ def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
     """
     notes: list[str] = []
     try:
-        df = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1).collect()
+        # glob=False: a file name may hold [ ] * ? (a pattern would match nothing, silently)
+        df = pl.scan_lines(
+            path, name="raw", row_index_name="line", row_index_offset=1, glob=False
+        ).collect()
     except (pl.exceptions.ComputeError, OSError) as err:
         data = _read_all(path)
         notes.append(
@@ -59,9 +62,9 @@ def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
         df = pl.scan_lines(
             text.encode("utf-8"), name="raw", row_index_name="line", row_index_offset=1
         ).collect()
-    df = df.with_columns(
-        pl.col("line").cast(pl.UInt32),
-        # CRLF files: the line terminator is not part of the record.
-        pl.col("raw").str.strip_suffix("\r"),
-    )
-    return df, notes
+    return df.with_columns(pl.col("line").cast(pl.UInt32), clean_line(pl.col("raw"))), notes
+
+
+def clean_line(raw: pl.Expr) -> pl.Expr:
+    """Drop what is not part of a record: a CRLF file's \\r, a UTF-8 byte-order mark."""
+    return raw.str.strip_suffix("\r").str.strip_prefix("\ufeff")

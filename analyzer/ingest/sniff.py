@@ -1,8 +1,9 @@
 """Choose a format for a file (or for the payloads inside a runtime wrapper).
 
 Each candidate spec scores the share of sample lines it can parse; a spec's
-``sniff_contains`` markers found in the sample add a bonus, and ties go to the higher
-priority. The choice and its score are reported, never silent.
+``sniff_contains`` markers found in the sample add a bonus, their absence costs a little (so
+a generic spec beats a product's spec on lines that only share its shape), and ties go to
+the higher priority. The choice and its score are reported, never silent.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from analyzer.ingest.events import looks_like_event_document, unwrap_event
 SAMPLE_LINES = 200
 MIN_SCORE = 0.5
 MARKER_BONUS = 0.25
+UNMARKED_FACTOR = 0.9
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def _line_score(spec: FormatSpec, lines: list[str]) -> float:
     for line in lines:
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
             continue
         if not isinstance(obj, dict):
             continue
@@ -68,8 +70,13 @@ def score(spec: FormatSpec, lines: list[str], head: str) -> float:
         base = 1.0
     else:
         base = _line_score(spec, lines)
-    if base > 0 and any(marker in head for marker in spec.sniff_contains):
-        base += MARKER_BONUS
+    if base > 0 and spec.sniff_contains:
+        if any(marker in head for marker in spec.sniff_contains):
+            base += MARKER_BONUS
+        else:
+            # Lines that merely fit the shape (any JSON with `time` and `level`) are not
+            # this product's: a spec without markers of its own (generic) wins the tie.
+            base *= UNMARKED_FACTOR
     return base
 
 

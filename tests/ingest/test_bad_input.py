@@ -89,3 +89,32 @@ def test_truncated_gzip_keeps_what_decompresses(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     events, (t,) = load_events([path])
     assert t.reconciles and t.events > 0
+
+
+def test_glob_characters_in_a_file_name_are_literal(write):
+    # polars scans treat [ ] * ? as a pattern by default: the file would read as empty.
+    path = write("logs [prod] *.log", '{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}\n')
+    events, (t,) = load_events([path])
+    assert (t.lines, t.events) == (1, 1)
+    assert events["file"].to_list() == [str(path)]
+
+
+def test_a_byte_order_mark_and_crlf_are_not_part_of_the_line(write):
+    path = write("bom.log", '\ufeff{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}\r\n')
+    events, (t,) = load_events([path])
+    assert (t.format, t.events, t.rejected) == ("generic_json", 1, 0)
+    assert events["raw"].to_list() == ['{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}']
+
+
+def test_absurdly_nested_json_is_one_rejected_line(write):
+    good = '{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}'
+    path = write("deep.log", f"{good}\n{'[' * 100_000}{']' * 100_000}\n{good}\n")
+    _, (t,) = load_events([path])
+    assert (t.lines, t.events, t.rejected) == (3, 2, 1)
+
+
+def test_json_that_only_shares_a_products_shape_is_generic(write):
+    # `time` + `level` fit the Workhorse and Pages specs too; without their markers: generic.
+    path = write("app.log", '{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}\n')
+    _, (t,) = load_events([path])
+    assert t.format == "generic_json"
