@@ -235,6 +235,8 @@ def _raise_first_problem(
     parsed: list[ParsedFile], results: dict[str, tuple[pl.DataFrame, FileTally]]
 ) -> None:
     for pf in parsed:
+        if pf.unreadable is not None:
+            raise pf.unreadable
         if pf.unknown is not None:
             raise pf.unknown
         tally = results[pf.path][1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from analyzer import formats
-from analyzer.errors import AnalyzerError, UnknownFormatError
+from analyzer.errors import AnalyzerError, InputError, UnknownFormatError
 from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
@@ -49,6 +49,7 @@ class ParsedFile:
     identity: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     unknown: UnknownFormatError | None = None
+    unreadable: InputError | None = None
     mtime: float | None = None
 
 
@@ -265,4 +266,13 @@ def _choose_spec(
 
 
 def read_files(paths: list[str | Path], *, as_format: str | None = None) -> list[ParsedFile]:
-    return [read_file(p, as_format=as_format) for p in discover(paths)]
+    return [_read_or_note(p, as_format) for p in discover(paths)]
+
+
+def _read_or_note(path: Path, as_format: str | None) -> ParsedFile:
+    """One unreadable file (permissions, I/O error) is noted, not the end of the run."""
+    try:
+        return read_file(path, as_format=as_format)
+    except OSError as err:
+        problem = InputError(f"{path}: cannot read ({err.strerror or err})")
+        return ParsedFile(str(path), "unreadable", 0, (), notes=(str(problem),), unreadable=problem)

@@ -3,7 +3,7 @@
 import pytest
 
 from analyzer.api import analyze, load_events
-from analyzer.errors import BadLineError, UnknownFormatError
+from analyzer.errors import BadLineError, InputError, UnknownFormatError
 from tests.conftest import FIXTURES
 
 BAD = FIXTURES / "bad"
@@ -118,3 +118,13 @@ def test_json_that_only_shares_a_products_shape_is_generic(write):
     path = write("app.log", '{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}\n')
     _, (t,) = load_events([path])
     assert t.format == "generic_json"
+
+
+def test_an_unreadable_file_is_noted_and_the_rest_is_read():
+    # /proc/self/mem is a regular file whose read fails with EIO (as root, chmod 000 would not).
+    events, tallies = load_events(["/proc/self/mem", FIXTURES / "generic_json" / "app.log"])
+    by_format = {t.format: t for t in tallies}
+    assert "cannot read" in by_format["unreadable"].notes[0]
+    assert by_format["generic_json"].events == events.height == 3
+    with pytest.raises(InputError, match=r"/proc/self/mem: cannot read"):
+        load_events(["/proc/self/mem"], strict=True)
