@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 import analyzer
 
 POD, NS, IP, CID = "checkout-api-6f7d9c8b5-q2w3e", "shop", "10.8.3.17", "ab" * 32
@@ -237,3 +239,51 @@ def test_workhorse_in_text_format_inside_cri(tmp_path, story):
         as_json.end,
         as_json.status_counts(),
     )
+
+
+@pytest.mark.parametrize("app_log", [True, False])
+def test_a_kubernetes_1_19_node_with_unstructured_kubelet_lines(tmp_path, app_log):
+    """Legacy `Infof` kubelet lines: pod as name_namespace(uid), kill by container ID only.
+
+    The app's /var/log/containers file names that ID; without it the short ID names it.
+    """
+    t0 = datetime(2020, 4, 12, 10, 20, 0, tzinfo=UTC)
+    kill, grace = t0 + timedelta(seconds=60), 30
+    death = kill + timedelta(seconds=grace)
+    ref = f"{POD}_{NS}({UID})"
+
+    def klog(ts: datetime, body: str) -> str:
+        return f"I{ts:%m%d %H:%M:%S.%f}    1234 x.go:1] {body}"
+
+    kubelet = [
+        klog(
+            t0,
+            f'Readiness probe for "{ref}:api" failed (failure): Get http://{IP}:8080/ready: '
+            "net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
+        ),
+        klog(kill, f'SyncLoop (DELETE, "api"): "{ref}"'),
+        klog(kill, f'Killing container "docker://{CID}" with {grace} second grace period'),
+        klog(
+            death,
+            f'SyncLoop (PLEG): "{ref}", event: &pleg.PodLifecycleEvent{{ID:"{UID}", '
+            f'Type:"ContainerDied", Data:"{CID}"}}',
+        ),
+    ]
+    (tmp_path / "kubelet.log").write_text("\n".join(kubelet) + "\n")
+    if app_log:
+        app = tmp_path / "var/log/containers" / f"{POD}_{NS}_api-{CID}.log"
+        app.parent.mkdir(parents=True)
+        app.write_text(f"{t0.isoformat().replace('+00:00', 'Z')} stdout F listening on :8080\n")
+    ingress = [
+        _ingress(t0 + timedelta(seconds=i), 200 if i < 90 else 502, f"{IP}:8080", i)
+        for i in range(95)
+    ]
+    pods = tmp_path / "var/log/pods/ingress-nginx_ctrl-abcde_0a0b0c0d-0000-4000-8000-000000000001/c"
+    pods.mkdir(parents=True)
+    (pods / "0.log").write_text("\n".join(ingress) + "\n")
+    result = analyzer.analyze([tmp_path])
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    assert inc.frames.pods == [(NS, POD)]
+    top = inc.findings[0]
+    assert (top.code, top.container) == ("sigterm-ignored", "api" if app_log else CID[:12])
+    assert f"grace period {grace} s" in top.summary

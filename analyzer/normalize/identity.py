@@ -9,6 +9,8 @@ from __future__ import annotations
 import polars as pl
 
 _NAMES = ("namespace", "pod", "container")
+#: Kill lines that may name a container by its runtime ID only.
+_KILLS = ("kill", "sigkill")
 
 
 def fill_identity(events: pl.DataFrame) -> pl.DataFrame:
@@ -28,8 +30,20 @@ def fill_identity(events: pl.DataFrame) -> pl.DataFrame:
         [f"_c_{n}" for n in (*_NAMES, "pod_uid")]
     )
     out = out.join(by_uid, on="pod_uid", how="left", maintain_order="left")
-    return out.with_columns(pl.coalesce(n, f"_u_{n}").alias(n) for n in ("namespace", "pod")).drop(
+    out = out.with_columns(pl.coalesce(n, f"_u_{n}").alias(n) for n in ("namespace", "pod")).drop(
         "_u_namespace", "_u_pod"
+    )
+    # Old kubelets (<= 1.19) kill by container ID alone; with no line naming that container,
+    # its short ID (as `docker ps` shows it) names it, so its lifecycle still lines up.
+    killed_unnamed = out.filter(
+        pl.col("kind").is_in(_KILLS) & pl.col("container").is_null() & pl.col("pod").is_not_null()
+    )["container_id"].drop_nulls()
+    unnamed = pl.col("container").is_null() & pl.col("container_id").is_in(killed_unnamed)
+    return out.with_columns(
+        pl.when(unnamed)
+        .then(pl.col("container_id").str.slice(0, 12))
+        .otherwise(pl.col("container"))
+        .alias("container")
     )
 
 
