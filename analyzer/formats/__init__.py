@@ -24,6 +24,9 @@ first non-null of them), run after ``fields``.
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
 ``regex`` (``{field = value}``) and ``present`` (list of fields); first match wins; a rule may
 ``set`` constant columns. Lines no rule claims get ``default_kind``.
+``payload_field`` (jsonl): this format is a wrapper (a journal or log-store export): the line
+it carries is under that key and is sniffed and parsed by its own format, as in CRI files;
+the wrapper gives the time and its ``fields`` (e.g. ``node``) fill what the line lacks.
 ``also`` (text): other text formats in the same file (a journal holds kubelet and containerd
 lines); a line this format does not match is parsed by the first of them that matches it.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
@@ -67,6 +70,7 @@ _TOP_KEYS = {
     "paths",
     "also",
     "rest",
+    "payload_field",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
@@ -116,6 +120,7 @@ class FormatSpec:
     upstream_local: bool = False
     paths: tuple[str, ...] = ()  # cri: path regexes naming namespace/pod/pod_uid/container
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
+    payload_field: str | None = None  # jsonl: the key holding a wrapped line
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
 
@@ -130,6 +135,8 @@ class FormatSpec:
             names.extend(rule.present)
         names.extend(self.ts_fields)
         names.extend(self.require)
+        if self.payload_field:
+            names.append(self.payload_field)
         return list(dict.fromkeys(names))
 
 
@@ -241,6 +248,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         upstream_local=bool(data.get("upstream_local", False)),
         paths=tuple(data.get("paths") or ()),
         also=tuple(data.get("also") or ()),
+        payload_field=data.get("payload_field"),
         samples=samples,
         path=file,
     )

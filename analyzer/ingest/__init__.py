@@ -6,6 +6,7 @@ reason. Turning fields into canonical events is ``analyzer.normalize``'s job.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, read_head, read_lines
 from analyzer.ingest.sniff import choose
 from analyzer.ingest.tally import OUTCOME, FileTally
-from analyzer.ingest.text import parse_text
+from analyzer.ingest.text import Frame, parse_text
 
 __all__ = ["Chunk", "FileTally", "ParsedFile", "discover", "parse_with", "read_file"]
 
@@ -38,6 +39,7 @@ class Chunk:
     # Eager re-parse for when the lazy plan fails at collect time (invalid UTF-8, a JSON
     # line the vectorized decoder rejects): slower, but isolates the bad lines.
     robust: Callable[[], pl.DataFrame] | None = field(default=None, compare=False)
+    envelope_style: str = "rfc3339"  # how ``_envelope_ts`` is written (time.parse_times style)
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,72 @@ def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chun
     return Chunk(inner, _mark_plain(plan), wrapped=True, robust=robust), f"{spec.name}+{inner.name}"
 
 
+ENVELOPE_NODE = "_envelope_node"  # the wrapper's node (journald _HOSTNAME), for lines naming none
+
+
+def _json_payloads(head: str, key: str) -> str:
+    """The wrapped lines of the first records of a JSON wrapper, for sniffing their format."""
+    out = []
+    for line in head.splitlines()[:200]:
+        try:
+            value = json.loads(line).get(key)
+        except (ValueError, RecursionError, AttributeError):
+            continue
+        if isinstance(value, str):
+            out.append(value.rstrip("\n"))
+    return "\n".join(out)
+
+
+def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
+    """Decoded wrapper fields -> ``text`` (the carried line), ``_envelope_ts``, node."""
+    assert spec.payload_field is not None
+    ts = pl.coalesce([pl.col(f) for f in spec.ts_fields])
+    node = dict(spec.fields).get("node", ())
+    own = [c for c in spec.field_names() if c not in ("line", "raw", "file", "text")]
+    return frame.with_columns(
+        pl.col(spec.payload_field).str.strip_suffix("\n").alias("text"),
+        ts.alias("_envelope_ts"),
+        (pl.coalesce([pl.col(n) for n in node]) if node else pl.lit(None, pl.String)).alias(
+            ENVELOPE_NODE
+        ),
+    ).drop(own)
+
+
+def _json_wrapped(
+    path: Path, shown: str, spec: FormatSpec, head: str
+) -> tuple[tuple[Chunk, ...], str]:
+    """A JSON wrapper (journal export): one chunk per format of the lines it carries."""
+    assert spec.payload_field is not None
+    inner = _payload_spec(_json_payloads(head, spec.payload_field))
+    others = [formats.get(name) for name in inner.also]
+
+    def rows_for(fmt: FormatSpec) -> pl.Expr:
+        """Each carried line goes to exactly one format (the main one takes the rest)."""
+        if fmt is not inner:
+            earlier = others[: others.index(fmt)]
+            taken = [pl.col("text").str.contains(o.pattern or "") for o in earlier]
+            mine = pl.col("text").str.contains(fmt.pattern or "")
+            return (mine & ~pl.any_horizontal(taken) if taken else mine).fill_null(False)
+        taken = [pl.col("text").str.contains(o.pattern or "") for o in others]
+        return ~pl.any_horizontal(taken).fill_null(False) if taken else pl.lit(True)
+
+    def parse(frame: Frame, fmt: FormatSpec) -> Frame:
+        frame = _unwrap_json(frame, spec).filter(rows_for(fmt))
+        parsed = parse_text(frame, fmt) if fmt.engine == "text" else parse_jsonl(frame, fmt)
+        return _mark_plain(parsed)
+
+    def chunk(fmt: FormatSpec) -> Chunk:
+        def eager() -> pl.DataFrame:
+            lines, _ = read_lines(path)
+            decoded = parse_jsonl_robust(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
+            return parse(decoded.lazy(), fmt).collect()
+
+        plan = parse(parse_jsonl(_lazy_lines(path, shown), spec), fmt)
+        return Chunk(fmt, plan, wrapped=True, robust=eager, envelope_style=spec.ts_style)
+
+    return tuple(chunk(f) for f in (inner, *others)), f"{spec.name}+{inner.name}"
+
+
 def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
     lines = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1, glob=False)
     lines = lines.with_columns(pl.col("line").cast(pl.UInt32), clean_line(pl.col("raw")))
@@ -194,6 +262,9 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
         return spec
     if spec.engine == "text" and spec.also:
         return ParsedFile(shown, spec.name, None, _mixed_text(path, shown, spec), mtime=mtime)
+    if spec.payload_field:
+        chunks, label = _json_wrapped(path, shown, spec, head_bytes.decode("utf-8", "replace"))
+        return ParsedFile(shown, label, None, chunks, mtime=mtime)
     if spec.engine in ("text", "jsonl"):
         plan = _lazy_lines(path, shown)
         plan = parse_text(plan, spec) if spec.engine == "text" else parse_jsonl(plan, spec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from analyzer.formats import FormatSpec
-from analyzer.ingest import PLAIN, Chunk, ParsedFile
+from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
 from analyzer.normalize.kinds import apply_extract, apply_rules
 from analyzer.normalize.time import TimeContext, klog_text, klog_year, parse_times
@@ -65,6 +65,7 @@ def canonical(
         pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1")).alias(
             "pod"
         ),
+        pl.coalesce(col("node"), col(ENVELOPE_NODE)).alias("node"),
         col("container_id").str.replace(r"^[a-z-]+://", "").alias("container_id"),
         col("probe").str.to_lowercase().alias("probe"),
         status.alias("status"),
@@ -122,7 +123,7 @@ def _timestamp(chunk: Chunk, year: int) -> tuple[pl.Expr, str]:
             return none, "rfc3339"
         envelope = pl.col("_envelope_ts")
         if not fields or spec.ts_style != "rfc3339":
-            return envelope, "rfc3339"
+            return envelope, chunk.envelope_style
         # The app's own time is when it happened; prefer it when it is at least as fine
         # as the runtime's (Workhorse logs whole seconds, Puma milliseconds).
         own = pl.coalesce(fields)
@@ -215,7 +216,7 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
         rows = rows.with_columns(fill)
     lines = parsed.lines if parsed.lines is not None else rows.height
     tally = tally_from_outcomes(
-        parsed.path, parsed.format, lines, rows.select("line", OUTCOME), tuple(notes)
+        parsed.path, parsed.format, lines, rows.select("line", OUTCOME), tuple(dict.fromkeys(notes))
     )
     events = rows.filter(pl.col(OUTCOME).is_null()).drop(OUTCOME).sort("line")
     return events, tally

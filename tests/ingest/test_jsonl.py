@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import polars as pl
 
 from analyzer.api import load_events
@@ -41,3 +43,17 @@ def test_puma_pages_generic_fixtures():
     generic = generic.sort("line")
     assert generic["message"].to_list() == ["server started", "upstream went away", "slow request"]
     assert generic["status"].to_list() == [None, None, 503]
+
+
+def test_journald_json_export_carries_kubelet_and_containerd_lines():
+    events, (t,) = load_events([FIXTURES / "journald_json" / "journal.json"])
+    assert t.format == "journald_json+kubelet_klog"
+    assert (t.lines, t.events, t.rejected, t.skipped) == (5, 4, 1, 0)
+    assert t.reject_examples == ((4, "malformed JSON"),)
+    events = events.sort("line")
+    assert events["kind"].to_list() == ["kill", "kill", "log", "container_died"]
+    assert events["format"].to_list()[:2] == ["kubelet_klog", "containerd"]
+    # The journal's time (µs) and host, since the klog line has no year and no host.
+    assert events["ts"][0] == datetime(2023, 11, 19, 22, 48, 13, 914700, tzinfo=UTC)
+    assert events["node"].unique().to_list() == ["gke-sample-cluster-default-abcdefgh-abcd"]
+    assert events.filter(pl.col("kind") == "container_died")["container"].to_list() == ["sidecar"]
