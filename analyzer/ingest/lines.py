@@ -11,14 +11,18 @@ import polars as pl
 HEAD_BYTES = 256 * 1024
 
 
-def read_head(path: Path) -> bytes:
-    """The first bytes of a file, decompressed if it is gzip."""
+BOM = b"\xef\xbb\xbf"
+
+
+def read_head(path: Path, *, keep_bom: bool = False) -> bytes:
+    """The first bytes of a file, decompressed if it is gzip (a byte-order mark dropped)."""
     with path.open("rb") as fh:
         magic = fh.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
         with opener(path, "rb") as fh:  # type: ignore[operator]
-            return fh.read(HEAD_BYTES).removeprefix(b"\xef\xbb\xbf")  # type: ignore[no-any-return]
+            head = fh.read(HEAD_BYTES)
+            return head if keep_bom else head.removeprefix(BOM)  # type: ignore[no-any-return]
     except (OSError, EOFError):
         # A truncated gzip still yields what it has, via the slow path below.
         return _read_all(path)[:HEAD_BYTES]
@@ -62,9 +66,11 @@ def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
         df = pl.scan_lines(
             text.encode("utf-8"), name="raw", row_index_name="line", row_index_offset=1
         ).collect()
-    return df.with_columns(pl.col("line").cast(pl.UInt32), clean_line(pl.col("raw"))), notes
+    bom = read_head(path, keep_bom=True).startswith(BOM)
+    return df.with_columns(pl.col("line").cast(pl.UInt32), clean_line(pl.col("raw"), bom)), notes
 
 
-def clean_line(raw: pl.Expr) -> pl.Expr:
-    """Drop what is not part of a record: a CRLF file's \\r, a UTF-8 byte-order mark."""
-    return raw.str.strip_suffix("\r").str.strip_prefix("\ufeff")
+def clean_line(raw: pl.Expr, bom: bool) -> pl.Expr:
+    """Drop what is not part of a record: a CRLF file's \\r, the file's byte-order mark."""
+    raw = raw.str.strip_suffix("\r")
+    return raw.str.strip_prefix("\ufeff") if bom else raw
