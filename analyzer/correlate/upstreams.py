@@ -22,8 +22,10 @@ LOOPBACK = r"^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1):"
 REQUEST_KINDS = (Kind.HTTP.value, Kind.UPSTREAM_ERROR.value)
 #: Lifecycle lines after which a pod's IP stops answering.
 END_KINDS = (Kind.KILL.value, Kind.SIGKILL.value, Kind.CONTAINER_DIED.value)
-#: How far the first failure to an unknown IP may be from the end of the pod matched to it.
-TIMING_BEFORE_S, TIMING_AFTER_S = 3.0, 1.0
+#: The first failure to an unknown IP may come this long before / after the pod's end.
+FAIL_BEFORE_END_S, FAIL_AFTER_END_S = 1.0, 3.0
+#: Statuses a proxy gives when it could not get an answer from the upstream.
+PROXY_FAILURES = (502, 503, 504)
 #: An IP that answered within this long after the pod's end was not that pod's.
 SILENT_AFTER_S = (2.0, 120.0)
 
@@ -98,7 +100,10 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("namespace").alias("_r_ns"),
         pl.col("pod").alias("_r_pod"),
     ).unique(["_host", "_r_ns", "_r_pod"], keep="first")
-    by_timing = ips_by_timing(events, remote.filter(~pl.col("_host").is_in(ip_book["_host"])))
+    known = ip_book.select("_r_ns", "_r_pod").unique()
+    by_timing = ips_by_timing(
+        events, remote.filter(~pl.col("_host").is_in(ip_book["_host"])), known
+    )
     ip_book = pl.concat([ip_book, by_timing.select(ip_book.columns)]).sort("_host", "ts")
     if remote.height and ip_book.height:
         remote_sorted = remote.sort("_host", "ts")
@@ -150,55 +155,78 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame) -> pl.DataFrame:
+def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     """``(_host, ts, _r_ns, _r_pod)`` for IPs no probe names, matched to a pod by time.
 
-    An IP is matched when its first failure comes within [-3 s, +1 s] of the kill, SIGKILL or
-    death of exactly one pod, and it then stays silent (no answer below 500) for the next
-    two minutes. Two pods ending in that window leave the IP unmatched: no guessing.
+    An IP is matched when a proxy first failed to reach it (502/503/504 or an upstream error)
+    between 1 s before and 3 s after the kill, SIGKILL or death of exactly one pod whose own
+    address is not known otherwise, and it then answered nothing for the next two minutes.
+    Two candidate pods leave the IP unmatched: no guessing. The match holds until two minutes
+    after that end (a row with no pod closes it): IPs are reused by later pods.
     """
-    empty = pl.DataFrame(
-        schema={"_host": pl.String, "ts": EVENTS["ts"], "_r_ns": pl.String, "_r_pod": pl.String}
+    schema = {"_host": pl.String, "ts": EVENTS["ts"], "_r_ns": pl.String, "_r_pod": pl.String}
+    proxy_failed = (pl.col("kind") == Kind.UPSTREAM_ERROR.value) | pl.col("status").is_in(
+        PROXY_FAILURES
     )
-    failed = (pl.col("kind") == Kind.UPSTREAM_ERROR.value) | (pl.col("status") >= 500)
+    is_ip = pl.col("_host").str.contains(r"^\d{1,3}(?:\.\d{1,3}){3}$|:")
+    unknown = unknown.filter(is_ip)
     hosts = (
-        unknown.group_by("_host")
-        .agg(
-            pl.col("ts").filter(failed.fill_null(False)).min().alias("_first_fail"),
-            pl.col("ts").filter(~failed.fill_null(True)).alias("_answers"),
+        unknown.filter(proxy_failed.fill_null(False))
+        .group_by("_host")
+        .agg(pl.col("ts").min().alias("_first_fail"))
+        .with_columns(
+            # the ends that put the first failure in [end - 1 s, end + 3 s]
+            (pl.col("_first_fail") - timedelta(seconds=FAIL_AFTER_END_S)).alias("_lo"),
+            (pl.col("_first_fail") + timedelta(seconds=FAIL_BEFORE_END_S)).alias("_hi"),
         )
-        .filter(pl.col("_first_fail").is_not_null())
     )
-    ends = events.filter(pl.col("kind").is_in(END_KINDS) & pl.col("pod").is_not_null()).select(
-        pl.col("ts").alias("_end"),
-        pl.col("namespace").alias("_r_ns"),
-        pl.col("pod").alias("_r_pod"),
+    ends = (
+        events.filter(pl.col("kind").is_in(END_KINDS) & pl.col("pod").is_not_null())
+        .select(
+            pl.col("ts").alias("_end"),
+            pl.col("namespace").alias("_r_ns"),
+            pl.col("pod").alias("_r_pod"),
+        )
+        .join(known, on=["_r_ns", "_r_pod"], how="anti")
     )
     if hosts.height == 0 or ends.height == 0:
-        return empty
+        return pl.DataFrame(schema=schema)
     lo, hi = SILENT_AFTER_S
-    pairs = hosts.join(ends, how="cross").filter(
-        (pl.col("_end") >= pl.col("_first_fail") - timedelta(seconds=TIMING_BEFORE_S))
-        & (pl.col("_end") <= pl.col("_first_fail") + timedelta(seconds=TIMING_AFTER_S))
-    )
-    # Silence after the end: no answer from that IP between 2 s and 2 min after it.
-    pairs = pairs.explode("_answers").with_columns(
-        (
-            (pl.col("_answers") > pl.col("_end") + timedelta(seconds=lo))
-            & (pl.col("_answers") <= pl.col("_end") + timedelta(seconds=hi))
-        )
-        .fill_null(False)
-        .alias("_answered_after")
-    )
     pairs = (
-        pairs.group_by("_host", "_r_ns", "_r_pod")
-        .agg(pl.col("_end").min(), pl.col("_answered_after").any())
-        .filter(~pl.col("_answered_after"))
+        hosts.join_where(ends, pl.col("_end") >= pl.col("_lo"), pl.col("_end") <= pl.col("_hi"))
+        .group_by("_host", "_r_ns", "_r_pod")
+        .agg(pl.col("_end").min())
+        .with_columns(
+            (pl.col("_end") + timedelta(seconds=lo)).cast(EVENTS["ts"]).alias("_quiet_from")
+        )
+        .sort("_quiet_from")
+    )
+    # Silence after the end: the next answer from that IP (status below 502) comes too late.
+    answers = (
+        unknown.filter(~proxy_failed.fill_null(False) & pl.col("status").is_not_null())
+        .select("_host", pl.col("ts").alias("_answer"))
+        .sort("_answer")
+    )
+    pairs = pairs.join_asof(
+        answers,
+        left_on="_quiet_from",
+        right_on="_answer",
+        by="_host",
+        strategy="forward",
+        check_sortedness=False,
+    ).filter(
+        pl.col("_answer").is_null() | (pl.col("_answer") > pl.col("_end") + timedelta(seconds=hi))
     )
     unique = pairs.group_by("_host").agg(pl.len().alias("_n")).filter(pl.col("_n") == 1)
-    return pairs.join(unique.select("_host"), on="_host").select(
-        "_host", pl.col("_end").alias("ts"), "_r_ns", "_r_pod"
+    matched = pairs.join(unique.select("_host"), on="_host")
+    closed = matched.select(
+        "_host",
+        (pl.col("_end") + timedelta(seconds=hi)).alias("ts"),
+        pl.lit(None, pl.String).alias("_r_ns"),
+        pl.lit(None, pl.String).alias("_r_pod"),
     )
+    opened = matched.select("_host", pl.col("_end").alias("ts"), "_r_ns", "_r_pod")
+    return pl.concat([opened.cast(schema), closed.cast(schema)])  # type: ignore[arg-type]
 
 
 def failing(requests: pl.DataFrame) -> pl.DataFrame:

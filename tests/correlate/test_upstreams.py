@@ -94,17 +94,46 @@ def test_failing_counts_an_error_once_when_it_has_an_access_line():
     assert fails.filter(pl.col("request_id") == "b")["kind"].to_list() == ["http"]
 
 
-def _no_probe(ends, answers_after=()):
+def _no_probe(ends, answers_after=(), answers_before=True, extra=()):
     """An ingress sending to 10.7.7.7:8000, which no probe names; pods end at ``ends``."""
     rows = [
         ev(t, kind, container="api", namespace="shop", pod=pod, exit_code=137)
         for t, kind, pod in ends
     ]
     http = dict(source="proxy", format="ingress", upstream="10.7.7.7:8000")
-    rows += [ev(90 + i, "http", status=200, **http) for i in range(10)]  # fine until the end
+    if answers_before:  # fine until the end
+        rows += [ev(90 + i, "http", status=200, **http) for i in range(10)]
     rows += [ev(100.3 + i * 0.2, "http", status=502, **http) for i in range(5)]
     rows += [ev(t, "http", status=200, **http) for t in answers_after]
-    return attribute(frame(rows))
+    return attribute(frame(rows + list(extra)))
+
+
+def test_an_ip_seen_only_failing_is_matched_too():
+    requests = _no_probe([(100.0, "container_died", "api-1")], answers_before=False)
+    assert requests["target_pod"].to_list() == ["api-1"] * 5
+
+
+def test_a_pod_whose_address_a_probe_names_is_not_a_candidate():
+    probe = ev(
+        0,
+        "probe_failed",
+        probe="readiness",
+        container="api",
+        upstream="10.9.9.9:8000",
+        namespace="shop",
+        pod="api-2",
+    )
+    requests = _no_probe(
+        [(100.0, "container_died", "api-1"), (99.5, "sigkill", "api-2")], extra=[probe]
+    )
+    by_ip = requests.filter(pl.col("upstream") == "10.7.7.7:8000")
+    assert by_ip["target_pod"].unique().to_list() == ["api-1"]
+
+
+def test_the_match_ends_when_the_ip_may_belong_to_a_new_pod():
+    late = ev(700, "http", source="proxy", format="ingress", status=502, upstream="10.7.7.7:8000")
+    requests = _no_probe([(100.0, "container_died", "api-1")], extra=[late])
+    assert requests.filter(pl.col("ts") == late["ts"])["target_pod"].to_list() == [None]
 
 
 def test_an_ip_no_probe_names_is_matched_to_the_one_pod_that_died_as_it_failed():
