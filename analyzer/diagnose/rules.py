@@ -54,18 +54,21 @@ SIGKILL_EXIT_CODE = 137  # 128 + 9
 def _killed_at_grace_end(ep: dict[str, object]) -> tuple[datetime, float] | None:
     """(death, seconds after the kill) when the container was SIGKILLed as its grace ran out.
 
-    The runtime's SIGKILL line, when the journal has it, is the death itself. Otherwise the
-    death must come about a grace period after the kill with an exit code that is not a
-    clean one (0, or 143 for SIGTERM); 137 or no code logged at all both fit.
+    The runtime's SIGKILL line, when the journal has it, is the death itself. A clean exit
+    code (0, or 143 for SIGTERM) rules it out even then; without a SIGKILL line only 137
+    or no code logged at all fit.
     """
     kill, grace = ep["kill_ts"], ep["grace_period_s"]
     death = ep["sigkill_ts"] or ep["death_ts"]
     if death is None or grace is None or not isinstance(kill, datetime):
         return None
     assert isinstance(death, datetime) and isinstance(grace, int | float)
+    if ep["exit_code"] in CLEAN_EXIT_CODES:
+        return None
     if ep["sigkill_ts"] is None and ep["exit_code"] not in (None, SIGKILL_EXIT_CODE):
         return None
-    if ep["finished_ts"] is not None and ep["finished_ts"] <= death:  # type: ignore[operator]
+    finished = ep["finished_ts"]
+    if finished is not None and kill <= finished <= death:  # type: ignore[operator]
         return None  # it said it finished: whatever killed it later did not cut a drain
     lived = (death - kill).total_seconds()
     # The kubelet sends SIGKILL when the grace period ends; runtimes log it within ~1-2 s.
@@ -110,12 +113,14 @@ def _killed_at_grace_findings(
     for ns, pod in inc.pods:
         eps = episodes.filter((pl.col("namespace") == ns) & (pl.col("pod") == pod))
         for ep in eps.iter_rows(named=True):
-            if (ep["shutdown_ts"] is not None) != said_shutdown:
-                continue
             killed_at = _killed_at_grace_end(ep)
             if killed_at is None:
                 continue
             death, lived = killed_at
+            # Only a shutdown line between the kill and the death says the signal arrived.
+            said = ep["shutdown_ts"] is not None and ep["kill_ts"] <= ep["shutdown_ts"] <= death
+            if said != said_shutdown:
+                continue
             kill, grace = ep["kill_ts"], ep["grace_period_s"]
             # The kill cuts connections that kept being used (keep-alive): their failures
             # come right after the death, so they count as well.

@@ -187,3 +187,19 @@ def test_startup_failures_are_info():
 
 def test_api_types_are_exported():
     assert Analysis.__name__ == "Analysis"
+
+
+def test_a_shutdown_line_after_the_death_does_not_count():
+    rows = _base(grace=30.0)
+    rows.append(ev(145.0, "shutdown_started", source="app", container="api", **POD))
+    rows = _failures_at_the_grace_end(rows, 130.3, 137)
+    (inc,) = _run(rows)
+    assert inc.findings[0].code == "sigterm-ignored"
+
+
+def test_exit_143_is_never_a_sigkill_even_with_a_runtime_kill_line():
+    rows = _base(grace=30.0)
+    rows.append(ev(130.2, "sigkill", source="runtime", container_id="a" * 64))
+    rows = _failures_at_the_grace_end(rows, 130.3, 143)
+    (inc,) = _run(rows)
+    assert not {"sigterm-ignored", "grace-period-exceeded"} & {f.code for f in inc.findings}
