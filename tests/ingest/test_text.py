@@ -45,7 +45,8 @@ def test_workhorse_text_fixture():
 def test_workhorse_text_key_inside_a_quoted_value_is_not_a_field():
     line = (
         'time="2024-10-25T14:50:49Z" level=info msg=access method=GET '
-        'referrer="http://a/?status=200" remote_addr="10.1.2.3:0" status=502 uri="/x?y=1"'
+        'referrer="http://a/?status=200 status=200 uri=/evil" remote_addr="10.1.2.3:0" '
+        'status=502 uri="/x?y=1" user_agent="x remote_addr=6.6.6.6:1"'
     )
     events, tally = parse_lines([line], "workhorse_text")
     assert tally.rejected == 0
