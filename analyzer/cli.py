@@ -14,6 +14,7 @@ from analyzer.api import Analysis, analyze, export, write_timeline
 from analyzer.diagnose.finding import SEVERITIES
 from analyzer.errors import AnalyzerError
 from analyzer.report import render_json, render_markdown, render_text
+from analyzer.report.safe import terminal
 
 app = typer.Typer(
     help="Explain 5xx bursts around Kubernetes pod terminations from logs alone.",
@@ -51,6 +52,7 @@ def _analyze(paths: list[Path], **options: Any) -> Analysis:
     try:
         if not sys.stderr.isatty():
             return analyze(paths, **options)
+        import rich.markup
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -65,11 +67,15 @@ def _analyze(paths: list[Path], **options: Any) -> Analysis:
             task = progress.add_task("reading logs", total=None)
 
             def done(path: str) -> None:
-                progress.update(task, description=f"read {Path(path).name}")
+                # a file name is untrusted too: no markup, no control bytes
+                name = rich.markup.escape(terminal(Path(path).name))
+                progress.update(task, description=f"read {name}")
 
             return analyze(paths, on_file=done, **options)
     except AnalyzerError as err:
-        typer.echo(f"error: {err}", err=True)
+        # The message quotes the bad line: one escaped terminal line per line of the message.
+        shown = "\n".join(terminal(line) for line in str(err).splitlines())
+        typer.echo(f"error: {shown}", err=True)
         raise typer.Exit(code=2) from err
 
 

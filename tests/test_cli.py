@@ -159,3 +159,15 @@ def test_export_has_every_row():
         requests = pl.read_parquet(f"{tmp}/requests.parquet")
     assert events.equals(result.events)
     assert requests.height == result.requests.height
+
+
+def test_strict_error_quotes_the_bad_line_without_control_bytes(tmp_path):
+    path = tmp_path / "app.log"
+    path.write_text(
+        '{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}\nnot json \x1b[2J\x07\n'
+    )
+    result = runner.invoke(app, ["report", str(path), "--strict"])
+    assert result.exit_code == 2
+    assert f"error: {path}:2: " in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b[2J\\x07" in result.output

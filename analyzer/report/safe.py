@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import re
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Every C0/C1 control (a newline in a log value must not forge report lines) and the
+# bidirectional overrides that reorder text on screen.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
 
 
 def terminal(text: object) -> str:
-    """No terminal control sequences: ESC and other control bytes shown as ``\\xNN``."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    """One line, no control sequences: ESC, newlines and other controls shown as ``\\xNN``."""
+    return _CONTROL.sub(_escape, str(text))
+
+
+def _escape(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def markdown(text: object) -> str:

@@ -15,6 +15,8 @@ HOSTILE_URI = "/x<img src=x onerror=alert(1)>|**bold**`tick`"
 
 def test_safe_helpers():
     assert terminal("a\x1b[2Jb\x07") == "a\\x1b[2Jb\\x07"
+    # a newline in a log value must not start a forged report line; no bidi reordering
+    assert terminal("a\nb\tc\u202ed") == "a\\x0ab\\x09c\\u202ed"
     assert markdown("<script>|*x*") == "&lt;script&gt;\\|\\*x\\*"
     assert code_fence("a ``` b") == "````"
 
