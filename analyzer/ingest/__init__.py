@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,7 +128,7 @@ def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chun
             .collect()
             .item()
         )
-    except pl.exceptions.ComputeError:  # invalid UTF-8: the eager reader replaces bytes
+    except (pl.exceptions.ComputeError, OSError):  # bad UTF-8 or gzip: the eager reader copes
         return None
     if partial:
         return None
@@ -257,7 +258,12 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
     mtime = path.stat().st_mtime
     head_bytes = read_head(path)
     if not head_bytes:
-        return ParsedFile(shown, "empty", 0, (), notes=("empty file",), mtime=mtime)
+        what = (
+            "empty file"
+            if path.stat().st_size == 0
+            else "no data (a gzip stream with nothing readable)"
+        )
+        return ParsedFile(shown, "empty", 0, (), notes=(what,), mtime=mtime)
     spec = _choose_spec(path, shown, head_bytes, as_format)
     if isinstance(spec, ParsedFile):
         return spec
@@ -344,7 +350,13 @@ def read_files(paths: list[str | Path], *, as_format: str | None = None) -> list
 def _read_or_note(path: Path, as_format: str | None) -> ParsedFile:
     """One unreadable file (permissions, I/O error) is noted, not the end of the run."""
     try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+        problem = InputError(f"{shown}: the file name is not valid UTF-8; rename it to read it")
+        return ParsedFile(shown, "unreadable", 0, (), notes=(str(problem),), unreadable=problem)
+    try:
         return read_file(path, as_format=as_format)
-    except OSError as err:
-        problem = InputError(f"{path}: cannot read ({err.strerror or err})")
+    except (OSError, zlib.error) as err:
+        problem = InputError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})")
         return ParsedFile(str(path), "unreadable", 0, (), notes=(str(problem),), unreadable=problem)

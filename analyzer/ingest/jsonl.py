@@ -44,7 +44,10 @@ def _leaf(value: Any) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value
+        # A lone surrogate escape ("\udfff") decodes in Python but is not UTF-8.
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return str(int(value))  # as polars' decoder writes 502.0: the same line, the same status
     return json.dumps(value)
 
 

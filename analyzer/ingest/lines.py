@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 HEAD_BYTES = 256 * 1024
+PIECE = 8 * 1024  # gzip input per step when salvaging a damaged stream
 
 
 BOM = b"\xef\xbb\xbf"
@@ -23,8 +24,8 @@ def read_head(path: Path, *, keep_bom: bool = False) -> bytes:
         with opener(path, "rb") as fh:  # type: ignore[operator]
             head = fh.read(HEAD_BYTES)
             return head if keep_bom else head.removeprefix(BOM)  # type: ignore[no-any-return]
-    except (OSError, EOFError):
-        # A truncated gzip still yields what it has, via the slow path below.
+    except (OSError, EOFError, zlib.error):
+        # A truncated or damaged gzip still yields what it has, via the slow path below.
         return _read_all(path)[:HEAD_BYTES]
 
 
@@ -36,11 +37,17 @@ def _read_all(path: Path) -> bytes:
     out = bytearray()
     while raw[:2] == b"\x1f\x8b":  # concatenated gzip members
         d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        rest = b""
         try:
-            out += d.decompress(raw)
+            # In pieces: what decompressed before a damaged block is kept.
+            for start in range(0, len(raw), PIECE):
+                out += d.decompress(raw[start : start + PIECE])
+                if d.eof:
+                    rest = d.unused_data + raw[start + PIECE :]
+                    break
         except zlib.error:
             break
-        raw = d.unused_data
+        raw = rest
     return bytes(out)
 
 

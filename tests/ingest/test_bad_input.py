@@ -130,3 +130,40 @@ def test_an_unreadable_file_is_noted_and_the_rest_is_read():
     assert by_format["generic_json"].events == events.height == 3
     with pytest.raises(InputError, match=r"/proc/self/mem: cannot read"):
         load_events(["/proc/self/mem"], strict=True)
+
+
+def test_a_lone_surrogate_escape_does_not_stop_the_run(write):
+    good = '{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}'
+    lone = '{"time":"2024-05-07T11:59:41Z","level":"info","msg":"\\udfff"}'
+    path = write("surrogate.log", f"{good}\n{lone}\nnot json\n")
+    events, (t,) = load_events([path])
+    assert (t.lines, t.events, t.rejected) == (3, 2, 1)
+    assert events.sort("line")["message"][1] == "?"
+
+
+def test_damaged_gzip_keeps_what_decompresses(tmp_path):
+    import gzip
+
+    lines = "".join(
+        f'{{"time":"2024-05-07T11:{i // 60:02d}:{i % 60:02d}Z","level":"info","msg":"m{i}"}}\n'
+        for i in range(3000)
+    )
+    packed = gzip.compress(lines.encode(), compresslevel=1)
+    (tmp_path / "cut.log.gz").write_bytes(packed[: len(packed) // 2])
+    (tmp_path / "magic.log").write_bytes(b"\x1f\x8b not gzip at all")
+    _, tallies = load_events([tmp_path])
+    by_name = {t.path.rsplit("/", 1)[1]: t for t in tallies}
+    cut = by_name["cut.log.gz"]
+    assert 500 < cut.events < 3000 and cut.rejected <= 1 and cut.reconciles
+    assert by_name["magic.log"].format == "empty" and "gzip" in by_name["magic.log"].notes[0]
+
+
+def test_a_file_name_that_is_not_utf8_is_noted(tmp_path):
+    import os
+
+    (tmp_path / "ok.log").write_text('{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}\n')
+    with open(os.path.join(os.fsencode(tmp_path), b"bad\xffname.log"), "wb") as fh:
+        fh.write(b"x\n")
+    events, tallies = load_events([tmp_path])
+    assert events.height == 1
+    assert any("not valid UTF-8" in n for t in tallies for n in t.notes)
