@@ -65,14 +65,30 @@ def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     except (OSError, ValueError) as err:
         msg = f"{path / MANIFEST}: unreadable export manifest ({err})"
         raise InputError(msg) from err
+    if not isinstance(manifest, dict):
+        msg = f"{path / MANIFEST}: not an export manifest (expected a JSON object)"
+        raise InputError(msg)
     if manifest.get("analyzer_export") != EXPORT_VERSION:
         msg = f"{path}: export version {manifest.get('analyzer_export')!r} is not {EXPORT_VERSION}"
         raise InputError(msg)
-    events = pl.read_parquet(path / "events.parquet", glob=False)  # [ ] in names are literal
+    try:
+        events = pl.read_parquet(path / "events.parquet", glob=False)  # [ ] in names are literal
+    except (OSError, pl.exceptions.PolarsError) as err:
+        msg = f"{path / 'events.parquet'}: unreadable ({str(err).splitlines()[0]}); re-export it"
+        raise InputError(msg) from err
     if events.schema != EVENTS:
         msg = f"{path / 'events.parquet'}: columns differ from schema.EVENTS; re-export it"
         raise InputError(msg)
-    tallies = tuple(
+    try:
+        tallies = _tallies(manifest)
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        msg = f"{path / MANIFEST}: malformed inputs entry ({err!r}); re-export it"
+        raise InputError(msg) from err
+    return events, tallies
+
+
+def _tallies(manifest: dict[str, object]) -> tuple[FileTally, ...]:
+    return tuple(
         FileTally(
             path=t["path"],
             format=t["format"],
@@ -84,6 +100,5 @@ def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
             skip_reasons=tuple(sorted(t["skip_reasons"].items())),
             notes=tuple(t["notes"]),
         )
-        for t in manifest["inputs"]
+        for t in manifest["inputs"]  # type: ignore[attr-defined]
     )
-    return events, tallies

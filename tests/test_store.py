@@ -1,0 +1,44 @@
+"""An export directory read back: damaged ones are input errors naming the file, not crashes."""
+
+import json
+
+import pytest
+
+import analyzer
+from analyzer.errors import InputError
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def exported(tmp_path):
+    result = analyzer.analyze([FIXTURES / "generic_json" / "app.log"])
+    return analyzer.export(result, tmp_path / "out")
+
+
+def test_export_reads_back_every_event(exported):
+    events, tallies = analyzer.load_events([exported])
+    assert events.height == 3 and tallies[0].format == "generic_json"
+
+
+@pytest.mark.parametrize(
+    ("damage", "match"),
+    [
+        (lambda d: (d / "events.parquet").write_bytes(b"PAR1 cut"), r"events.parquet: unreadable"),
+        (lambda d: (d / "analyzer-export.json").write_text("[1, 2]"), r"not an export manifest"),
+        (
+            lambda d: (d / "analyzer-export.json").write_text(
+                json.dumps(
+                    {
+                        **json.loads((d / "analyzer-export.json").read_text()),
+                        "inputs": [{"path": "x"}],
+                    }
+                )
+            ),
+            r"malformed inputs entry",
+        ),
+    ],
+)
+def test_a_damaged_export_is_an_input_error(exported, damage, match):
+    damage(exported)
+    with pytest.raises(InputError, match=match):
+        analyzer.load_events([exported])
