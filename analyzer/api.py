@@ -209,9 +209,10 @@ def load_events(
         results[pf.path] = normalize_file(pf, ctx)
         if on_file is not None:
             on_file(pf.path)
-    stamps = [ev["ts"].min() for ev, _ in results.values() if ev.height]
-    if stamps:
-        ctx = TimeContext(year=year, tz=tz, reference=min(stamps))  # type: ignore[type-var]
+    # The median time of the dated files: one odd line cannot move the klog year.
+    stamps = pl.Series([ev["ts"].median() for ev, _ in results.values() if ev.height])
+    if len(stamps):
+        ctx = TimeContext(year=year, tz=tz, reference=stamps.sort()[len(stamps) // 2])
     for pf in yearless:
         results[pf.path] = normalize_file(pf, ctx)
         if on_file is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 
 from analyzer.formats import FormatSpec
@@ -104,12 +106,20 @@ def canonical(
         *plain,
     ).collect(engine="streaming")
     out = out.with_columns(parse_times(out["_ts_text"], ts_style, tz))
+    # Nanosecond times wrap outside ~1677-2262 (9999-12-31 would read as 1816): a time
+    # outside the plausible range is an error in the line, not a date.
+    implausible = ~pl.col("ts").is_between(*PLAUSIBLE, closed="left")
     return out.with_columns(
         pl.when(pl.col(OUTCOME).is_null() & pl.col("ts").is_null())
         .then(pl.lit("reject: timestamp missing or unreadable"))
+        .when(pl.col(OUTCOME).is_null() & implausible)
+        .then(pl.lit("reject: timestamp out of range (before 1990 or after 2199)"))
         .otherwise(pl.col(OUTCOME))
         .alias(OUTCOME)
     ).drop("_ts_text")
+
+
+PLAUSIBLE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 
 
 def _timestamp(chunk: Chunk, year: int) -> tuple[pl.Expr, str]:

@@ -167,3 +167,14 @@ def test_a_file_name_that_is_not_utf8_is_noted(tmp_path):
     events, tallies = load_events([tmp_path])
     assert events.height == 1
     assert any("not valid UTF-8" in n for t in tallies for n in t.notes)
+
+
+def test_a_time_outside_the_plausible_range_is_rejected_not_wrapped(write):
+    lines = [
+        '{"time":"2024-05-07T11:59:40Z","level":"info","msg":"a"}',
+        '{"time":"9999-12-31T23:59:59Z","level":"info","msg":"b"}',  # would wrap to 1816
+        '{"time":"1970-01-01T00:00:00Z","level":"info","msg":"c"}',
+    ]
+    events, (t,) = load_events([write("app.log", "\n".join(lines) + "\n")])
+    assert (t.events, t.rejected) == (1, 2)
+    assert dict(t.reject_examples)[2].startswith("timestamp out of range")
