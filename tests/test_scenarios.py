@@ -241,11 +241,15 @@ def test_workhorse_in_text_format_inside_cri(tmp_path, story):
     )
 
 
-@pytest.mark.parametrize("app_log", [True, False])
-def test_a_kubernetes_1_19_node_with_unstructured_kubelet_lines(tmp_path, app_log):
+@pytest.mark.parametrize(
+    ("app_log", "sidecar", "named"),
+    [(True, True, "api"), (False, False, "api"), (False, True, CID[:12])],
+)
+def test_a_kubernetes_1_19_node_with_unstructured_kubelet_lines(tmp_path, app_log, sidecar, named):
     """Legacy `Infof` kubelet lines: pod as name_namespace(uid), kill by container ID only.
 
-    The app's /var/log/containers file names that ID; without it the short ID names it.
+    The app's /var/log/containers file names that ID; else the pod's only known container;
+    else (two containers known) the short ID.
     """
     t0 = datetime(2020, 4, 12, 10, 20, 0, tzinfo=UTC)
     kill, grace = t0 + timedelta(seconds=60), 30
@@ -269,6 +273,8 @@ def test_a_kubernetes_1_19_node_with_unstructured_kubelet_lines(tmp_path, app_lo
             f'Type:"ContainerDied", Data:"{CID}"}}',
         ),
     ]
+    if sidecar:
+        kubelet.insert(1, klog(t0, f'Liveness probe for "{ref}:proxy" failed (failure): EOF'))
     (tmp_path / "kubelet.log").write_text("\n".join(kubelet) + "\n")
     if app_log:
         app = tmp_path / "var/log/containers" / f"{POD}_{NS}_api-{CID}.log"
@@ -285,5 +291,5 @@ def test_a_kubernetes_1_19_node_with_unstructured_kubelet_lines(tmp_path, app_lo
     (inc,) = [i for i in result.incidents if i.severity == "critical"]
     assert inc.frames.pods == [(NS, POD)]
     top = inc.findings[0]
-    assert (top.code, top.container) == ("sigterm-ignored", "api" if app_log else CID[:12])
+    assert (top.code, top.container) == ("sigterm-ignored", named)
     assert f"grace period {grace} s" in top.summary

@@ -33,18 +33,33 @@ def fill_identity(events: pl.DataFrame) -> pl.DataFrame:
     out = out.with_columns(pl.coalesce(n, f"_u_{n}").alias(n) for n in ("namespace", "pod")).drop(
         "_u_namespace", "_u_pod"
     )
-    # Old kubelets (<= 1.19) kill by container ID alone; with no line naming that container,
-    # its short ID (as `docker ps` shows it) names it, so its lifecycle still lines up.
-    killed_unnamed = out.filter(
-        pl.col("kind").is_in(_KILLS) & pl.col("container").is_null() & pl.col("pod").is_not_null()
-    )["container_id"].drop_nulls()
-    unnamed = pl.col("container").is_null() & pl.col("container_id").is_in(killed_unnamed)
-    return out.with_columns(
-        pl.when(unnamed)
-        .then(pl.col("container_id").str.slice(0, 12))
-        .otherwise(pl.col("container"))
-        .alias("container")
+    # Old kubelets (<= 1.19) kill by container ID alone. With no line naming that ID, the
+    # pod's only known container is it; with several (or none) its short ID names it.
+    killed_unnamed = (
+        out.filter(
+            pl.col("kind").is_in(_KILLS)
+            & pl.col("container").is_null()
+            & pl.col("pod").is_not_null()
+        )
+        .select("container_id", "namespace", "pod")
+        .drop_nulls()
+        .unique()
     )
+    if killed_unnamed.height == 0:
+        return out
+    only_name = (
+        out.filter(pl.col("container").is_not_null())
+        .group_by("namespace", "pod")
+        .agg(pl.col("container").unique())
+        .filter(pl.col("container").list.len() == 1)
+        .select("namespace", "pod", pl.col("container").list.first().alias("_only"))
+    )
+    names = killed_unnamed.join(only_name, on=["namespace", "pod"], how="left").select(
+        "container_id",
+        pl.coalesce("_only", pl.col("container_id").str.slice(0, 12)).alias("_by_id"),
+    )
+    out = out.join(names, on="container_id", how="left", maintain_order="left")
+    return out.with_columns(pl.coalesce("container", "_by_id").alias("container")).drop("_by_id")
 
 
 def _delimited(name: str, text: str) -> bool:
