@@ -69,3 +69,23 @@ def test_the_repeated_hour_at_the_end_of_summer_time_follows_file_order():
         "02:05",
     ]
     assert ts.is_sorted()
+
+
+def test_the_repeated_hour_survives_lines_without_time_and_small_steps_back():
+    local = [
+        "2024-11-03 01:50:00.000000",  # New York: 01:00-02:00 happens twice
+        None,  # a line from another program
+        "2024-11-03 01:55:00.000000",
+        None,
+        "2024-11-03 01:52:00.000000",  # back 3 minutes: the second pass
+        "2024-11-03 01:58:00.000000",
+    ]
+    ts = parse_times(pl.Series(local, dtype=pl.String), "local", "America/New_York")
+    assert [t and t.strftime("%H:%M") for t in ts] == [
+        "05:50",
+        None,
+        "05:55",
+        None,
+        "06:52",
+        "06:58",
+    ]

@@ -112,8 +112,9 @@ def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int) -> pl.Expr:
     )
 
 
-#: A wall clock going back by more than this between two lines is the end of summer time.
-FOLD_BACK = timedelta(minutes=10)
+#: Inside the repeated hour, a wall clock going back by more than this is the end of summer
+#: time (klog lines are out of order by milliseconds at most).
+FOLD_BACK = timedelta(minutes=1)
 
 
 def _wall_clock(text: pl.Expr) -> pl.Expr:
@@ -140,8 +141,13 @@ def local_to_utc(text: pl.Expr, tz: str, *, maybe_folded: bool = True) -> pl.Exp
     if tz == "UTC" or not maybe_folded:  # (``maybe_folded=False``: the caller checked)
         return early.dt.convert_time_zone("UTC")
     late = local.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
-    ambiguous = (early != late).fill_null(False)
-    went_back = (local < local.shift(1) - FOLD_BACK).fill_null(False)
+    # Lines with no time (other programs, rejects) neither end a run nor hide the step back.
+    seen = local.forward_fill()
+    ambiguous = (
+        seen.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null")
+        != seen.dt.replace_time_zone(tz, ambiguous="latest", non_existent="null")
+    ).fill_null(False)
+    went_back = (seen < seen.shift(1) - FOLD_BACK).fill_null(False)
     run = (ambiguous != ambiguous.shift(1)).fill_null(True).cum_sum()
     second_pass = ambiguous & ((ambiguous & went_back).cum_sum().over(run) > 0)
     return pl.when(second_pass).then(late).otherwise(early).dt.convert_time_zone("UTC")
