@@ -141,21 +141,16 @@ def _timestamp(chunk: Chunk, year: int) -> tuple[pl.Expr, str]:
         return pl.when(fine).then(own).otherwise(envelope), "rfc3339"
     if spec.ts_style == "klog":
         local = klog_text(pl.col("mmdd"), pl.col("hms"), year)
-        if {"iso_year", "iso_offset"} <= have:
-            # A `short-iso` journal prefix dates the line: its year and offset, klog's
-            # month, day and microseconds (the prefix has whole seconds at best).
-            mmdd = pl.col("mmdd")
-            dated = pl.concat_str(
-                pl.col("iso_year"),
-                pl.lit("-"),
-                mmdd.str.slice(0, 2),
-                pl.lit("-"),
-                mmdd.str.slice(2, 2),
-                pl.lit("T"),
-                pl.col("hms"),
-                pl.col("iso_offset"),
+        if {"iso_ts", "iso_hms", "iso_offset"} <= have:
+            # A `short-iso` journal prefix dates the line. klog adds its microseconds when
+            # both clocks show the same second; otherwise (midnight between them, or
+            # `journalctl --utc` on a node in another zone) the prefix's own time stands.
+            same_second = pl.col("iso_hms") == pl.col("hms").str.slice(0, 8)
+            precise = pl.concat_str(
+                pl.col("iso_ts").str.slice(0, 11), pl.col("hms"), pl.col("iso_offset")
             )
-            local = pl.when(pl.col("iso_year").is_not_null()).then(dated).otherwise(local)
+            dated = pl.when(same_second).then(precise).otherwise(pl.col("iso_ts"))
+            local = pl.when(pl.col("iso_ts").is_not_null()).then(dated).otherwise(local)
         return local, "local"
     if not fields:
         return none, "rfc3339"

@@ -134,3 +134,22 @@ def test_short_iso_journal_prefix_dates_the_klog_time(tmp_path):
     assert events["kind"].to_list() == ["probe_failed", "sigkill"]
     assert events["ts"][0] == datetime(2019, 3, 14, 13, 36, 15, 827194, tzinfo=UTC)
     assert (events["node"][0], events["upstream"][0]) == ("node-a", "10.1.2.3:8000")
+
+
+def test_short_iso_prefix_wins_when_the_clocks_disagree(tmp_path):
+    body = (
+        'prober.go:107] "Probe failed" probeType="Readiness" pod="shop/api-1" '
+        'containerName="api" probeResult="failure" output="EOF"'
+    )
+    path = tmp_path / "journal.log"
+    path.write_text(
+        # written just before midnight, received just after: not a year later
+        f"2025-01-01T00:00:00+0000 n kubelet[1]: I1231 23:59:59.990000    1 {body}\n"
+        # `journalctl --utc` on a node whose klog clock runs in +02:00
+        f"2025-06-01T10:00:00+0000 n kubelet[1]: I0601 12:00:00.250000    1 {body}\n"
+    )
+    events, _ = load_events([path])
+    assert events.sort("line")["ts"].to_list() == [
+        datetime(2025, 1, 1, 0, 0, 0, tzinfo=UTC),
+        datetime(2025, 6, 1, 10, 0, 0, tzinfo=UTC),
+    ]
