@@ -183,20 +183,19 @@ def _json_wrapped(
     """A JSON wrapper (journal export): one chunk per format of the lines it carries."""
     assert spec.payload_field is not None
     inner = _payload_spec(_json_payloads(head, spec.payload_field))
-    others = [formats.get(name) for name in inner.also]
-
-    def rows_for(fmt: FormatSpec) -> pl.Expr:
-        """Each carried line goes to exactly one format (the main one takes the rest)."""
-        if fmt is not inner:
-            earlier = others[: others.index(fmt)]
-            taken = [pl.col("text").str.contains(o.pattern or "") for o in earlier]
-            mine = pl.col("text").str.contains(fmt.pattern or "")
-            return (mine & ~pl.any_horizontal(taken) if taken else mine).fill_null(False)
-        taken = [pl.col("text").str.contains(o.pattern or "") for o in others]
-        return ~pl.any_horizontal(taken).fill_null(False) if taken else pl.lit(True)
+    # A whole-node journal mixes programs: beyond the sniffed format (from the first
+    # records), every text format that can be carried gets its lines, wherever they are.
+    text_specs = [inner] if inner.engine == "text" and inner.payload else []
+    named = [formats.get(name) for name in inner.also]
+    rest = sorted(
+        (s for s in formats.builtin() if s.payload and s.engine == "text" and s.pattern),
+        key=lambda s: -s.priority,
+    )
+    order = list(dict.fromkeys([*text_specs, *named, *rest]))
+    routes = dict(_routes(order, inner, pl.col("text")))
 
     def parse(frame: Frame, fmt: FormatSpec) -> Frame:
-        frame = _unwrap_json(frame, spec).filter(rows_for(fmt))
+        frame = _unwrap_json(frame, spec).filter(routes[fmt])
         parsed = parse_text(frame, fmt) if fmt.engine == "text" else parse_jsonl(frame, fmt)
         return _mark_plain(parsed)
 
@@ -209,7 +208,7 @@ def _json_wrapped(
         plan = parse(parse_jsonl(_lazy_lines(path, shown), spec), fmt)
         return Chunk(fmt, plan, wrapped=True, robust=eager, envelope_style=spec.ts_style)
 
-    return tuple(chunk(f) for f in (inner, *others)), f"{spec.name}+{inner.name}"
+    return tuple(chunk(f) for f in routes), f"{spec.name}+{inner.name}"
 
 
 def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
@@ -221,15 +220,26 @@ def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
 
 def _mixed_text(path: Path, shown: str, spec: FormatSpec) -> tuple[Chunk, ...]:
     """A text file holding several formats: each line goes to exactly one chunk."""
-    own = pl.col("raw").str.contains(spec.pattern or "")
-    taken: pl.Expr = own
-    chunks = []
-    for other in (formats.get(name) for name in spec.also):
-        mine = ~taken & pl.col("raw").str.contains(other.pattern or "")
-        chunks.append(_text_chunk(path, shown, other, mine))
+    order = [spec, *(formats.get(name) for name in spec.also)]
+    return tuple(
+        _text_chunk(path, shown, fmt, rows) for fmt, rows in _routes(order, spec, pl.col("raw"))
+    )
+
+
+def _routes(
+    order: list[FormatSpec], fallback: FormatSpec, text: pl.Expr
+) -> list[tuple[FormatSpec, pl.Expr]]:
+    """(format, its rows) so that each line goes to exactly one format: the first in
+    ``order`` whose pattern matches it; ``fallback`` also keeps every line nobody took
+    (its skips and rejects)."""
+    taken: pl.Expr = pl.lit(False)
+    routes: dict[FormatSpec, pl.Expr] = {}
+    for fmt in order:
+        mine = ~taken & text.str.contains(fmt.pattern or "").fill_null(False)
+        routes[fmt] = mine
         taken = taken | mine
-    # The main format keeps its own lines and every line nobody else took (skips, rejects).
-    return (_text_chunk(path, shown, spec, own | ~taken), *chunks)
+    routes[fallback] = routes.get(fallback, pl.lit(False)) | ~taken
+    return list(routes.items())
 
 
 def _text_chunk(path: Path, shown: str, spec: FormatSpec, rows: pl.Expr) -> Chunk:

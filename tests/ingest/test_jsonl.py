@@ -57,3 +57,26 @@ def test_journald_json_export_carries_kubelet_and_containerd_lines():
     assert events["ts"][0] == datetime(2023, 11, 19, 22, 48, 13, 914700, tzinfo=UTC)
     assert events["node"].unique().to_list() == ["gke-sample-cluster-default-abcdefgh-abcd"]
     assert events.filter(pl.col("kind") == "container_died")["container"].to_list() == ["sidecar"]
+
+
+def test_a_whole_node_journal_finds_kubelet_lines_after_many_others(tmp_path):
+    import json
+
+    fixture = (FIXTURES / "journald_json" / "journal.json").read_text().splitlines()
+    kernel = [
+        json.dumps(
+            {
+                "__REALTIME_TIMESTAMP": str(1700434000000000 + i),
+                "_HOSTNAME": "node-a",
+                "SYSLOG_IDENTIFIER": "kernel",
+                "MESSAGE": f"eth0: link state change {i}",
+            }
+        )
+        for i in range(300)  # more than the sniffing sample
+    ]
+    path = tmp_path / "node.json"
+    path.write_text("\n".join(kernel + fixture) + "\n")
+    events, (t,) = load_events([path])
+    assert (t.lines, t.events, t.rejected) == (305, 304, 1)
+    kills = events.filter(pl.col("kind") == "kill")
+    assert kills["format"].to_list() == ["kubelet_klog", "containerd"]
