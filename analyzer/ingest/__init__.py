@@ -299,9 +299,9 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
     if spec.engine == "cri":
         chunk, label = _parse_cri(df, spec)
         return ParsedFile(shown, label, lines.height, (chunk,), identity, tuple(notes), mtime=mtime)
-    frame = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
+    frame, more = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
     return ParsedFile(
-        shown, spec.name, lines.height, (Chunk(spec, frame),), notes=tuple(notes), mtime=mtime
+        shown, spec.name, lines.height, (Chunk(spec, frame),), notes=(*notes, *more), mtime=mtime
     )
 
 

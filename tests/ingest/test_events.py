@@ -40,3 +40,28 @@ def test_truncated_list_keeps_complete_items_and_rejects_the_rest(write):
     events, (t,) = load_events([path], as_format="k8s_events")
     assert t.reconciles and t.events == 1 and t.rejected >= 1
     assert "truncated" in t.reject_examples[0][1]
+
+
+def test_a_broken_event_costs_only_itself(tmp_path):
+    import json
+
+    from tests.conftest import SAMPLE
+
+    src = (SAMPLE / "events.json").read_text().splitlines()
+    items = json.loads("\n".join(src))["items"]
+    pretty = tmp_path / "list.json"  # garbage inside the first item of a pretty List
+    pretty.write_text("\n".join([*src[:20], '   GARBAGE {{{ "oops', *src[20:]]) + "\n")
+    stream = tmp_path / "stream.ndjson"  # a garbage line among NDJSON events
+    lines = [json.dumps(item) for item in items[:10]]
+    stream.write_text("\n".join([*lines[:4], "garbage line", *lines[4:]]) + "\n")
+    compact = tmp_path / "compact.json"  # `jq -c`: the whole List on one line
+    compact.write_text(json.dumps({"apiVersion": "v1", "items": items}) + "\n")
+    _, tallies = load_events([pretty, stream, compact])
+    t = {x.path.rsplit("/", 1)[1]: x for x in tallies}
+    assert (t["list.json"].events, t["list.json"].rejected) == (len(items) - 1, 39)
+    assert 21 in range(t["list.json"].reject_examples[0][0], 4 + 39)
+    assert (t["stream.ndjson"].events, t["stream.ndjson"].rejected) == (10, 1)
+    assert t["stream.ndjson"].reject_examples == ((5, "malformed or truncated JSON"),)
+    assert t["compact.json"].events == 1
+    assert f"{len(items) - 1} more JSON value(s) shared a line" in t["compact.json"].notes[-1]
+    assert all(x.reconciles for x in tallies)
