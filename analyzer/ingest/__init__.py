@@ -22,7 +22,7 @@ from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
 from analyzer.ingest.events import parse_event_document
 from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
-from analyzer.ingest.lines import BOM, clean_line, read_head, read_lines
+from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines
 from analyzer.ingest.sniff import choose
 from analyzer.ingest.tally import OUTCOME, FileTally
 from analyzer.ingest.text import Frame, parse_text
@@ -213,7 +213,7 @@ def _json_wrapped(
 
 def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
     lines = pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1, glob=False)
-    bom = read_head(path, keep_bom=True).startswith(BOM)
+    bom = has_bom(path)
     lines = lines.with_columns(pl.col("line").cast(pl.UInt32), clean_line(pl.col("raw"), bom))
     return _base_frame(lines, shown)  # type: ignore[return-value]
 

@@ -15,18 +15,29 @@ PIECE = 8 * 1024  # gzip input per step when salvaging a damaged stream
 BOM = b"\xef\xbb\xbf"
 
 
-def read_head(path: Path, *, keep_bom: bool = False) -> bytes:
+def read_head(path: Path) -> bytes:
     """The first bytes of a file, decompressed if it is gzip (a byte-order mark dropped)."""
     with path.open("rb") as fh:
         magic = fh.read(2)
     opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
         with opener(path, "rb") as fh:  # type: ignore[operator]
-            head = fh.read(HEAD_BYTES)
-            return head if keep_bom else head.removeprefix(BOM)  # type: ignore[no-any-return]
+            return fh.read(HEAD_BYTES).removeprefix(BOM)  # type: ignore[no-any-return]
     except (OSError, EOFError, zlib.error):
         # A truncated or damaged gzip still yields what it has, via the slow path below.
         return _read_all(path)[:HEAD_BYTES]
+
+
+def has_bom(path: Path) -> bool:
+    """Does the (decompressed) file start with a UTF-8 byte-order mark? Reads 3 bytes."""
+    with path.open("rb") as fh:
+        magic = fh.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    try:
+        with opener(path, "rb") as fh:  # type: ignore[operator]
+            return fh.read(len(BOM)) == BOM  # type: ignore[no-any-return]
+    except (OSError, EOFError, zlib.error):
+        return False
 
 
 def _read_all(path: Path) -> bytes:
@@ -73,7 +84,7 @@ def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
         df = pl.scan_lines(
             text.encode("utf-8"), name="raw", row_index_name="line", row_index_offset=1
         ).collect()
-    bom = read_head(path, keep_bom=True).startswith(BOM)
+    bom = has_bom(path)
     return df.with_columns(pl.col("line").cast(pl.UInt32), clean_line(pl.col("raw"), bom)), notes
 
 
