@@ -15,13 +15,17 @@ PIECE = 8 * 1024  # gzip input per step when salvaging a damaged stream
 BOM = b"\xef\xbb\xbf"
 
 
-def read_head(path: Path) -> bytes:
-    """The first bytes of a file, decompressed if it is gzip (a byte-order mark dropped)."""
+def _open(path: Path):  # type: ignore[no-untyped-def]
+    """The file for binary reading, through gzip when it starts with the gzip magic."""
     with path.open("rb") as fh:
         magic = fh.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+
+
+def read_head(path: Path) -> bytes:
+    """The first bytes of a file, decompressed if it is gzip (a byte-order mark dropped)."""
     try:
-        with opener(path, "rb") as fh:  # type: ignore[operator]
+        with _open(path) as fh:
             return fh.read(HEAD_BYTES).removeprefix(BOM)  # type: ignore[no-any-return]
     except (OSError, EOFError, zlib.error):
         # A truncated or damaged gzip still yields what it has, via the slow path below.
@@ -30,11 +34,8 @@ def read_head(path: Path) -> bytes:
 
 def has_bom(path: Path) -> bool:
     """Does the (decompressed) file start with a UTF-8 byte-order mark? Reads 3 bytes."""
-    with path.open("rb") as fh:
-        magic = fh.read(2)
-    opener = gzip.open if magic == b"\x1f\x8b" else open
     try:
-        with opener(path, "rb") as fh:  # type: ignore[operator]
+        with _open(path) as fh:
             return fh.read(len(BOM)) == BOM  # type: ignore[no-any-return]
     except (OSError, EOFError, zlib.error):
         return False
