@@ -241,6 +241,49 @@ def test_workhorse_in_text_format_inside_cri(tmp_path, story):
     )
 
 
+def test_a_dockershim_node_writes_docker_json_files(tmp_path, story):
+    """The story on a Docker node: /var/log/containers files in json-file records, long
+    lines split into records without a newline. Same incident, same findings."""
+    import json
+    import shutil
+
+    from tests.conftest import SAMPLE
+
+    root = tmp_path / "story"
+    for src in ("nodes", "events.json", "gitlab-pages.log"):
+        path = SAMPLE / src
+        (shutil.copytree if path.is_dir() else shutil.copy)(path, root / src)
+    split = 0
+    for log in SAMPLE.glob("var/log/pods/*/*/0.log"):
+        namespace, pod, uid = log.parent.parent.name.split("_")
+        name = f"{pod}_{namespace}_{log.parent.name}-{uid.replace('-', '') * 2}.log"
+        records = []
+        for line in log.read_text().splitlines():
+            ts, stream, tag, payload = line.split(" ", 3)
+            split += tag == "P"
+            end = "" if tag == "P" else "\n"
+            records.append(json.dumps({"log": payload + end, "stream": stream, "time": ts}))
+        out = root / "var/log/containers" / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("\n".join(records) + "\n")
+    assert split > 0
+    result = analyzer.analyze([root])
+    formats = {t.format for t in result.inputs if "containers" in t.path}
+    assert formats == {"docker_json+workhorse_json", "docker_json+puma_json"}
+    assert all(t.rejected == 0 and t.reconciles for t in result.inputs)
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    (want,) = [i for i in story.incidents if i.severity == "critical"]
+    assert [(f.code, f.container) for f in inc.findings] == [
+        (f.code, f.container) for f in want.findings
+    ]
+    assert (inc.start, inc.end, inc.status_counts(), inc.frames.pods) == (
+        want.start,
+        want.end,
+        want.status_counts(),
+        want.frames.pods,
+    )
+
+
 @pytest.mark.parametrize(
     ("app_log", "sidecar", "named"),
     [(True, True, "api"), (False, False, "api"), (False, True, CID[:12])],

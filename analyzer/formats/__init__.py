@@ -27,6 +27,9 @@ first non-null of them), run after ``fields``.
 ``payload_field`` (jsonl): this format is a wrapper (a journal or log-store export): the line
 it carries is under that key and is sniffed and parsed by its own format, as in CRI files;
 the wrapper gives the time and its ``fields`` (e.g. ``node``) fill what the line lacks.
+``newline_terminated`` (with ``payload_field``): the carried line keeps its newline, and one
+without it is a fragment continued by the next record of the same ``stream`` (Docker
+json-file splits lines over 16 KiB so); fragments are joined like CRI partial lines.
 ``also`` (text): other text formats in the same file (a journal holds kubelet and containerd
 lines); a line this format does not match is parsed by the first of them that matches it.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
@@ -71,6 +74,7 @@ _TOP_KEYS = {
     "also",
     "rest",
     "payload_field",
+    "newline_terminated",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
@@ -121,6 +125,7 @@ class FormatSpec:
     paths: tuple[str, ...] = ()  # cri: path regexes naming namespace/pod/pod_uid/container
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
     payload_field: str | None = None  # jsonl: the key holding a wrapped line
+    newline_terminated: bool = False  # payload_field: a line without its newline continues
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
 
@@ -137,6 +142,8 @@ class FormatSpec:
         names.extend(self.require)
         if self.payload_field:
             names.append(self.payload_field)
+        if self.newline_terminated:
+            names.append("stream")  # fragments continue in the same stream
         return list(dict.fromkeys(names))
 
 
@@ -249,6 +256,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         paths=tuple(data.get("paths") or ()),
         also=tuple(data.get("also") or ()),
         payload_field=data.get("payload_field"),
+        newline_terminated=bool(data.get("newline_terminated", False)),
         samples=samples,
         path=file,
     )

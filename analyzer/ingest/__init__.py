@@ -11,6 +11,7 @@ import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import polars as pl
@@ -23,6 +24,7 @@ from analyzer.ingest.discover import discover
 from analyzer.ingest.events import parse_event_document
 from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines
+from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.sniff import choose
 from analyzer.ingest.tally import OUTCOME, FileTally
 from analyzer.ingest.text import Frame, parse_text
@@ -167,20 +169,50 @@ def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
     assert spec.payload_field is not None
     ts = pl.coalesce([pl.col(f) for f in spec.ts_fields])
     node = dict(spec.fields).get("node", ())
-    own = [c for c in spec.field_names() if c not in ("line", "raw", "file", "text")]
-    return frame.with_columns(
-        pl.col(spec.payload_field).str.strip_suffix("\n").alias("text"),
+    own = [c for c in spec.field_names() if c not in ("line", "raw", "file", "text", "stream")]
+    payload = pl.col(spec.payload_field)
+    frame = frame.with_columns(
+        payload.str.strip_suffix("\n").alias("text"),
         ts.alias("_envelope_ts"),
         (pl.coalesce([pl.col(n) for n in node]) if node else pl.lit(None, pl.String)).alias(
             ENVELOPE_NODE
         ),
+        (~payload.str.ends_with("\n") if spec.newline_terminated else pl.lit(False)).alias(PARTIAL),
     ).drop(own)
+    if isinstance(frame, pl.DataFrame):
+        frame = join_fragments(frame)
+    else:
+        frame = frame.drop(PARTIAL)
+    return frame.drop("stream", strict=False)
+
+
+def _has_fragments(path: Path, spec: FormatSpec) -> bool:
+    """Might a record carry a line without its newline? (A textual check, no JSON decode.)"""
+    if not spec.newline_terminated:
+        return False
+    # The payload string ends in an escaped newline exactly when the record holds
+    # `\n"`: inside a JSON string a quote is always escaped.
+    try:
+        return bool(
+            pl.scan_lines(path, glob=False)
+            .select(
+                (
+                    ~pl.col("line").str.contains('\\n"', literal=True)
+                    & (pl.col("line").str.strip_chars() != "")
+                ).any()
+            )
+            .collect()
+            .item()
+        )
+    except (pl.exceptions.ComputeError, OSError):  # bad UTF-8 or gzip: take the eager path
+        return True
 
 
 def _json_wrapped(
     path: Path, shown: str, spec: FormatSpec, head: str
 ) -> tuple[tuple[Chunk, ...], str]:
-    """A JSON wrapper (journal export): one chunk per format of the lines it carries."""
+    """A JSON wrapper (journal export, Docker json-file): one chunk per format of the lines
+    it carries."""
     assert spec.payload_field is not None
     inner = _payload_spec(_json_payloads(head, spec.payload_field))
     # A whole-node journal mixes programs: beyond the sniffed format (from the first
@@ -194,19 +226,31 @@ def _json_wrapped(
     order = list(dict.fromkeys([*text_specs, *named, *rest]))
     routes = dict(_routes(order, inner, pl.col("text")))
 
-    def parse(frame: Frame, fmt: FormatSpec) -> Frame:
-        frame = _unwrap_json(frame, spec).filter(routes[fmt])
-        parsed = parse_text(frame, fmt) if fmt.engine == "text" else parse_jsonl(frame, fmt)
+    def parse(lines: Frame, fmt: FormatSpec) -> Frame:
+        frame = lines.filter(routes[fmt])
+        if fmt.engine == "text":
+            parsed = parse_text(frame, fmt)
+        elif isinstance(frame, pl.DataFrame):
+            parsed = parse_jsonl_robust(frame, fmt)
+        else:
+            parsed = parse_jsonl(frame, fmt)
         return _mark_plain(parsed)
 
-    def chunk(fmt: FormatSpec) -> Chunk:
-        def eager() -> pl.DataFrame:
-            lines, _ = read_lines(path)
-            decoded = parse_jsonl_robust(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
-            return parse(decoded.lazy(), fmt).collect()
+    @cache
+    def unwrapped() -> pl.DataFrame:
+        """Eager, shared by the chunks: isolates bad records, joins fragments."""
+        lines, _ = read_lines(path)
+        decoded = parse_jsonl_robust(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
+        return _unwrap_json(decoded, spec)  # type: ignore[return-value]
 
-        plan = parse(parse_jsonl(_lazy_lines(path, shown), spec), fmt)
-        return Chunk(fmt, plan, wrapped=True, robust=eager, envelope_style=spec.ts_style)
+    eager = _has_fragments(path, spec)
+
+    def chunk(fmt: FormatSpec) -> Chunk:
+        robust = lambda: parse(unwrapped(), fmt)  # noqa: E731
+        if eager:
+            return Chunk(fmt, robust(), wrapped=True, envelope_style=spec.ts_style)
+        plan = parse(_unwrap_json(parse_jsonl(_lazy_lines(path, shown), spec), spec), fmt)
+        return Chunk(fmt, plan, wrapped=True, robust=robust, envelope_style=spec.ts_style)
 
     return tuple(chunk(f) for f in routes), f"{spec.name}+{inner.name}"
 
@@ -281,7 +325,7 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
         return ParsedFile(shown, spec.name, None, _mixed_text(path, shown, spec), mtime=mtime)
     if spec.payload_field:
         chunks, label = _json_wrapped(path, shown, spec, head_bytes.decode("utf-8", "replace"))
-        return ParsedFile(shown, label, None, chunks, mtime=mtime)
+        return ParsedFile(shown, label, None, chunks, path_identity(shown, spec), mtime=mtime)
     if spec.engine in ("text", "jsonl"):
         plan = _lazy_lines(path, shown)
         plan = parse_text(plan, spec) if spec.engine == "text" else parse_jsonl(plan, spec)

@@ -1,4 +1,4 @@
-"""CRI wrapper: split the envelope, join partial lines, parse each payload by its format."""
+"""CRI wrapper: split the envelope and join partial lines; kubelet log paths name the pod."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from analyzer.formats import FormatSpec
-from analyzer.ingest.tally import OUTCOME
+from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.text import parse_text
 
 
@@ -29,36 +29,9 @@ def unwrap(df: pl.DataFrame, spec: FormatSpec) -> pl.DataFrame:
     runtime's time. Continuation fragments are skipped with a pointer to their first line.
     """
     df = parse_text(df.lazy(), spec, column="text").collect(engine="streaming")
-    if not (df["tag"] == "P").any():
-        return df.with_columns(
-            pl.col("payload").alias("text"), pl.col("ts").alias("_envelope_ts")
-        ).drop("payload", "ts", "tag")
-    ok = pl.col(OUTCOME).is_null()
-    env = df.filter(ok).select("line", "stream", "tag", "payload", "ts")
-    # A record starts at a line whose previous line in the same stream was not partial.
-    prev_tag = pl.col("tag").shift(1).over("stream")
-    env = env.with_columns((prev_tag.is_null() | (prev_tag != "P")).alias("_start"))
-    env = env.with_columns(pl.col("_start").cast(pl.UInt32).cum_sum().over("stream").alias("_rec"))
-    records = env.group_by("stream", "_rec", maintain_order=True).agg(
-        pl.col("line").first().alias("_first"),
-        pl.col("line"),
-        pl.col("payload").str.join(""),
-        pl.col("ts").first(),
-    )
-    members = records.select(pl.col("_first").alias("_record"), "line").explode("line")
-    joined = records.select(
-        pl.col("_first").alias("line"),
-        pl.col("payload").alias("_joined"),
+    df = df.with_columns(
+        pl.col("payload").alias("text"),
         pl.col("ts").alias("_envelope_ts"),
-    )
-    df = df.drop("payload", "ts", "tag")
-    df = df.join(members, on="line", how="left", maintain_order="left")
-    df = df.join(joined, on="line", how="left", maintain_order="left")
-    continuation = pl.col("_record").is_not_null() & (pl.col("_record") != pl.col("line"))
-    return df.with_columns(
-        pl.when(continuation)
-        .then(pl.format("skip: partial line joined into line {}", pl.col("_record")))
-        .otherwise(pl.col(OUTCOME))
-        .alias(OUTCOME),
-        pl.col("_joined").alias("text"),
-    ).drop("_joined", "_record")
+        (pl.col("tag") == "P").alias(PARTIAL),
+    ).drop("payload", "ts", "tag")
+    return join_fragments(df)
