@@ -2,8 +2,9 @@
 
     python benchmarks/gen_large.py --lines 2000000 --out benchmarks/data
 
-Writes a CRI-wrapped Workhorse file (the bulk of real incident logs), a Workhorse NDJSON
-file and a journald-wrapped kubelet klog file, with a 502 burst and probe failures inside.
+Writes a CRI-wrapped Workhorse file (the bulk of real incident logs), the same in Docker
+json-file records, a Workhorse NDJSON file and a journald-wrapped kubelet klog file, with a
+502 burst and probe failures inside.
 """
 
 from __future__ import annotations
@@ -93,6 +94,22 @@ def main() -> None:
     )
     write(args.out / "cri" / pod_dir / "gitlab-workhorse" / "0.log", cri)
     write(args.out / "ndjson" / "workhorse.log", body["j"])
+    # Docker json-file (dockershim nodes): the same line, JSON-escaped, inside `log`.
+    escaped = pl.col("j").str.replace_all("\\", "\\\\", literal=True)
+    escaped = escaped.str.replace_all('"', '\\"', literal=True)
+    docker = body.select(
+        pl.concat_str(
+            [
+                pl.lit('{"log":"'),
+                escaped,
+                pl.lit('\\n","stream":"stdout","time":"'),
+                pl.col("ts").dt.strftime("%Y-%m-%dT%H:%M:%S%.9fZ"),
+                pl.lit('"}'),
+            ]
+        )
+    ).to_series()
+    containers = "var/log/containers/gitlab-webservice-default-5d85b6854c-sbx2z_gitlab_"
+    write(args.out / "docker" / f"{containers}gitlab-workhorse-{'3f1c7a52' * 8}.log", docker)
     n_k = max(1, args.lines // 4)
     kts = _times(n_k, 6 * 3600, rng)
     k = pl.DataFrame({"ts": kts, "i": rng.integers(0, 200, n_k)}).with_columns(

@@ -224,10 +224,10 @@ def _json_wrapped(
         key=lambda s: -s.priority,
     )
     order = list(dict.fromkeys([*text_specs, *named, *rest]))
-    routes = dict(_routes(order, inner, pl.col("text")))
+    index, routes = _routes(order, inner, pl.col("text"))
 
     def parse(lines: Frame, fmt: FormatSpec) -> Frame:
-        frame = lines.filter(routes[fmt])
+        frame = _only(lines, index, routes[fmt])
         if fmt.engine == "text":
             parsed = parse_text(frame, fmt)
         elif isinstance(frame, pl.DataFrame):
@@ -244,15 +244,43 @@ def _json_wrapped(
         return _unwrap_json(decoded, spec)  # type: ignore[return-value]
 
     eager = _has_fragments(path, spec)
+    lazy = lambda: _unwrap_json(parse_jsonl(_lazy_lines(path, shown), spec), spec)  # noqa: E731
+    if not eager:
+        # Each chunk decodes the whole file again: first find the formats that have lines.
+        routes = _taken_routes(lazy(), index, order, routes, inner)
 
     def chunk(fmt: FormatSpec) -> Chunk:
         robust = lambda: parse(unwrapped(), fmt)  # noqa: E731
         if eager:
             return Chunk(fmt, robust(), wrapped=True, envelope_style=spec.ts_style)
-        plan = parse(_unwrap_json(parse_jsonl(_lazy_lines(path, shown), spec), spec), fmt)
+        plan = parse(lazy(), fmt)
         return Chunk(fmt, plan, wrapped=True, robust=robust, envelope_style=spec.ts_style)
 
     return tuple(chunk(f) for f in routes), f"{spec.name}+{inner.name}"
+
+
+def _taken_routes(
+    lines: pl.LazyFrame,
+    index: pl.Expr,
+    order: list[FormatSpec],
+    routes: dict[FormatSpec, pl.Expr],
+    fallback: FormatSpec,
+) -> dict[FormatSpec, pl.Expr | None]:
+    """The routes some line takes, in one streaming pass; ``fallback`` always stays (it
+    also holds the wrapper's own rejects). If the pass fails, every route stays."""
+    try:
+        taken = set(
+            lines.select(index.alias(ROUTE)).unique().collect(engine="streaming")[ROUTE].to_list()
+        )
+    except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
+        if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return dict(routes)
+    keep = {fmt for i, fmt in enumerate(order) if i in taken} | {fallback}
+    if keep == {fallback}:
+        # The common case, every line is the sniffed format's: no filter at all.
+        return {fallback: None}
+    return {fmt: rows for fmt, rows in routes.items() if fmt in keep}
 
 
 def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
@@ -265,34 +293,46 @@ def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
 def _mixed_text(path: Path, shown: str, spec: FormatSpec) -> tuple[Chunk, ...]:
     """A text file holding several formats: each line goes to exactly one chunk."""
     order = [spec, *(formats.get(name) for name in spec.also)]
-    return tuple(
-        _text_chunk(path, shown, fmt, rows) for fmt, rows in _routes(order, spec, pl.col("raw"))
-    )
+    index, routes = _routes(order, spec, pl.col("raw"))
+    return tuple(_text_chunk(path, shown, fmt, index, rows) for fmt, rows in routes.items())
+
+
+ROUTE = "_route"  # which format a line of a mixed file goes to (an index into the order)
 
 
 def _routes(
     order: list[FormatSpec], fallback: FormatSpec, text: pl.Expr
-) -> list[tuple[FormatSpec, pl.Expr]]:
-    """(format, its rows) so that each line goes to exactly one format: the first in
-    ``order`` whose pattern matches it; ``fallback`` also keeps every line nobody took
-    (its skips and rejects)."""
-    taken: pl.Expr = pl.lit(False)
-    routes: dict[FormatSpec, pl.Expr] = {}
-    for fmt in order:
-        mine = ~taken & text.str.contains(fmt.pattern or "").fill_null(False)
-        routes[fmt] = mine
-        taken = taken | mine
-    routes[fallback] = routes.get(fallback, pl.lit(False)) | ~taken
-    return list(routes.items())
+) -> tuple[pl.Expr, dict[FormatSpec, pl.Expr]]:
+    """Each line goes to exactly one format: the first in ``order`` whose pattern matches
+    it; ``fallback`` also keeps every line nobody took (its skips and rejects).
+
+    Returns the route index of a line (store it as column ``ROUTE``: each pattern then runs
+    once per line) and, per format, the filter on that column that selects its rows.
+    """
+    index: pl.Expr = pl.lit(len(order))
+    for i, fmt in reversed(list(enumerate(order))):
+        matches = text.str.contains(fmt.pattern or "").fill_null(False)
+        index = pl.when(matches).then(i).otherwise(index)
+    route = pl.col(ROUTE)
+    rows = {fmt: route == i for i, fmt in enumerate(order)}
+    nobody = route == len(order)
+    rows[fallback] = rows[fallback] | nobody if fallback in rows else nobody
+    return index, rows
 
 
-def _text_chunk(path: Path, shown: str, spec: FormatSpec, rows: pl.Expr) -> Chunk:
+def _only(frame: Frame, index: pl.Expr, rows: pl.Expr | None) -> Frame:
+    """The rows of ``frame`` that one route takes (``_routes``); None: all of them."""
+    if rows is None:
+        return frame
+    return frame.with_columns(index.alias(ROUTE)).filter(rows).drop(ROUTE)
+
+
+def _text_chunk(path: Path, shown: str, spec: FormatSpec, index: pl.Expr, rows: pl.Expr) -> Chunk:
     def eager() -> pl.DataFrame:
         lines, _ = read_lines(path)
-        frame = _base_frame(lines.filter(rows.fill_null(False)), shown)
-        return parse_text(frame, spec)  # type: ignore[type-var]
+        return parse_text(_base_frame(_only(lines, index, rows), shown), spec)  # type: ignore[type-var]
 
-    plan = parse_text(_lazy_lines(path, shown).filter(rows.fill_null(False)), spec)
+    plan = parse_text(_only(_lazy_lines(path, shown), index, rows), spec)
     return Chunk(spec, plan, robust=eager)
 
 
