@@ -41,6 +41,7 @@ def _scenario(
     runtime_only=False,
     ip=IP,
     probe_fails=True,
+    reborn_ip=None,
 ):
     host = f"[{ip}]" if ":" in ip else ip  # IPv6 hosts are bracketed before a port
     kill = t0 + timedelta(seconds=60)
@@ -104,7 +105,42 @@ def _scenario(
     )
     pods.mkdir(parents=True)
     (pods / "0.log").write_text("\n".join(ingress) + "\n")
+    if reborn_ip:  # a StatefulSet brings the pod back under its name, on another node
+        _write_rebirth(tmp_path, death, reborn_ip)
     return analyzer.analyze([tmp_path]), kill, death
+
+
+def _write_rebirth(tmp_path, death: datetime, ip: str) -> None:
+    uid, node = "9c8b7a6d-2222-4333-8444-a55566667777", "ip-10-0-2-45"
+    at = [death + timedelta(seconds=s) for s in (8, 10, 20, 30)]
+    kubelet = [
+        _klog(at[0], f'"SyncLoop ADD" source="api" pods=["{NS}/{POD}"]', node),
+        *(
+            _klog(
+                t,
+                f'"Probe failed" probeType="Readiness" pod="{NS}/{POD}" podUID="{uid}" '
+                f'containerName="api" probeResult="failure" output="Get \\"http://{ip}:8080/ready'
+                f'\\": dial tcp {ip}:8080: connect: connection refused"',
+                node,
+            )
+            for t in at[1:3]
+        ),
+        _klog(at[3], f'"SyncLoop (probe)" probe="readiness" status="ready" pod="{NS}/{POD}"', node),
+    ]
+    journal = tmp_path / "node2" / "journal.log"
+    journal.parent.mkdir(parents=True)
+    journal.write_text("\n".join(kubelet) + "\n")
+    # A second ingress replica tried the new pod before it listened.
+    tries = [
+        _ingress(death + timedelta(seconds=s), 502, f"{ip}:8080", 900 + s) for s in (12, 14, 16)
+    ]
+    other = (
+        tmp_path
+        / "var/log/containers"
+        / f"ingress-nginx-controller-7d8f9-fghij_ingress-nginx_controller-{'cd' * 32}.log"
+    )
+    other.parent.mkdir(parents=True, exist_ok=True)
+    other.write_text("\n".join(tries) + "\n")
 
 
 def test_ingress_nginx_in_front_of_a_pid1_problem_across_new_year(tmp_path):
@@ -140,6 +176,27 @@ def test_no_probe_ever_fails_so_the_pod_is_matched_by_time(tmp_path):
     top = inc.findings[0]
     assert (top.code, top.container) == ("sigterm-ignored", "api")
     assert "tied to it by time" in top.summary
+
+
+def test_a_statefulset_pod_back_under_its_name_is_another_pod(tmp_path):
+    """The same name, a new life (new UID, node, IP): its startup errors are its own
+    incident, not more failures of the pod that ignored SIGTERM."""
+    t0 = datetime(2024, 5, 5, 5, 0, 0, tzinfo=UTC)
+    result, kill, death = _scenario(
+        tmp_path, t0, grace=30, ignores_sigterm=True, reborn_ip="10.8.9.4"
+    )
+    (critical,) = [i for i in result.incidents if i.severity == "critical"]
+    assert critical.status_counts() == {"502": 7}  # the old life's 502s only
+    assert critical.end < death + timedelta(seconds=5)
+    top = critical.findings[0]
+    assert top.code == "sigterm-ignored" and "7 requests to the pod failed" in top.summary
+    (startup,) = [i for i in result.incidents if i.severity == "info"]
+    assert startup.frames.pods == [(NS, POD)]
+    assert startup.start == death + timedelta(seconds=12)
+    (info,) = startup.findings
+    assert info.code == "startup-not-ready"
+    became_ready = death + timedelta(seconds=30)  # the new life's, not the old one's
+    assert f"became ready at {became_ready:%H:%M:%S}" in info.summary
 
 
 def test_same_cluster_with_a_clean_shutdown_has_no_critical(tmp_path):

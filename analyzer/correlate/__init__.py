@@ -8,7 +8,14 @@ import polars as pl
 
 from analyzer.correlate.bursts import burst_key, find_bursts, reporter_key
 from analyzer.correlate.incidents import IncidentFrames, group_bursts, incident_frames
-from analyzer.correlate.lifecycle import container_episodes, container_phases, phase_at, pod_phases
+from analyzer.correlate.lifecycle import (
+    LIFECYCLE_KINDS,
+    at_pod_incarnation,
+    container_episodes,
+    container_phases,
+    phase_at,
+    pod_phases,
+)
 from analyzer.correlate.upstreams import attribute, failing
 
 __all__ = ["Correlation", "correlate"]
@@ -42,6 +49,7 @@ def with_phases(
         pods,
         keys=["namespace", "pod"],
         prefix="pod_",
+        carry=("incarnation",),
     )
     out = out.rename({"container": "_container", "target_container": "container"})
     out = phase_at(out, containers, keys=["namespace", "pod", "container"], prefix="container_")
@@ -78,8 +86,9 @@ def correlate(events: pl.DataFrame) -> Correlation:
     failures = failing(requests).with_columns(burst_key().alias("_burst_key"))
     bursts = group_bursts(find_bursts(failures))
     proxy_bursts = find_bursts(failures, key=reporter_key())
-    episodes = container_episodes(events)
-    incidents = incident_frames(events, requests, failures, bursts)
+    episodes = at_pod_incarnation(container_episodes(events), pods, "kill_ts")
+    lifecycle = at_pod_incarnation(events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS)), pods, "ts")
+    incidents = incident_frames(lifecycle, requests, failures, bursts)
     return Correlation(
         requests=requests,
         failures=failures.drop("_burst_key"),

@@ -69,6 +69,11 @@ def find_bursts(
         "burst_key", "ts"
     )
     gap = pl.col("ts").diff().over("burst_key").dt.total_nanoseconds() > int(gap_s * 1e9)
+    if "pod_incarnation" in rows.columns:
+        # A pod recreated under the same name (StatefulSet) is another pod: another burst.
+        gap = gap | pl.col("pod_incarnation").ne_missing(
+            pl.col("pod_incarnation").shift(1).over("burst_key")
+        ).fill_null(False)
     rows = rows.with_columns(
         gap.fill_null(True).cast(pl.UInt32).cum_sum().over("burst_key").alias("burst")
     )

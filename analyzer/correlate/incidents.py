@@ -53,7 +53,7 @@ def _pods_filter(pods: list[tuple[str, str]], ns: str = "namespace", pod: str = 
 
 
 def incident_frames(
-    events: pl.DataFrame,
+    lifecycle_events: pl.DataFrame,
     requests: pl.DataFrame,
     failures: pl.DataFrame,
     bursts: pl.DataFrame,
@@ -83,7 +83,7 @@ def incident_frames(
         downstream = mine.filter(pl.col("target_pod").is_null()) if pods else mine.clear()
         start, end = own["start"].min(), own["end"].max()
         grace = (
-            events.filter(_pods_filter(pods) & (pl.col("kind") == Kind.KILL.value))[
+            lifecycle_events.filter(_pods_filter(pods) & (pl.col("kind") == Kind.KILL.value))[
                 "grace_period_s"
             ].max()
             or 0.0
@@ -91,7 +91,7 @@ def incident_frames(
         lookback = max(LOOKBACK_S, float(grace) + 30.0)  # type: ignore[arg-type]
         w_start = start - timedelta(seconds=lookback)  # type: ignore[operator]
         w_end = end + timedelta(seconds=LOOKAHEAD_S)  # type: ignore[operator]
-        lifecycle = events.filter(
+        lifecycle = lifecycle_events.filter(
             _pods_filter(pods)
             & pl.col("kind").is_in(LIFECYCLE_KINDS)
             & pl.col("ts").is_between(w_start, w_end)

@@ -50,15 +50,14 @@ def _stage_table(stages: dict[str, tuple[int, str]]) -> pl.DataFrame:
     )
 
 
-def _monotone(changes: pl.DataFrame, keys: list[str], restart_kind: str | None) -> pl.DataFrame:
+def _monotone(changes: pl.DataFrame, keys: list[str], restart: pl.Expr) -> pl.DataFrame:
+    """Keep the change points that do not go back a stage; ``restart`` (over the rows in
+    time order) opens a new ``incarnation`` where stages start over."""
     changes = changes.sort([*keys, "ts", "line"])
-    if restart_kind is not None:
-        incarnation = (pl.col("kind") == restart_kind).cast(pl.Int32).cum_sum().over(keys)
-    else:
-        incarnation = pl.lit(0)
+    incarnation = restart.fill_null(False).cast(pl.UInt32).cum_sum().over(keys)
     changes = changes.with_columns(incarnation.alias("incarnation"))
     reached = pl.col("stage").cum_max().over([*keys, "incarnation"])
-    return changes.filter(pl.col("stage") >= reached).drop("incarnation")
+    return changes.filter(pl.col("stage") >= reached)
 
 
 def container_phases(events: pl.DataFrame) -> pl.DataFrame:
@@ -79,7 +78,8 @@ def container_phases(events: pl.DataFrame) -> pl.DataFrame:
     )
     rows = rows.with_columns(detail.alias("detail"))
     keys = ["namespace", "pod", "container"]
-    return _monotone(rows, keys, Kind.CONTAINER_STARTED.value).select(
+    restart = pl.col("kind") == Kind.CONTAINER_STARTED.value
+    return _monotone(rows, keys, restart).select(
         *keys, "ts", "phase", "stage", "detail", "kind", "file", "line"
     )
 
@@ -94,23 +94,45 @@ def pod_phases(events: pl.DataFrame) -> pl.DataFrame:
     ).join(_stage_table(POD_STAGES), on="kind")
     rows = rows.with_columns(pl.col("message").alias("detail"))
     keys = ["namespace", "pod"]
-    return _monotone(rows, keys, None).select(
-        *keys, "ts", "phase", "stage", "detail", "kind", "file", "line"
+    # A StatefulSet pod comes back under the same name: a pod added (or a container started)
+    # after the name was deleted, killed or removed is a new pod, whose phases start over.
+    born = pl.col("kind").is_in([Kind.POD_ADDED.value, Kind.CONTAINER_STARTED.value])
+    restart = born & (pl.col("stage").shift(1).over(keys) >= POD_STAGES[Kind.POD_DELETED.value][0])
+    return _monotone(rows, keys, restart).select(
+        *keys, "ts", "phase", "stage", "detail", "kind", "file", "line", "incarnation"
     )
 
 
 def phase_at(
-    requests: pl.DataFrame, changes: pl.DataFrame, *, keys: list[str], prefix: str
+    requests: pl.DataFrame,
+    changes: pl.DataFrame,
+    *,
+    keys: list[str],
+    prefix: str,
+    carry: tuple[str, ...] = (),
 ) -> pl.DataFrame:
-    """Add ``{prefix}phase`` / ``{prefix}phase_since``: each request's phase at its time."""
+    """Add ``{prefix}phase`` / ``{prefix}phase_since`` (and ``{prefix}{c}`` for each column
+    ``c`` in ``carry``): each request's phase at its time."""
     right = changes.select(
         *keys,
         "ts",
         pl.col("phase").alias(f"{prefix}phase"),
         pl.col("ts").alias(f"{prefix}phase_since"),
+        *(pl.col(c).alias(f"{prefix}{c}") for c in carry),
     ).sort([*keys, "ts"])
     left = requests.with_row_index("_order").sort([*keys, "ts"], nulls_last=True)
     joined = left.join_asof(right, on="ts", by=keys, strategy="backward", check_sortedness=False)
+    return joined.sort("_order").drop("_order")
+
+
+def at_pod_incarnation(frame: pl.DataFrame, pods: pl.DataFrame, ts: str) -> pl.DataFrame:
+    """Add ``pod_incarnation``: which life of its pod (a name can come back) ``ts`` is in."""
+    keys = ["namespace", "pod"]
+    right = pods.select(
+        *keys, pl.col("ts").alias(ts), pl.col("incarnation").alias("pod_incarnation")
+    ).sort([*keys, ts])
+    left = frame.with_row_index("_order").sort([*keys, ts], nulls_last=True)
+    joined = left.join_asof(right, on=ts, by=keys, strategy="backward", check_sortedness=False)
     return joined.sort("_order").drop("_order")
 
 

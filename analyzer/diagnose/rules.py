@@ -36,6 +36,27 @@ def _pod_cond(ns: str, pod: str) -> pl.Expr:
     return (pl.col("target_namespace") == ns) & (pl.col("target_pod") == pod)
 
 
+def _life(inc: IncidentFrames, ns: str, pod: str) -> pl.Expr:
+    """Rows of the life of ``ns/pod`` whose requests failed in this incident (a StatefulSet
+    pod comes back under the same name; its other lives are other pods). Rows of no known
+    life (no lifecycle line before them) belong to every life."""
+    lives = inc.failures.filter(_pod_cond(ns, pod))["pod_incarnation"].drop_nulls()
+    if lives.len() == 0:
+        return pl.lit(True)
+    life = lives.value_counts(sort=True).row(0)[0]
+    return pl.col("pod_incarnation").is_null() | (pl.col("pod_incarnation") == life)
+
+
+def _lifecycle_of(inc: IncidentFrames, ns: str, pod: str, *kinds: str) -> pl.DataFrame:
+    """The incident's lifecycle lines of ``kinds`` from this life of ``ns/pod``, in order."""
+    return inc.lifecycle.filter(
+        (pl.col("namespace") == ns)
+        & (pl.col("pod") == pod)
+        & pl.col("kind").is_in(list(kinds))
+        & _life(inc, ns, pod)
+    ).sort("ts")
+
+
 AFTERMATH_S = 15.0
 
 SIGTERM_FIX = (
@@ -111,7 +132,8 @@ def _killed_at_grace_findings(
     """
     findings: list[Finding] = []
     for ns, pod in inc.pods:
-        eps = episodes.filter((pl.col("namespace") == ns) & (pl.col("pod") == pod))
+        life = _life(inc, ns, pod)
+        eps = episodes.filter((pl.col("namespace") == ns) & (pl.col("pod") == pod) & life)
         for ep in eps.iter_rows(named=True):
             killed_at = _killed_at_grace_end(ep)
             if killed_at is None:
@@ -127,6 +149,7 @@ def _killed_at_grace_findings(
             during = (pl.col("ts") >= kill) & (
                 pl.col("ts") <= death + timedelta(seconds=AFTERMATH_S)
             )
+            during = during & life
             failing = inc.failures.filter(_pod_cond(ns, pod) & during).sort("ts")
             if failing.height == 0:
                 continue
@@ -238,36 +261,27 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
     """Traffic kept reaching a pod after its readiness probe began failing."""
     findings: list[Finding] = []
     for ns, pod in inc.pods:
-        probes = inc.lifecycle.filter(
-            (pl.col("namespace") == ns)
-            & (pl.col("pod") == pod)
-            & (pl.col("kind") == Kind.PROBE_FAILED.value)
-            & (pl.col("probe") == "readiness")
-            & (pl.col("source") == "kubelet")
-        ).sort("ts")
-        if probes.height == 0:  # kubelet lines absent (--v=0): fall back to Events
-            probes = inc.lifecycle.filter(
-                (pl.col("namespace") == ns)
-                & (pl.col("pod") == pod)
-                & (pl.col("kind") == Kind.PROBE_FAILED.value)
-                & (pl.col("probe") == "readiness")
-            ).sort("ts")
+        life = _life(inc, ns, pod)
+        probes = _lifecycle_of(inc, ns, pod, Kind.PROBE_FAILED.value).filter(
+            pl.col("probe") == "readiness"
+        )
+        if (probes["source"] == "kubelet").any():  # else (--v=0) Events are all there is
+            probes = probes.filter(pl.col("source") == "kubelet")
         if probes.height == 0:
             continue
         first = probes.row(0, named=True)
         t_first = first["ts"]
-        traffic = inc.requests.filter(pl.col("ts") > t_first).sort("ts")
-        failing_after = inc.failures.filter(_pod_cond(ns, pod) & (pl.col("ts") > t_first))
+        traffic = inc.requests.filter(_pod_cond(ns, pod) & life & (pl.col("ts") > t_first)).sort(
+            "ts"
+        )
+        failing_after = inc.failures.filter(_pod_cond(ns, pod) & life & (pl.col("ts") > t_first))
         if traffic.height == 0 or failing_after.height == 0:
             continue
         gaps = probes["ts"].diff().dt.total_microseconds().drop_nulls() / 1e6
         period = float(round(gaps.median())) if len(gaps) else None  # type: ignore[arg-type]
-        not_ready = inc.lifecycle.filter(
-            (pl.col("namespace") == ns)
-            & (pl.col("pod") == pod)
-            & (pl.col("kind") == Kind.NOT_READY.value)
-            & (pl.col("ts") >= t_first)
-        ).sort("ts")
+        not_ready = _lifecycle_of(inc, ns, pod, Kind.NOT_READY.value).filter(
+            pl.col("ts") >= t_first
+        )
         if not_ready.height:
             t_nr = not_ready["ts"][0]
             threshold = probes.filter(pl.col("ts") <= t_nr + timedelta(seconds=1)).height
@@ -283,11 +297,7 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
             continue
         lag = threshold * period
         window_end = t_first + timedelta(seconds=lag)
-        deleted = inc.lifecycle.filter(
-            (pl.col("namespace") == ns)
-            & (pl.col("pod") == pod)
-            & (pl.col("kind") == Kind.POD_DELETED.value)
-        )
+        deleted = _lifecycle_of(inc, ns, pod, Kind.POD_DELETED.value)
         note = ""
         if deleted.height and deleted["ts"][0] <= last["ts"]:
             note = (
@@ -309,7 +319,7 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
                 severity="warning",
                 summary=summary,
                 explains=_share(
-                    inc, _pod_cond(ns, pod) & pl.col("ts").is_between(t_first, window_end)
+                    inc, _pod_cond(ns, pod) & life & pl.col("ts").is_between(t_first, window_end)
                 ),
                 fix=READINESS_FIX,
                 evidence=tuple(evidence),
@@ -336,16 +346,8 @@ def startup_not_ready(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Findi
         early = mine.filter(pl.col("pod_phase").is_in(["pending", "starting"]))
         if early.height == 0:
             continue
-        ready = inc.lifecycle.filter(
-            (pl.col("namespace") == ns)
-            & (pl.col("pod") == pod)
-            & (pl.col("kind") == Kind.READY.value)
-        ).sort("ts")
-        started = inc.lifecycle.filter(
-            (pl.col("namespace") == ns)
-            & (pl.col("pod") == pod)
-            & pl.col("kind").is_in([Kind.CONTAINER_STARTED.value, Kind.POD_ADDED.value])
-        ).sort("ts")
+        ready = _lifecycle_of(inc, ns, pod, Kind.READY.value)
+        started = _lifecycle_of(inc, ns, pod, Kind.CONTAINER_STARTED.value, Kind.POD_ADDED.value)
         first, last = early.row(0, named=True), early.row(-1, named=True)
         ready_txt = (
             f"became ready at {_fmt(ready['ts'][0])}" if ready.height else "was not yet ready"
