@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -226,10 +226,11 @@ def load_events(
         frames.append(events)
         tallies += more
     events = pl.concat(frames) if frames else empty_events()
-    events = (
-        fill_from_paths(fill_identity(events)).select(EVENTS.names()).sort("ts", "file", "line")
+    events, unclear = fill_from_paths(fill_identity(events))
+    tallies = tuple(
+        replace(t, notes=(*t.notes, unclear[t.path])) if t.path in unclear else t for t in tallies
     )
-    return events, tallies
+    return events.select(EVENTS.names()).sort("ts", "file", "line"), tallies
 
 
 def _raise_first_problem(

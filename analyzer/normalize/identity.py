@@ -75,26 +75,32 @@ def _delimited(name: str, text: str) -> bool:
     return False
 
 
-def fill_from_paths(events: pl.DataFrame) -> pl.DataFrame:
+def fill_from_paths(events: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]:
     """Pod and container named by a file's path, for files whose lines name neither.
 
     ``kubectl logs POD -c CONTAINER > POD_CONTAINER.log`` dumps carry no identity inside;
     when a path contains a pod name that other logs know (kubelet, events), that pod it is.
-    One pass per file, not per line.
+    A name known in several namespaces needs its namespace in the path too; otherwise the
+    file stays unattributed and the returned notes (file -> note) say why. One pass per
+    file, not per line.
     """
-    anonymous = events.filter(pl.col("pod").is_null())["file"].unique().to_list()
+    anonymous = sorted(events.filter(pl.col("pod").is_null())["file"].unique().to_list())
     known = (
         events.filter(pl.col("pod").is_not_null()).select("namespace", "pod", "container").unique()
     )
     if not anonymous or known.height == 0:
-        return events
+        return events, {}
     pods = sorted(
         {(ns, pod) for ns, pod in known.select("namespace", "pod").iter_rows()},
-        key=lambda p: -len(p[1]),
+        key=lambda p: (-len(p[1]), p),
     )
     rows = []
+    notes: dict[str, str] = {}
     for file in anonymous:
-        match = next(((ns, pod) for ns, pod in pods if _delimited(pod, file)), None)
+        match = _pod_in_path(pods, file)
+        if isinstance(match, str):
+            notes[file] = match
+            continue
         if match is None:
             continue
         rest = file.replace(match[1], "/")
@@ -110,7 +116,7 @@ def fill_from_paths(events: pl.DataFrame) -> pl.DataFrame:
         container = next((c for c in containers if _delimited(c, rest)), None)
         rows.append({"file": file, "_ns": match[0], "_pod": match[1], "_container": container})
     if not rows:
-        return events
+        return events, notes
     by_file = pl.DataFrame(
         rows,
         schema={"file": pl.String, "_ns": pl.String, "_pod": pl.String, "_container": pl.String},
@@ -127,4 +133,21 @@ def fill_from_paths(events: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("container"))
         .alias("container"),
         pl.when(anonymous_row).then(pl.col("_pod")).otherwise(pl.col("pod")).alias("pod"),
-    ).drop("_ns", "_pod", "_container")
+    ).drop("_ns", "_pod", "_container"), notes
+
+
+def _pod_in_path(pods: list[tuple[str, str]], file: str) -> tuple[str, str] | str | None:
+    """The one known pod ``file`` names (the longest name wins), None, or why it is unclear."""
+    named = [(ns, pod) for ns, pod in pods if _delimited(pod, file)]
+    if not named:
+        return None
+    named = [p for p in named if len(p[1]) == len(named[0][1])]
+    if len(named) > 1:  # the same name in several namespaces: the path must say which
+        named = [(ns, pod) for ns, pod in named if _delimited(ns, file.replace(pod, "/"))] or named
+    if len(named) > 1:
+        where = ", ".join(f"{ns}/{pod}" for ns, pod in named)
+        return (
+            f"the file name names pod {named[0][1]}, known in several namespaces ({where}); "
+            "tied to none of them: put the namespace in the path (NAMESPACE/POD_CONTAINER.log)"
+        )
+    return named[0]

@@ -56,3 +56,33 @@ def test_episode_collects_kill_shutdown_and_death():
     assert ep["grace_period_s"] == 30.0
     assert ep["shutdown_ts"] is not None and ep["exit_code"] == 0
     assert (ep["death_ts"] - ep["kill_ts"]).total_seconds() == 6.9
+
+
+def test_a_pod_back_under_its_name_starts_a_new_life():
+    # A StatefulSet pod: deleted, killed and removed, then added again under the same name.
+    events = frame(
+        [
+            *_events().to_dicts(),
+            ev(40, "pod_removed", **POD),
+            ev(45, "pod_added", **POD),
+            ev(46, "container_started", container="app", **POD),
+            ev(60, "ready", **POD),
+        ]
+    )
+    phases = pod_phases(events)
+    assert phases["phase"].to_list() == [
+        "starting",
+        "ready",
+        "deleted",
+        "terminating",
+        "removed",
+        "pending",
+        "starting",
+        "ready",
+    ]
+    assert phases["incarnation"].to_list() == [0, 0, 0, 0, 0, 1, 1, 1]
+
+
+def test_a_kubelet_restart_re_adding_a_ready_pod_is_the_same_life():
+    events = frame([*_events().head(2).to_dicts(), ev(15, "pod_added", **POD)])
+    assert pod_phases(events)["incarnation"].to_list() == [0, 0]
