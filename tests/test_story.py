@@ -124,7 +124,7 @@ def test_inputs_reconcile(story):
     formats = {t.format for t in story.inputs}
     assert {
         "k8s_events",
-        "kubelet_klog",
+        "kubelet_klog+containerd",
         "pages_json",
         "cri+workhorse_json",
         "cri+puma_json",

@@ -32,6 +32,11 @@ without it is a fragment continued by the next record of the same ``stream`` (Do
 json-file splits lines over 16 KiB so); fragments are joined like CRI partial lines.
 ``also`` (text): other text formats in the same file (a journal holds kubelet and containerd
 lines); a line this format does not match is parsed by the first of them that matches it.
+``program_field`` and ``programs`` (text): the field naming the program that wrote a line (a
+journal's identifier) and the programs whose lines this format's ``source`` and kinds describe
+(``kubelet``). A line another program wrote, or that a container wrote (inside a runtime
+wrapper, or a file without the format's ``sniff_contains`` markers), is that program's own log:
+source ``app``, kind ``log``, its pod from where it was written (the log path), not from text.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
 ``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample.
 """
@@ -75,6 +80,8 @@ _TOP_KEYS = {
     "rest",
     "payload_field",
     "newline_terminated",
+    "program_field",
+    "programs",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
@@ -126,6 +133,8 @@ class FormatSpec:
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
     payload_field: str | None = None  # jsonl: the key holding a wrapped line
     newline_terminated: bool = False  # payload_field: a line without its newline continues
+    program_field: str | None = None  # text: the field naming the program that wrote a line
+    programs: tuple[str, ...] = ()  # the programs whose lines ``source`` and kinds describe
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
 
@@ -142,6 +151,8 @@ class FormatSpec:
         names.extend(self.require)
         if self.payload_field:
             names.append(self.payload_field)
+        if self.program_field:
+            names.append(self.program_field)
         if self.newline_terminated:
             names.append("stream")  # fragments continue in the same stream
         return list(dict.fromkeys(names))
@@ -257,6 +268,8 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         also=tuple(data.get("also") or ()),
         payload_field=data.get("payload_field"),
         newline_terminated=bool(data.get("newline_terminated", False)),
+        program_field=data.get("program_field"),
+        programs=tuple(data.get("programs") or ()),
         samples=samples,
         path=file,
     )

@@ -10,7 +10,7 @@ import json
 import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -23,9 +23,9 @@ from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
 from analyzer.ingest.events import parse_event_document
 from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
-from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines
+from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines, read_sample
 from analyzer.ingest.partial import PARTIAL, join_fragments
-from analyzer.ingest.sniff import choose
+from analyzer.ingest.sniff import Choice, choose
 from analyzer.ingest.tally import OUTCOME, FileTally
 from analyzer.ingest.text import Frame, parse_text
 
@@ -43,6 +43,9 @@ class Chunk:
     # line the vectorized decoder rejects): slower, but isolates the bad lines.
     robust: Callable[[], pl.DataFrame] | None = field(default=None, compare=False)
     envelope_style: str = "rfc3339"  # how ``_envelope_ts`` is written (time.parse_times style)
+    # A container wrote these lines (a runtime wrapper, or a file of one container's output):
+    # a format of a node program (klog) then means that container's own log.
+    contained: bool = False
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class ParsedFile:
     unknown: UnknownFormatError | None = None
     unreadable: InputError | None = None
     mtime: float | None = None
+    choice: Choice | None = field(default=None, compare=False)  # how the format was sniffed
 
 
 def _base_frame(lines: pl.DataFrame | pl.LazyFrame, path: str) -> pl.DataFrame | pl.LazyFrame:
@@ -100,24 +104,71 @@ def _mark_plain(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
 
 
 def _payload_spec(sample: str) -> FormatSpec:
+    return _payload_choice(sample)[0]
+
+
+def _payload_choice(sample: str) -> tuple[FormatSpec, tuple[FormatSpec, ...], Choice]:
+    """The format of a wrapper's payloads, and the text formats sharing the stream."""
     choice = choose([s for s in formats.builtin() if s.payload], sample)
-    return choice.spec if choice.spec is not None else formats.get("generic_text")
+    spec = choice.spec if choice.spec is not None else formats.get("generic_text")
+    return spec, choice.companions, choice
 
 
-def _parse_cri(df: pl.DataFrame, spec: FormatSpec) -> tuple[Chunk, str]:
-    """Eager path: needed when partial (P) lines must be joined."""
-    df = unwrap(df, spec)
-    sample = "\n".join(
-        df.filter(pl.col(OUTCOME).is_null())["text"].head(200).fill_null("").to_list()
+def _route_order(inner: FormatSpec, companions: tuple[FormatSpec, ...]) -> list[FormatSpec]:
+    """Text formats a mixed stream's lines are routed to, the sniffed one first."""
+    first = [inner] if inner.engine == "text" and inner.pattern else []
+    named = [formats.get(name) for name in inner.also]
+    return list(dict.fromkeys([*first, *named, *companions]))
+
+
+def _parse_payload(frame: Frame, fmt: FormatSpec) -> Frame:
+    if fmt.engine == "text":
+        return _mark_plain(parse_text(frame, fmt))
+    if isinstance(frame, pl.DataFrame):
+        return _mark_plain(parse_jsonl_robust(frame, fmt))
+    return _mark_plain(parse_jsonl(frame, fmt))
+
+
+def _cri_payloads(frame: Frame, spec: FormatSpec) -> Frame:
+    """The envelope of each CRI line split off: ``text`` is the payload."""
+    plan = parse_text(frame, spec).with_columns(
+        pl.col("payload").alias("text"), pl.col("ts").alias("_envelope_ts")
     )
-    inner = _payload_spec(sample)
-    parsed = _mark_plain(parse_with(df, inner))
-    assert isinstance(parsed, pl.DataFrame)
-    return Chunk(inner, parsed, wrapped=True), f"{spec.name}+{inner.name}"
+    return plan.drop("payload", "ts", "stream", "tag")
 
 
-def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chunk, str] | None:
-    """One streaming plan for a CRI file without partial lines (the common case)."""
+def _cri_sample(sample: str, spec: FormatSpec) -> str:
+    envelope = re.compile(spec.pattern or "")
+    payloads = [m and line[m.end() :] for line in sample.splitlines() if (m := envelope.match(line))]
+    return "\n".join(p for p in payloads if p)
+
+
+def _parse_cri(
+    path: Path, shown: str, spec: FormatSpec, sample: str, notes: list[str]
+) -> tuple[tuple[Chunk, ...], str, int, Choice]:
+    """Eager path: needed when partial (P) lines must be joined."""
+    lines, more = read_lines(path)
+    notes.extend(more)
+    df = unwrap(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
+    inner, companions, choice = _payload_choice(_cri_sample(sample, spec))
+    index, routes = _routes(_route_order(inner, companions), inner, pl.col("text"))
+    chunks = tuple(
+        Chunk(fmt, _parse_payload(_only(df, index, rows), fmt), wrapped=True, contained=True)
+        for fmt, rows in routes.items()
+    )
+    return chunks, _label(spec, routes), lines.height, choice
+
+
+def _label(wrapper: FormatSpec, routes: dict[FormatSpec, pl.Expr | None]) -> str:
+    """``wrapper+payload``: the formats of other routes join the label once they have lines."""
+    return f"{wrapper.name}+{next(iter(routes)).name}"
+
+
+def _lazy_cri(
+    path: Path, shown: str, spec: FormatSpec, sample: str
+) -> tuple[tuple[Chunk, ...], str, Choice] | None:
+    """One streaming plan per payload format for a CRI file without partial lines (the
+    common case)."""
     try:
         partial = (
             pl.scan_lines(path, glob=False)  # a file name may hold [ ] * ?
@@ -134,18 +185,20 @@ def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chun
         return None
     if partial:
         return None
-    envelope = re.compile(spec.pattern or "")
-    payloads = [
-        m and line[m.end() :] for line in head.splitlines()[:200] if (m := envelope.match(line))
-    ]
-    inner = _payload_spec("\n".join(p for p in payloads if p))
-    plan = parse_text(_lazy_lines(path, shown), spec).with_columns(
-        pl.col("payload").alias("text"), pl.col("ts").alias("_envelope_ts")
-    )
-    plan = plan.drop("payload", "ts", "stream", "tag")
-    plan = parse_text(plan, inner) if inner.engine == "text" else parse_jsonl(plan, inner)
-    robust = lambda: _parse_cri(_base_frame(read_lines(path)[0], shown), spec)[0].frame  # noqa: E731
-    return Chunk(inner, _mark_plain(plan), wrapped=True, robust=robust), f"{spec.name}+{inner.name}"
+    inner, companions, choice = _payload_choice(_cri_sample(sample, spec))
+    index, routes = _routes(_route_order(inner, companions), inner, pl.col("text"))
+
+    @cache
+    def eager() -> pl.DataFrame:
+        return unwrap(_base_frame(read_lines(path)[0], shown), spec)  # type: ignore[arg-type]
+
+    def chunk(fmt: FormatSpec, rows: pl.Expr) -> Chunk:
+        plan = _parse_payload(_only(_cri_payloads(_lazy_lines(path, shown), spec), index, rows), fmt)
+        robust = lambda: _parse_payload(_only(eager(), index, rows), fmt)  # noqa: E731
+        return Chunk(fmt, plan, wrapped=True, robust=robust, contained=True)
+
+    chunks = tuple(chunk(fmt, rows) for fmt, rows in routes.items())
+    return chunks, _label(spec, routes), choice
 
 
 ENVELOPE_NODE = "_envelope_node"  # the wrapper's node (journald _HOSTNAME), for lines naming none
@@ -290,11 +343,14 @@ def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
     return _base_frame(lines, shown)  # type: ignore[return-value]
 
 
-def _mixed_text(path: Path, shown: str, spec: FormatSpec) -> tuple[Chunk, ...]:
+def _mixed_text(
+    path: Path, shown: str, spec: FormatSpec, companions: tuple[FormatSpec, ...], contained: bool
+) -> tuple[Chunk, ...]:
     """A text file holding several formats: each line goes to exactly one chunk."""
-    order = [spec, *(formats.get(name) for name in spec.also)]
-    index, routes = _routes(order, spec, pl.col("raw"))
-    return tuple(_text_chunk(path, shown, fmt, index, rows) for fmt, rows in routes.items())
+    index, routes = _routes(_route_order(spec, companions), spec, pl.col("raw"))
+    return tuple(
+        _text_chunk(path, shown, fmt, index, rows, contained) for fmt, rows in routes.items()
+    )
 
 
 ROUTE = "_route"  # which format a line of a mixed file goes to (an index into the order)
@@ -302,21 +358,24 @@ ROUTE = "_route"  # which format a line of a mixed file goes to (an index into t
 
 def _routes(
     order: list[FormatSpec], fallback: FormatSpec, text: pl.Expr
-) -> tuple[pl.Expr, dict[FormatSpec, pl.Expr]]:
+) -> tuple[pl.Expr, dict[FormatSpec, pl.Expr | None]]:
     """Each line goes to exactly one format: the first in ``order`` whose pattern matches
     it; ``fallback`` also keeps every line nobody took (its skips and rejects).
 
     Returns the route index of a line (store it as column ``ROUTE``: each pattern then runs
     once per line) and, per format, the filter on that column that selects its rows.
     """
+    if not order or order == [fallback]:  # one format: every line is its
+        return pl.lit(0), {fallback: None}
     index: pl.Expr = pl.lit(len(order))
     for i, fmt in reversed(list(enumerate(order))):
         matches = text.str.contains(fmt.pattern or "").fill_null(False)
         index = pl.when(matches).then(i).otherwise(index)
     route = pl.col(ROUTE)
-    rows = {fmt: route == i for i, fmt in enumerate(order)}
+    rows: dict[FormatSpec, pl.Expr | None] = {fmt: route == i for i, fmt in enumerate(order)}
     nobody = route == len(order)
-    rows[fallback] = rows[fallback] | nobody if fallback in rows else nobody
+    own = rows.get(fallback)
+    rows[fallback] = own | nobody if own is not None else nobody
     return index, rows
 
 
@@ -327,13 +386,20 @@ def _only(frame: Frame, index: pl.Expr, rows: pl.Expr | None) -> Frame:
     return frame.with_columns(index.alias(ROUTE)).filter(rows).drop(ROUTE)
 
 
-def _text_chunk(path: Path, shown: str, spec: FormatSpec, index: pl.Expr, rows: pl.Expr) -> Chunk:
+def _text_chunk(
+    path: Path,
+    shown: str,
+    spec: FormatSpec,
+    index: pl.Expr,
+    rows: pl.Expr | None,
+    contained: bool,
+) -> Chunk:
     def eager() -> pl.DataFrame:
         lines, _ = read_lines(path)
         return parse_text(_base_frame(_only(lines, index, rows), shown), spec)  # type: ignore[type-var]
 
     plan = parse_text(_only(_lazy_lines(path, shown), index, rows), spec)
-    return Chunk(spec, plan, robust=eager)
+    return Chunk(spec, plan, robust=eager, contained=contained)
 
 
 def _eager(path: Path, shown: str, spec: FormatSpec) -> pl.DataFrame:
@@ -358,35 +424,50 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
             else "no data (a gzip stream with nothing readable)"
         )
         return ParsedFile(shown, "empty", 0, (), notes=(what,), mtime=mtime)
-    spec = _choose_spec(path, shown, head_bytes, as_format)
-    if isinstance(spec, ParsedFile):
-        return spec
-    if spec.engine == "text" and spec.also:
-        return ParsedFile(shown, spec.name, None, _mixed_text(path, shown, spec), mtime=mtime)
+    sample = read_sample(path, head_bytes)
+    choice = _choose_spec(path, shown, head_bytes, sample, as_format)
+    if isinstance(choice, ParsedFile):
+        return choice
+    spec = choice.spec
+    assert spec is not None
+    parsed = _read_as(path, shown, spec, choice, head_bytes, sample)
+    return replace(parsed, mtime=mtime, choice=choice)
+
+
+def _own_program(spec: FormatSpec, sample: str) -> bool:
+    """Do a node program's lines without a program name come from that program? Only if
+    the file shows its markers: klog without the kubelet's is another component's log."""
+    return not spec.programs or any(m in sample for m in spec.sniff_contains)
+
+
+def _read_as(
+    path: Path, shown: str, spec: FormatSpec, choice: Choice, head_bytes: bytes, sample: str
+) -> ParsedFile:
+    if spec.engine == "text":
+        contained = not _own_program(spec, sample)
+        chunks = _mixed_text(path, shown, spec, choice.companions, contained)
+        return ParsedFile(shown, spec.name, None, chunks)
     if spec.payload_field:
         chunks, label = _json_wrapped(path, shown, spec, head_bytes.decode("utf-8", "replace"))
-        return ParsedFile(shown, label, None, chunks, path_identity(shown, spec), mtime=mtime)
-    if spec.engine in ("text", "jsonl"):
-        plan = _lazy_lines(path, shown)
-        plan = parse_text(plan, spec) if spec.engine == "text" else parse_jsonl(plan, spec)
+        return ParsedFile(shown, label, None, chunks, path_identity(shown, spec))
+    if spec.engine == "jsonl":
+        plan = parse_jsonl(_lazy_lines(path, shown), spec)
         chunk = Chunk(spec, plan, robust=lambda: _eager(path, shown, spec))
-        return ParsedFile(shown, spec.name, None, (chunk,), mtime=mtime)
+        return ParsedFile(shown, spec.name, None, (chunk,))
     if spec.engine == "cri":
         identity = path_identity(shown, spec)
-        head = head_bytes.decode("utf-8", errors="replace")
-        fast = _lazy_cri(path, shown, spec, head)
+        fast = _lazy_cri(path, shown, spec, sample)
         if fast is not None:
-            return ParsedFile(shown, fast[1], None, (fast[0],), identity, mtime=mtime)
+            chunks, label, inner = fast
+            return ParsedFile(shown, label, None, chunks, identity, choice=inner)
+        notes: list[str] = []
+        chunks, label, n, inner = _parse_cri(path, shown, spec, sample, notes)
+        return ParsedFile(shown, label, n, chunks, identity, tuple(notes), choice=inner)
     lines, notes = read_lines(path)
     df = _base_frame(lines, shown)
     assert isinstance(df, pl.DataFrame)
-    if spec.engine == "cri":
-        chunk, label = _parse_cri(df, spec)
-        return ParsedFile(shown, label, lines.height, (chunk,), identity, tuple(notes), mtime=mtime)
     frame, more = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
-    return ParsedFile(
-        shown, spec.name, lines.height, (Chunk(spec, frame),), notes=(*notes, *more), mtime=mtime
-    )
+    return ParsedFile(shown, spec.name, lines.height, (Chunk(spec, frame),), notes=(*notes, *more))
 
 
 def _timeless_hint(head: str) -> str:
@@ -401,9 +482,10 @@ def _timeless_hint(head: str) -> str:
 
 
 def _choose_spec(
-    path: Path, shown: str, head_bytes: bytes, as_format: str | None
-) -> FormatSpec | ParsedFile:
-    """The spec to parse ``path`` with, or the finished ``ParsedFile`` of an unknown file."""
+    path: Path, shown: str, head_bytes: bytes, sample: str, as_format: str | None
+) -> Choice | ParsedFile:
+    """How to parse ``path`` (its sniffed or forced format), or the finished ``ParsedFile``
+    of an unknown file."""
     if as_format:
         spec = formats.get(as_format)
         if not spec.standalone:
@@ -411,11 +493,11 @@ def _choose_spec(
                 f"format {spec.name} has no timestamps of its own; it is read only inside a wrapper"
             )
             raise AnalyzerError(msg)
-        return spec
+        return Choice(spec, 1.0, (spec.name,))
     head = head_bytes.decode("utf-8", errors="replace")
-    choice = choose([s for s in formats.builtin() if s.standalone], head)
+    choice = choose([s for s in formats.builtin() if s.standalone], sample)
     if choice.spec is not None:
-        return choice.spec
+        return choice
     detail = "binary data" if b"\x00" in head_bytes[:8192] else _timeless_hint(head)
     unknown = UnknownFormatError(shown, list(choice.tried), detail)
     lines, notes = read_lines(path)
@@ -434,6 +516,7 @@ def _choose_spec(
         notes=(*notes, str(unknown)),
         unknown=unknown,
         mtime=path.stat().st_mtime,
+        choice=choice,
     )
 
 

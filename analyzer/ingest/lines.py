@@ -32,6 +32,38 @@ def read_head(path: Path) -> bytes:
         return _read_all(path)[:HEAD_BYTES]
 
 
+#: Windows of a large file read for sniffing, besides its head: a banner or an init phase at
+#: the top must not decide the format of a file whose body is another.
+SAMPLE_WINDOWS = 8
+WINDOW_BYTES = 32 * 1024
+
+
+def read_sample(path: Path, head: bytes) -> str:
+    """Lines from across the file: its head, then windows spread evenly to its end.
+
+    Only whole lines are kept from a window. A gzip file cannot be read at an offset: its
+    (decompressed) head is the sample.
+    """
+    text = head.decode("utf-8", errors="replace")
+    size = path.stat().st_size
+    if len(head) < HEAD_BYTES or size <= HEAD_BYTES + WINDOW_BYTES:
+        return text
+    try:
+        with path.open("rb") as fh:
+            if fh.read(2) == b"\x1f\x8b":
+                return text
+            pieces = [text.rsplit("\n", 1)[0]]
+            span = size - HEAD_BYTES - WINDOW_BYTES
+            for i in range(1, SAMPLE_WINDOWS + 1):
+                fh.seek(HEAD_BYTES + span * i // SAMPLE_WINDOWS)
+                window = fh.read(WINDOW_BYTES).decode("utf-8", errors="replace")
+                whole = window.split("\n")[1:-1]  # the first and last are cut
+                pieces.append("\n".join(whole))
+    except OSError:
+        return text
+    return "\n".join(pieces)
+
+
 def has_bom(path: Path) -> bool:
     """Does the (decompressed) file start with a UTF-8 byte-order mark? Reads 3 bytes."""
     try:

@@ -3,22 +3,41 @@
 Each candidate spec scores the share of sample lines it can parse; a spec's
 ``sniff_contains`` markers found in the sample add a bonus, their absence costs a little (so
 a generic spec beats a product's spec on lines that only share its shape), and ties go to
-the higher priority. The choice and its score are reported, never silent.
+the higher priority. The sample comes from across the file (``lines.read_sample``), so a
+banner or an init phase at the top does not decide. Other text formats with lines of their
+own in the sample are the chosen one's companions: each line of the file then goes to the
+format that matches it (a journal holds kubelet and containerd lines, a container log klog
+and access lines). The choice, its score and the runner-up are reported, never silent.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from analyzer.formats import FormatSpec
 from analyzer.ingest.events import looks_like_event_document, unwrap_event
 
-SAMPLE_LINES = 200
+SAMPLE_LINES = 2000
 MIN_SCORE = 0.5
+#: A strict format that explains only a minority of the sample still names the file when it
+#: matched this many lines (a `kubectl logs` dump whose app prints much else besides klog).
+MINORITY_HITS, MINORITY_SCORE = 10, 0.2
+#: A companion needs this many sample lines of its own.
+COMPANION_HITS = 2
 MARKER_BONUS = 0.25
 UNMARKED_FACTOR = 0.9
+
+
+@dataclass(frozen=True)
+class Score:
+    """How one spec explains a sample."""
+
+    spec: FormatSpec
+    score: float
+    hits: int  # sample lines it parses
+    counted: int  # sample lines it did not skip
 
 
 @dataclass(frozen=True)
@@ -26,6 +45,12 @@ class Choice:
     spec: FormatSpec | None
     score: float
     tried: tuple[str, ...]
+    ranking: tuple[Score, ...] = field(default=(), repr=False)  # best first
+    companions: tuple[FormatSpec, ...] = ()  # other text formats with lines of their own
+
+    @property
+    def runner_up(self) -> Score | None:
+        return next((s for s in self.ranking if s.spec != self.spec and s.score > 0), None)
 
 
 def _has_path(obj: dict[str, object], path: str) -> bool:
@@ -37,7 +62,8 @@ def _has_path(obj: dict[str, object], path: str) -> bool:
     return True
 
 
-def _line_score(spec: FormatSpec, lines: list[str]) -> float:
+def _line_score(spec: FormatSpec, lines: list[str]) -> tuple[float, int, int]:
+    """(share, hits, lines counted): skipped lines count for neither side."""
     if spec.engine in ("text", "cri"):
         pattern = re.compile(spec.pattern or "")
         skips = [re.compile(p) for _, p in spec.skip]
@@ -48,7 +74,7 @@ def _line_score(spec: FormatSpec, lines: list[str]) -> float:
                 total += 1
             elif not any(s.match(line) for s in skips):
                 total += 1
-        return hits / total if total and hits else 0.0
+        return (hits / total if total and hits else 0.0), hits, total
     hits = 0
     for line in lines:
         try:
@@ -61,15 +87,14 @@ def _line_score(spec: FormatSpec, lines: list[str]) -> float:
             hits += unwrap_event(obj) is not None
         elif all(_has_path(obj, p) for p in spec.require):
             hits += 1
-    return hits / len(lines) if lines else 0.0
+    return (hits / len(lines) if lines else 0.0), hits, len(lines)
 
 
-def score(spec: FormatSpec, lines: list[str], head: str) -> float:
-    """How well ``spec`` explains the sample (0 = not at all)."""
+def _score(spec: FormatSpec, lines: list[str], head: str) -> Score:
     if spec.engine == "events" and looks_like_event_document(head):
-        base = 1.0
+        base, hits, counted = 1.0, 1, 1
     else:
-        base = _line_score(spec, lines)
+        base, hits, counted = _line_score(spec, lines)
     if base > 0 and spec.sniff_contains:
         if any(marker in head for marker in spec.sniff_contains):
             base += MARKER_BONUS
@@ -77,18 +102,50 @@ def score(spec: FormatSpec, lines: list[str], head: str) -> float:
             # Lines that merely fit the shape (any JSON with `time` and `level`) are not
             # this product's: a spec without markers of its own (generic) wins the tie.
             base *= UNMARKED_FACTOR
-    return base
+    return Score(spec, base, hits, counted)
 
 
-def choose(specs: list[FormatSpec], head: str) -> Choice:
+def score(spec: FormatSpec, lines: list[str], head: str) -> float:
+    """How well ``spec`` explains the sample (0 = not at all)."""
+    return _score(spec, lines, head).score
+
+
+def sample_lines(text: str) -> list[str]:
+    """Up to ``SAMPLE_LINES`` non-blank lines, spread evenly over the sample."""
+    lines = [ln.rstrip("\r") for ln in text.splitlines() if ln.strip()]
+    if len(lines) <= SAMPLE_LINES:
+        return lines
+    step = len(lines) / SAMPLE_LINES
+    return [lines[int(i * step)] for i in range(SAMPLE_LINES)]
+
+
+def rank(specs: list[FormatSpec], text: str) -> list[Score]:
+    """Every spec's score on the sample ``text``, best first (ties: higher priority)."""
+    lines = sample_lines(text)
+    scores = [_score(spec, lines, text) for spec in specs]
+    return sorted(scores, key=lambda s: (s.score, s.spec.priority), reverse=True)
+
+
+def _acceptable(s: Score) -> bool:
+    if s.score >= MIN_SCORE:
+        return True
+    strict = s.spec.engine == "text" and s.spec.priority >= 0
+    return strict and s.hits >= MINORITY_HITS and s.score >= MINORITY_SCORE
+
+
+def choose(specs: list[FormatSpec], text: str) -> Choice:
     """The best spec for a sample of text, or ``Choice(None, ...)`` when none fits."""
-    lines = [ln.rstrip("\r") for ln in head.splitlines() if ln.strip()][:SAMPLE_LINES]
-    best: tuple[float, int, FormatSpec] | None = None
-    for spec in specs:
-        s = score(spec, lines, head)
-        if s >= MIN_SCORE and (best is None or (s, spec.priority) > best[:2]):
-            best = (s, spec.priority, spec)
+    ranking = tuple(rank(specs, text))
     tried = tuple(s.name for s in specs)
+    best = next((s for s in ranking if _acceptable(s)), None)
     if best is None:
-        return Choice(None, 0.0, tried)
-    return Choice(best[2], best[0], tried)
+        return Choice(None, 0.0, tried, ranking)
+    companions = tuple(
+        s.spec
+        for s in ranking
+        if s.spec != best.spec
+        and s.spec.engine == "text"
+        and s.spec.priority >= 0
+        and s.hits >= COMPANION_HITS
+    )
+    return Choice(best.spec, best.score, tried, ranking, companions)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 import polars as pl
@@ -29,11 +30,14 @@ def parse_text(df: Frame, spec: FormatSpec, *, column: str = "text") -> Frame:
     matched = pl.col(MATCH_GROUP).is_not_null()
     outcome: pl.Expr = pl.lit(f"reject: line does not match the {spec.name} pattern")
     for reason, pattern in reversed(spec.skip):
-        outcome = (
-            pl.when(text.str.contains(pattern))
-            .then(pl.lit(f"skip: {reason.replace('_', ' ')}"))
-            .otherwise(outcome)
-        )
+        label = f"skip: {reason.replace('_', ' ')}"
+        if re.compile(pattern).groups:
+            # The group names what was skipped (the program of a journal line): one count each.
+            named = text.str.extract(pattern, 1)
+            reason_expr = pl.concat_str(pl.lit(label + " ("), named, pl.lit(")"))
+            outcome = pl.when(named.is_not_null()).then(reason_expr).otherwise(outcome)
+        else:
+            outcome = pl.when(text.str.contains(pattern)).then(pl.lit(label)).otherwise(outcome)
     return df.with_columns(
         pl.when(pl.col(OUTCOME).is_not_null())
         .then(pl.col(OUTCOME))

@@ -27,8 +27,48 @@ def map_fields(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
     return df.with_columns(exprs) if exprs else df
 
 
+#: What a line says about pods when its writer is not the format's own program: the pod it
+#: ran in comes from where it was written instead.
+_WRITER_IDENTITY = ("namespace", "pod", "pod_uid", "container", "container_id")
+
+
+def _other_writer(spec: FormatSpec, have: set[str], contained: bool) -> pl.Expr | None:
+    """Lines of ``spec``'s format written by a program other than its own (``programs``)."""
+    if not spec.programs:
+        return None
+    other: pl.Expr = pl.lit(contained)
+    if spec.program_field and spec.program_field in have:
+        program = pl.col(spec.program_field)
+        other = other | (program.is_not_null() & ~program.is_in(spec.programs))
+    return other
+
+
+def as_writers_own_log(df: pl.LazyFrame, spec: FormatSpec, contained: bool) -> pl.LazyFrame:
+    """klog of the API server or a controller is that component's log, not the kubelet's:
+    source ``app``, kind ``log``, and no pod named by the text (its path names the pod)."""
+    have = set(df.collect_schema().names())
+    other = _other_writer(spec, have, contained)
+    if other is None:
+        return df
+    return df.with_columns(
+        pl.when(other).then(pl.lit("app")).otherwise(pl.col("source")).alias("source"),
+        pl.when(other).then(pl.lit(Kind.LOG.value)).otherwise(pl.col("kind")).alias("kind"),
+        *[
+            pl.when(other).then(None).otherwise(pl.col(c)).alias(c)
+            for c in _WRITER_IDENTITY
+            if c in have
+        ],
+    )
+
+
 def canonical(
-    frame: pl.DataFrame, spec: FormatSpec, ts_text: pl.Expr, ts_style: str, tz: str = "UTC"
+    frame: pl.DataFrame,
+    spec: FormatSpec,
+    ts_text: pl.Expr,
+    ts_style: str,
+    tz: str = "UTC",
+    *,
+    contained: bool = False,
 ) -> pl.DataFrame:
     """Rows of ``EVENTS`` (plus ``_outcome``) from parsed fields.
 
@@ -77,6 +117,7 @@ def canonical(
         # Successful requests are the bulk of big logs: their raw text is not kept.
         pl.when(http & (status < 400)).then(None).otherwise(col("raw")).alias("raw"),
     )
+    df = as_writers_own_log(df, spec, contained)
     have = set(df.collect_schema().names()) - {"ts"}
     plain = [pl.col(PLAIN)] if PLAIN in have else []
     if plain:
@@ -181,12 +222,22 @@ def _collect_chunk(chunk: Chunk, ctx: TimeContext, year: int, notes: list[str]) 
     text, style = _timestamp(chunk, year)
     frame = chunk.frame.sort("line") if isinstance(chunk.frame, pl.DataFrame) else chunk.frame
     try:
-        return canonical(frame, chunk.spec, text, style, ctx.tz)
+        return canonical(frame, chunk.spec, text, style, ctx.tz, contained=chunk.contained)
     except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
         if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError) or chunk.robust is None:
             raise
         notes.append(f"read with the robust parser ({str(err).splitlines()[0][:120]})")
-        return canonical(chunk.robust(), chunk.spec, text, style, ctx.tz)
+        return canonical(chunk.robust(), chunk.spec, text, style, ctx.tz, contained=chunk.contained)
+
+
+def _label(parsed: ParsedFile, frames: list[pl.DataFrame]) -> str:
+    """The file's format, plus each other format some of its lines were in (a journal's
+    containerd lines, a container log's klog lines)."""
+    names = parsed.format.split("+")
+    for chunk, frame in zip(parsed.chunks, frames, strict=True):
+        if chunk.spec.name not in names and frame[OUTCOME].is_null().any():
+            names.append(chunk.spec.name)
+    return "+".join(names)
 
 
 def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, FileTally]:
@@ -220,8 +271,9 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
     if fill:
         rows = rows.with_columns(fill)
     lines = parsed.lines if parsed.lines is not None else rows.height
+    label = _label(parsed, frames)
     tally = tally_from_outcomes(
-        parsed.path, parsed.format, lines, rows.select("line", OUTCOME), tuple(dict.fromkeys(notes))
+        parsed.path, label, lines, rows.select("line", OUTCOME), tuple(dict.fromkeys(notes))
     )
     events = rows.filter(pl.col(OUTCOME).is_null()).drop(OUTCOME).sort("line")
     return events, tally

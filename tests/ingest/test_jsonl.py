@@ -47,7 +47,7 @@ def test_puma_pages_generic_fixtures():
 
 def test_journald_json_export_carries_kubelet_and_containerd_lines():
     events, (t,) = load_events([FIXTURES / "journald_json" / "journal.json"])
-    assert t.format == "journald_json+kubelet_klog"
+    assert t.format == "journald_json+kubelet_klog+containerd"
     assert (t.lines, t.events, t.rejected, t.skipped) == (5, 4, 1, 0)
     assert t.reject_examples == ((4, "malformed JSON"),)
     events = events.sort("line")

@@ -129,7 +129,7 @@ def test_short_iso_journal_prefix_dates_the_klog_time(tmp_path):
         + '\\""\n'
     )
     events, (t,) = load_events([path], tz="Asia/Tokyo")  # the prefix's offset wins
-    assert (t.format, t.events, t.rejected, t.skipped) == ("kubelet_klog", 2, 0, 1)
+    assert (t.format, t.events, t.rejected, t.skipped) == ("kubelet_klog+containerd", 2, 0, 1)
     events = events.sort("line")
     assert events["kind"].to_list() == ["probe_failed", "sigkill"]
     assert events["ts"][0] == datetime(2019, 3, 14, 13, 36, 15, 827194, tzinfo=UTC)
