@@ -16,11 +16,12 @@ from analyzer.diagnose.finding import SEVERITIES, Finding
 from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
+from analyzer.ingest.discover import discover
 from analyzer.normalize import needs_year, normalize_file
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.time import TimeContext
 from analyzer.schema import EVENTS, empty_events
-from analyzer.store import is_export, read_export, write_export
+from analyzer.store import exported_inputs, is_export, read_export, write_export
 
 
 @dataclass(frozen=True)
@@ -196,7 +197,10 @@ def load_events(
     _check_tz(tz)
     exports = [Path(p) for p in paths if is_export(Path(p))]
     raw_paths = [p for p in paths if not is_export(Path(p))]
-    parsed = read_files(list(raw_paths), as_format=as_format) if raw_paths else []
+    files = discover(list(raw_paths)) if raw_paths else []
+    already = {f: e for e in exports for f in exported_inputs(e)}
+    twice = [f for f in files if str(f.resolve()) in already]
+    parsed = read_files([f for f in files if f not in twice], as_format=as_format)
     if not parsed and not exports:
         msg = f"no input files under {', '.join(map(str, paths))}"
         raise InputError(msg)
@@ -225,6 +229,18 @@ def load_events(
         events, more = read_export(export)
         frames.append(events)
         tallies += more
+    tallies += tuple(
+        FileTally(
+            str(f),
+            "already-read",
+            0,
+            0,
+            0,
+            0,
+            notes=(f"its events come from the export {already[str(f.resolve())]}; not read twice",),
+        )
+        for f in twice
+    )
     events = pl.concat(frames) if frames else empty_events()
     events, unclear = fill_from_paths(fill_identity(events))
     tallies = tuple(
@@ -293,6 +309,57 @@ def parse_lines(
         return normalize_file(parsed, TimeContext(year=year, tz=tz))
 
 
+@dataclass(frozen=True)
+class FileSniff:
+    """What ``sniff`` found in one file: the format(s) its lines are in and why."""
+
+    path: str
+    format: str  # the label: ``cri+workhorse_json``, ``kubelet_klog+containerd``
+    score: float  # the chosen format's sniff score (see ``ingest.sniff``)
+    runner_up: tuple[str, float] | None
+    events_by_format: dict[str, int]
+    tally: FileTally
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "path": self.path,
+            "format": self.format,
+            "score": round(self.score, 3),
+            "runner_up": (
+                {"format": self.runner_up[0], "score": round(self.runner_up[1], 3)}
+                if self.runner_up
+                else None
+            ),
+            "events_by_format": self.events_by_format,
+            **{k: v for k, v in self.tally.to_dict().items() if k not in ("path", "format")},
+        }
+
+
+def sniff(paths: Sequence[str | Path], *, as_format: str | None = None) -> list[FileSniff]:
+    """Per file: the format(s) chosen, the lines each took, and the runner-up.
+
+    Every line is read (the counts are real, not estimated); times are not anchored across
+    files, so use ``analyze`` for the events themselves.
+    """
+    out = []
+    for parsed in read_files(list(paths), as_format=as_format):
+        events, tally = normalize_file(parsed, TimeContext())
+        counts = events.group_by("format").len().sort("len", descending=True)
+        choice = parsed.choice
+        runner = choice.runner_up if choice is not None else None
+        out.append(
+            FileSniff(
+                path=parsed.path,
+                format=tally.format,
+                score=choice.score if choice is not None else 0.0,
+                runner_up=(runner.spec.name, runner.score) if runner is not None else None,
+                events_by_format=dict(counts.iter_rows()),
+                tally=tally,
+            )
+        )
+    return out
+
+
 def analyze(
     paths: Sequence[str | Path],
     *,
@@ -330,9 +397,12 @@ def analyze(
     )
 
 
-def export(analysis: Analysis, out_dir: str | Path) -> Path:
-    """Write ``analysis`` as Parquet (see ``analyzer.store``); ``analyze(out_dir)`` reads it."""
-    return write_export(analysis, out_dir)
+def export(analysis: Analysis, out_dir: str | Path, *, replace: bool = False) -> Path:
+    """Write ``analysis`` as Parquet (see ``analyzer.store``); ``analyze(out_dir)`` reads it.
+
+    ``out_dir`` must be new or empty, or an earlier export with ``replace=True``.
+    """
+    return write_export(analysis, out_dir, replace=replace)
 
 
 def timeline_figure(analysis: Analysis):  # type: ignore[no-untyped-def]
@@ -354,8 +424,10 @@ __all__ = [
     "AnalyzerError",
     "Incident",
     "analyze",
+    "FileSniff",
     "export",
     "load_events",
+    "sniff",
     "parse_lines",
     "timeline_figure",
     "write_timeline",

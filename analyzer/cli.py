@@ -10,11 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from analyzer import __version__, formats
-from analyzer.api import Analysis, analyze, export, write_timeline
+from analyzer.api import Analysis, analyze, export, sniff, write_timeline
 from analyzer.diagnose.finding import SEVERITIES
 from analyzer.errors import AnalyzerError
 from analyzer.report import render_json, render_markdown, render_text
 from analyzer.report.safe import terminal
+from analyzer.store import check_target
 
 app = typer.Typer(
     help="Explain 5xx bursts around Kubernetes pod terminations from logs alone.",
@@ -150,14 +151,61 @@ def ingest(
     strict: Strict = False,
     year: Year = None,
     tz: Tz = "UTC",
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite an earlier export in --output.")
+    ] = False,
 ) -> None:
     """Normalize PATHS once into Parquet; `analyzer report DIR` then reads it fast.
 
+    The output directory must be new or empty (or an earlier export, with --replace).
+
     Example:  analyzer ingest logs/incident-42 -o /tmp/inc42 && analyzer report /tmp/inc42
     """
+    try:
+        check_target(output, replace=replace)  # before the slow part
+    except AnalyzerError as err:
+        typer.echo(f"error: {terminal(str(err))}", err=True)
+        raise typer.Exit(code=2) from err
     result = _analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
-    out = export(result, output)
+    out = export(result, output, replace=replace)
     typer.echo(f"{result.events.height} events from {len(result.inputs)} file(s) written to {out}")
+
+
+@app.command("sniff")
+def sniff_files(
+    paths: Paths,
+    as_format: AsFormat = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+) -> None:
+    """Show which format each file is read as, the lines each format took, and the runner-up.
+
+    Example:  analyzer sniff /var/log/pods/*/*/0.log node1-journal.log
+    """
+    import json
+
+    try:
+        found = sniff(paths, as_format=as_format)
+    except AnalyzerError as err:
+        typer.echo(f"error: {terminal(str(err))}", err=True)
+        raise typer.Exit(code=2) from err
+    for f in found:
+        if as_json:
+            typer.echo(json.dumps(f.to_dict()))
+            continue
+        t = f.tally
+        runner = f"; runner-up {f.runner_up[0]} {f.runner_up[1]:.2f}" if f.runner_up else ""
+        typer.echo(terminal(f.path))
+        typer.echo(f"  format   {f.format} (score {f.score:.2f}{runner})")
+        per = ", ".join(f"{name} {n}" for name, n in f.events_by_format.items()) or "none"
+        counts = f"{t.events} events + {t.skipped} skipped + {t.rejected} rejected"
+        typer.echo(f"  lines    {t.lines} = {counts}")
+        typer.echo(f"  events   {per}")
+        for reason, n in t.skip_reasons:
+            typer.echo(f"  skipped  {n} {terminal(reason)}")
+        for line, reason in t.reject_examples:
+            typer.echo(f"  rejected line {line}: {terminal(reason)}")
+        for note in t.notes:
+            typer.echo(f"  note     {terminal(note)}")
 
 
 @app.command("formats")

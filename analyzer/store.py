@@ -28,8 +28,37 @@ def is_export(path: Path) -> bool:
     return path.is_dir() and (path / MANIFEST).is_file()
 
 
-def write_export(analysis: Analysis, out_dir: str | Path) -> Path:
+def check_target(out_dir: str | Path, *, replace: bool = False) -> None:
+    """Refuse to write an export where it would mix with other files.
+
+    A new or empty directory is fine; an earlier export is replaced only when asked.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        msg = f"{out}: exists and is not a directory"
+        raise InputError(msg)
+    if not out.exists() or not any(out.iterdir()):
+        return
+    if not is_export(out):
+        msg = f"{out}: directory is not empty; write the export to a new or empty directory"
+        raise InputError(msg)
+    if not replace:
+        msg = f"{out}: holds an earlier export; pass --replace to overwrite it"
+        raise InputError(msg)
+
+
+def exported_inputs(path: Path) -> set[str]:
+    """The absolute paths of the files an export was made from (to not read them twice)."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        return {str(p) for p in manifest.get("input_paths", [])}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return set()
+
+
+def write_export(analysis: Analysis, out_dir: str | Path, *, replace: bool = False) -> Path:
     """Write ``events.parquet``, the derived frames and a manifest with the input tallies."""
+    check_target(out_dir, replace=replace)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     corr = analysis.correlation
@@ -50,6 +79,7 @@ def write_export(analysis: Analysis, out_dir: str | Path) -> Path:
         "analyzer_export": EXPORT_VERSION,
         "options": analysis.options,
         "inputs": [t.to_dict() for t in analysis.inputs],
+        "input_paths": sorted({str(Path(t.path).resolve()) for t in analysis.inputs}),
         "frames": {name: frame.height for name, frame in frames.items()},
     }
     (out / MANIFEST).write_text(

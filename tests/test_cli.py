@@ -106,7 +106,7 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 def test_commands():
-    assert COMMANDS == ["formats", "ingest", "report", "timeline", "version"]
+    assert COMMANDS == ["formats", "ingest", "report", "sniff", "timeline", "version"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -171,3 +171,41 @@ def test_strict_error_quotes_the_bad_line_without_control_bytes(tmp_path):
     assert f"error: {path}:2: " in result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert "\\x1b[2J\\x07" in result.output
+
+
+def test_sniff_explains_each_file(tmp_path):
+    journal = SAMPLE / "nodes" / "gke-gprd-default-pool-1a2b3c4d-x9k2" / "kubelet.log"
+    result = runner.invoke(app, ["sniff", str(journal)])
+    assert result.exit_code == 0, result.output
+    assert "kubelet_klog+containerd" in result.output
+    assert "runner-up containerd" in result.output
+    assert "other program (systemd)" in result.output
+    data = json.loads(runner.invoke(app, ["sniff", str(journal), "--json"]).output)
+    by_format = data["events_by_format"]
+    assert set(by_format) == {"kubelet_klog", "containerd"}
+    assert sum(by_format.values()) == data["events"]
+    assert data["lines"] == data["events"] + data["skipped"] + data["rejected"]
+
+
+def test_ingest_refuses_to_mix_with_other_files(tmp_path):
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    result = runner.invoke(app, ["ingest", str(SAMPLE), "-o", str(out)])
+    assert result.exit_code == 2 and "not empty" in result.output
+    fresh = tmp_path / "fresh"
+    assert runner.invoke(app, ["ingest", str(SAMPLE), "-o", str(fresh)]).exit_code == 0
+    again = runner.invoke(app, ["ingest", str(SAMPLE), "-o", str(fresh)])
+    assert again.exit_code == 2 and "--replace" in again.output
+    assert runner.invoke(app, ["ingest", str(SAMPLE), "-o", str(fresh), "--replace"]).exit_code == 0
+
+
+def test_a_file_already_in_an_export_is_not_counted_twice(tmp_path):
+    out = tmp_path / "export"
+    assert runner.invoke(app, ["ingest", str(SAMPLE), "-o", str(out)]).exit_code == 0
+    pages = SAMPLE / "gitlab-pages.log"
+    alone = json.loads(runner.invoke(app, ["report", str(out), "-f", "json"]).stdout)
+    both = json.loads(runner.invoke(app, ["report", str(out), str(pages), "-f", "json"]).stdout)
+    assert both["incidents"] == alone["incidents"]
+    note = next(t for t in both["inputs"] if t["format"] == "already-read")
+    assert note["path"] == str(pages) and note["lines"] == 0

@@ -139,7 +139,9 @@ def _cri_payloads(frame: Frame, spec: FormatSpec) -> Frame:
 
 def _cri_sample(sample: str, spec: FormatSpec) -> str:
     envelope = re.compile(spec.pattern or "")
-    payloads = [m and line[m.end() :] for line in sample.splitlines() if (m := envelope.match(line))]
+    payloads = [
+        m and line[m.end() :] for line in sample.splitlines() if (m := envelope.match(line))
+    ]
     return "\n".join(p for p in payloads if p)
 
 
@@ -193,7 +195,9 @@ def _lazy_cri(
         return unwrap(_base_frame(read_lines(path)[0], shown), spec)  # type: ignore[arg-type]
 
     def chunk(fmt: FormatSpec, rows: pl.Expr) -> Chunk:
-        plan = _parse_payload(_only(_cri_payloads(_lazy_lines(path, shown), spec), index, rows), fmt)
+        plan = _parse_payload(
+            _only(_cri_payloads(_lazy_lines(path, shown), spec), index, rows), fmt
+        )
         robust = lambda: _parse_payload(_only(eager(), index, rows), fmt)  # noqa: E731
         return Chunk(fmt, plan, wrapped=True, robust=robust, contained=True)
 
