@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from analyzer.formats import FormatSpec
 from analyzer.ingest.events import looks_like_event_document, unwrap_event
@@ -62,6 +63,22 @@ def _has_path(obj: dict[str, object], path: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=1)
+def _decoded(lines: tuple[str, ...]) -> tuple[dict[str, object], ...]:
+    """The sample's JSON objects, decoded once for every JSON spec that scores it."""
+    out = []
+    for line in lines:
+        if not line.lstrip().startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+    return tuple(out)
+
+
 def _line_score(spec: FormatSpec, lines: list[str]) -> tuple[float, int, int]:
     """(share, hits, lines counted): skipped lines count for neither side."""
     if spec.engine in ("text", "cri"):
@@ -76,13 +93,7 @@ def _line_score(spec: FormatSpec, lines: list[str]) -> tuple[float, int, int]:
                 total += 1
         return (hits / total if total and hits else 0.0), hits, total
     hits = 0
-    for line in lines:
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-            continue
-        if not isinstance(obj, dict):
-            continue
+    for obj in _decoded(tuple(lines)):
         if spec.engine == "events":
             hits += unwrap_event(obj) is not None
         elif all(_has_path(obj, p) for p in spec.require):
