@@ -10,9 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from analyzer import __version__, formats
-from analyzer.api import Analysis, analyze, export, write_timeline
+from analyzer.api import Analysis, analyze, export, registry_for, write_timeline
 from analyzer.diagnose.finding import SEVERITIES
-from analyzer.errors import AnalyzerError
+from analyzer.errors import AnalyzerError, FormatSpecErrors
 from analyzer.report import render_json, render_markdown, render_text
 from analyzer.report.safe import terminal
 
@@ -45,6 +45,22 @@ Strict = Annotated[
 ]
 Year = Annotated[int | None, typer.Option("--year", help="Year of yearless klog/syslog times.")]
 Tz = Annotated[str, typer.Option("--tz", help="Zone of klog/syslog times (IANA name).")]
+FormatsDirs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--formats-dir",
+        help="A directory of your own format specs (*.toml; repeatable), besides "
+        "$ANALYZER_FORMATS_DIR and ~/.config/k8s-502-analyzer/formats.",
+    ),
+]
+
+
+def _fail(err: AnalyzerError) -> typer.Exit:
+    """Print ``err`` without a traceback; the caller raises the returned exit (status 2)."""
+    # The message quotes the bad line: one escaped terminal line per line of the message.
+    shown = "\n".join(terminal(line) for line in str(err).splitlines())
+    typer.echo(f"error: {shown}", err=True)
+    return typer.Exit(code=2)
 
 
 def _analyze(paths: list[Path], **options: Any) -> Analysis:
@@ -73,10 +89,7 @@ def _analyze(paths: list[Path], **options: Any) -> Analysis:
 
             return analyze(paths, on_file=done, **options)
     except AnalyzerError as err:
-        # The message quotes the bad line: one escaped terminal line per line of the message.
-        shown = "\n".join(terminal(line) for line in str(err).splitlines())
-        typer.echo(f"error: {shown}", err=True)
-        raise typer.Exit(code=2) from err
+        raise _fail(err) from err
 
 
 @app.command()
@@ -99,6 +112,7 @@ def report(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 if an incident is at least this severe."),
     ] = None,
+    formats_dirs: FormatsDirs = None,
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
@@ -106,7 +120,9 @@ def report(
 
     Example:  analyzer report sample_logs/pid1-502 --format markdown --html timeline.html
     """
-    result = _analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    result = _analyze(
+        paths, as_format=as_format, strict=strict, year=year, tz=tz, formats_dirs=formats_dirs or ()
+    )
     if output_format is OutputFormat.text:
         color = sys.stdout.isatty() and not no_color
         sys.stdout.write(render_text(result, color=color))
@@ -130,12 +146,15 @@ def timeline(
     as_format: AsFormat = None,
     year: Year = None,
     tz: Tz = "UTC",
+    formats_dirs: FormatsDirs = None,
 ) -> None:
     """Write the interactive HTML timeline (one self-contained file, works offline).
 
     Example:  analyzer timeline sample_logs/pid1-502 -o timeline.html
     """
-    result = _analyze(paths, as_format=as_format, year=year, tz=tz)
+    result = _analyze(
+        paths, as_format=as_format, year=year, tz=tz, formats_dirs=formats_dirs or ()
+    )
     write_timeline(result, output)
     typer.echo(f"timeline written to {output} ({len(result.incidents)} incident(s))")
 
@@ -150,26 +169,65 @@ def ingest(
     strict: Strict = False,
     year: Year = None,
     tz: Tz = "UTC",
+    formats_dirs: FormatsDirs = None,
 ) -> None:
     """Normalize PATHS once into Parquet; `analyzer report DIR` then reads it fast.
 
     Example:  analyzer ingest logs/incident-42 -o /tmp/inc42 && analyzer report /tmp/inc42
     """
-    result = _analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    result = _analyze(
+        paths, as_format=as_format, strict=strict, year=year, tz=tz, formats_dirs=formats_dirs or ()
+    )
     out = export(result, output)
     typer.echo(f"{result.events.height} events from {len(result.inputs)} file(s) written to {out}")
 
 
 @app.command("formats")
-def list_formats() -> None:
-    """List the log formats the analyzer reads.
+def list_formats(
+    formats_dirs: FormatsDirs = None,
+    check: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--check",
+            help="Only validate the specs in this directory (repeatable): print every "
+            "problem, exit 2 if there is one.",
+        ),
+    ] = None,
+) -> None:
+    """List the log formats the analyzer reads (yours too, marked `user` with their file).
 
-    Example:  analyzer formats
+    Example:  analyzer formats --check ~/.config/k8s-502-analyzer/formats
     """
-    for spec in formats.builtin():
+    if check:
+        _check_formats(check)
+        return
+    try:
+        registry = registry_for(formats_dirs or ())
+    except AnalyzerError as err:
+        raise _fail(err) from err
+    for spec in registry.specs:
         where = "file" if spec.standalone else ""
         where += ("+" if where and spec.payload else "") + ("payload" if spec.payload else "")
-        typer.echo(f"{spec.name:<16} {spec.source:<8} {where or '-':<13} {spec.description}")
+        line = f"{spec.name:<16} {spec.source:<8} {where or '-':<13} {spec.description}"
+        if not spec.builtin:
+            mark = "user, replaces the built-in" if spec.override else "user"
+            line += f"  [{mark}: {spec.path}]"
+        typer.echo(terminal(line))
+
+
+def _check_formats(dirs: list[Path]) -> None:
+    try:
+        registry = formats.load(dirs)
+    except FormatSpecErrors as err:
+        for problem in err.problems:
+            typer.echo(terminal(f"{problem.file}: {problem.key}: {problem.problem}"))
+        typer.echo(f"{len(err.problems)} problem(s)", err=True)
+        raise typer.Exit(code=2) from err
+    except AnalyzerError as err:
+        raise _fail(err) from err
+    user = registry.user()
+    names = ", ".join(s.name for s in user) or "none"
+    typer.echo(f"ok: {len(user)} format(s): {names}")
 
 
 @app.command()

@@ -100,7 +100,7 @@ def _mark_plain(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
 
 
 def _payload_spec(sample: str) -> FormatSpec:
-    choice = choose([s for s in formats.builtin() if s.payload], sample)
+    choice = choose([s for s in formats.specs() if s.payload], sample)
     return choice.spec if choice.spec is not None else formats.get("generic_text")
 
 
@@ -220,7 +220,7 @@ def _json_wrapped(
     text_specs = [inner] if inner.engine == "text" and inner.payload else []
     named = [formats.get(name) for name in inner.also]
     rest = sorted(
-        (s for s in formats.builtin() if s.payload and s.engine == "text" and s.pattern),
+        (s for s in formats.specs() if s.payload and s.engine == "text" and s.pattern),
         key=lambda s: -s.priority,
     )
     order = list(dict.fromkeys([*text_specs, *named, *rest]))
@@ -391,7 +391,7 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
 
 def _timeless_hint(head: str) -> str:
     """Name the payload-only format a file's lines are in, if any: the user can fix that."""
-    timeless = choose([s for s in formats.builtin() if s.payload and not s.standalone], head)
+    timeless = choose([s for s in formats.specs() if s.payload and not s.standalone], head)
     if timeless.spec is None:
         return ""
     return (
@@ -413,7 +413,7 @@ def _choose_spec(
             raise AnalyzerError(msg)
         return spec
     head = head_bytes.decode("utf-8", errors="replace")
-    choice = choose([s for s in formats.builtin() if s.standalone], head)
+    choice = choose([s for s in formats.specs() if s.standalone], head)
     if choice.spec is not None:
         return choice.spec
     detail = "binary data" if b"\x00" in head_bytes[:8192] else _timeless_hint(head)
