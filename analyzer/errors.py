@@ -62,8 +62,8 @@ class UnknownFormatNameError(AnalyzerError):
     """A format name (``--as``, a spec's ``also``) that no loaded spec has."""
 
     def __init__(self, name: str, known: Sequence[str], subject: str | None = None) -> None:
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+        close = _close_match(name, known)
+        hint = f" (did you mean {close}?)" if close else ""
         super().__init__(
             f"{subject or repr(name)}: unknown format{hint}; known: {', '.join(sorted(known))}"
         )
@@ -72,3 +72,13 @@ class UnknownFormatNameError(AnalyzerError):
 
 class InputError(AnalyzerError):
     """A path given by the user cannot be read."""
+
+
+def _close_match(name: str, known: Sequence[str]) -> str | None:
+    """The one known name that ``name`` is part of (``nginx``), else a close spelling;
+    a shared ``_json`` suffix alone is not close enough (``caddy_json`` is no ``puma_json``)."""
+    containing = sorted(k for k in known if name and name.lower() in k.lower())
+    if 1 <= len(containing) <= 3:
+        return " or ".join(containing)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+    return close[0] if close else None

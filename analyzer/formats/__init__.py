@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import FormatSpecError, FormatSpecErrors
-from analyzer.formats.check import group_count, regex_problem
+from analyzer.formats.check import group_count, group_names, regex_problem
 from analyzer.schema import COLUMNS, KINDS, SOURCES
 
 SPEC_DIR = Path(__file__).parent
@@ -255,8 +255,8 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
         bad("engine", f"must be one of {', '.join(ENGINES)}")
     if data.get("engine") == "text" and not isinstance(data.get("pattern"), str):
         bad("pattern", "text formats need a pattern")
-    if "pattern" in data:
-        _regex(data["pattern"], "pattern", bad)
+    if "pattern" in data and _regex(data["pattern"], "pattern", bad):
+        _pattern_groups(data, bad)
     if isinstance(data.get("paths"), list):
         for i, pattern in enumerate(data["paths"]):
             _regex(pattern, f"paths[{i}]", bad)
@@ -268,6 +268,42 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
     ts = data.get("timestamp")
     if isinstance(ts, dict) and ts.get("style", "rfc3339") not in TS_STYLES:
         bad("timestamp.style", f"must be one of {', '.join(TS_STYLES)}")
+
+
+MATCH_GROUP = "_m"  # the text engine tells a match from a miss by this (empty) group
+# every line has these before parsing (``stream``: a wrapped line's, from its wrapper)
+_LINE_COLUMNS = {"line", "raw", "file", "text", "stream"}
+
+
+def _pattern_groups(data: dict[str, Any], bad: Bad) -> None:
+    """A text pattern needs the match marker, and every field a text spec reads must be
+    one of its groups (or ``rest``, or an ``extract`` column): polars fails the whole file
+    otherwise, when the plan runs."""
+    if data.get("engine") not in ("text", "cri"):
+        return
+    groups = set(group_names(data["pattern"]))
+    if MATCH_GROUP not in groups:
+        bad("pattern", f"needs the empty group (?P<{MATCH_GROUP}>) at its start")
+    if data["engine"] != "text":
+        return
+    have = groups | _LINE_COLUMNS | {data.get("rest")}
+    have |= set(data.get("extract") or {}) if isinstance(data.get("extract"), dict) else set()
+    wanted: list[tuple[str, Any]] = []
+    if isinstance(data.get("fields"), dict):
+        wanted += [(f"fields.{col}", alts) for col, alts in data["fields"].items()]
+    if isinstance(data.get("timestamp"), dict):
+        wanted.append(("timestamp.field", data["timestamp"].get("field")))
+    for i, rule in enumerate(data.get("rules") or []):
+        if isinstance(rule, dict):
+            for cond in ("equals", "contains", "regex"):
+                if isinstance(rule.get(cond), dict):
+                    wanted += [(f"rules[{i}].{cond}.{f}", f) for f in rule[cond]]
+            wanted.append((f"rules[{i}].present", rule.get("present")))
+    for where, names in wanted:
+        if isinstance(names, str | list):
+            missing = [n for n in _strs(names) if n not in have]
+            if missing:
+                bad(where, f"no group {', '.join(missing)} in the pattern")
 
 
 def _fields(data: dict[str, Any], bad: Bad) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -30,8 +30,8 @@ _PROBE = pl.Series("probe", [""], dtype=pl.String)
 _HINTS = {
     "backreference": "match the repeated text explicitly",
     "look-around": "match more and take the part you need with a group",
-    "unrecognized escape": "Python's \\Z/\\A: use $ and ^ (without the m flag)",
-    "unrecognized flag": "Rust regex has no atomic groups or possessive forms here",
+    "unrecognized escape": "for Python's \\Z (end of text) write $, without the m flag",
+    "unrecognized flag": "(?P=name) back references and (?>...) atomic groups are Python-only",
 }
 
 
@@ -61,11 +61,16 @@ def regex_problem(pattern: str) -> str | None:
     return None
 
 
-def group_count(pattern: str) -> int:
-    """Capture groups of a regex, counted by polars (the engine that runs ``extract``)."""
+def group_names(pattern: str) -> list[str]:
+    """Capture groups of a regex as polars names them (``1``, ``2`` when unnamed)."""
     dtype = _PROBE.str.extract_groups(pattern).dtype
     assert isinstance(dtype, pl.Struct)
-    return len(dtype.fields)
+    return [f.name for f in dtype.fields]
+
+
+def group_count(pattern: str) -> int:
+    """Capture groups of a regex, counted by polars (the engine that runs ``extract``)."""
+    return len(group_names(pattern))
 
 
 def parse_lines_as(

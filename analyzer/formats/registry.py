@@ -153,7 +153,7 @@ def _merge(
 def _reference_problems(spec: FormatSpec, registry: Registry) -> list[FormatSpecError]:
     known = set(registry.names())
     return [
-        FormatSpecError(spec.path, f"also[{i}]", str(UnknownFormatNameError(name, registry.names())))
+        FormatSpecError(spec.path, f"also[{i}]", str(UnknownFormatNameError(name, sorted(known))))
         for i, name in enumerate(spec.also)
         if name not in known
     ]
