@@ -444,3 +444,12 @@ def test_a_missing_env_dir_is_an_error(monkeypatch, tmp_path, no_user_config):
     monkeypatch.setenv("ANALYZER_FORMATS_DIR", str(tmp_path / "gone"))
     result = runner.invoke(app, ["report", str(CADDY_LOG)])
     assert result.exit_code == 2 and "gone: (directory): not a directory" in result.output
+
+
+def test_the_documented_example_is_the_fixture_and_loads(tmp_path, no_user_config):
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "user-formats.md").read_text()
+    block = doc.split("```toml\n", 1)[1].split("```", 1)[0]
+    assert block == (CADDY_DIR / "caddy_json.toml").read_text()
+    (tmp_path / "caddy_json.toml").write_text(block)
+    registry = formats.load([tmp_path])
+    assert [s.name for s in registry.user()] == ["caddy_json"]
