@@ -187,6 +187,9 @@ def registry_for(
     user's (``$ANALYZER_FORMATS_DIR``, ``~/.config/k8s-502-analyzer/formats``) and
     ``formats_dirs``. Raises ``FormatSpecErrors`` listing every problem of those specs."""
     if registry is not None:
+        if formats_dirs:
+            msg = "pass formats_dirs or a registry loaded from them, not both"
+            raise InputError(msg)
         return registry
     return formats.load([*formats.config_dirs(), *formats_dirs])
 

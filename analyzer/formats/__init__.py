@@ -65,7 +65,7 @@ TS_STYLES = ("rfc3339", "klog", "epoch", "envelope", "clf")
 _EXTRACT_KEYS = {"from", "regex"}
 
 
-def key(name: str) -> dict[str, str | None]:
+def spec_key(name: str | None) -> dict[str, str | None]:
     """Field metadata: the TOML key of a ``FormatSpec`` field whose key is not its name
     (a dotted key lives in a table; ``None``: not read from TOML)."""
     return {"key": name}
@@ -94,7 +94,7 @@ class FormatSpec:
     """One log format, declared as data.
 
     A new spec key is a new field here: its TOML key is the field's name unless
-    ``metadata=key(...)`` says otherwise, and loading derives the allowed keys from these
+    ``metadata=spec_key(...)`` says otherwise, and loading derives the allowed keys from these
     fields (simple values are type-checked from the annotation).
     """
 
@@ -113,8 +113,8 @@ class FormatSpec:
     require: tuple[str, ...] = ()
     sniff_contains: tuple[str, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    ts_fields: tuple[str, ...] = field(default=(), metadata=key("timestamp.field"))
-    ts_style: str = field(default="rfc3339", metadata=key("timestamp.style"))
+    ts_fields: tuple[str, ...] = field(default=(), metadata=spec_key("timestamp.field"))
+    ts_style: str = field(default="rfc3339", metadata=spec_key("timestamp.style"))
     extract: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (column, from, regex)
     rules: tuple[Rule, ...] = ()
     default_kind: str = "log"
@@ -125,8 +125,8 @@ class FormatSpec:
     newline_terminated: bool = False  # payload_field: a line without its newline continues
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     override: bool = False  # a user spec that replaces the built-in of the same name
-    path: str = field(default="", metadata={"key": None})  # the spec's file
-    builtin: bool = field(default=False, metadata={"key": None})  # bundled, not a user's
+    path: str = field(default="", metadata=spec_key(None))  # the spec's file
+    builtin: bool = field(default=False, metadata=spec_key(None))  # bundled
 
     def field_names(self) -> list[str]:
         """Every raw field name the spec reads (for projection)."""
@@ -247,8 +247,8 @@ def _regex(pattern: Any, key: str, bad: Bad) -> bool:
 def _top(data: dict[str, Any], bad: Bad) -> None:
     """Required keys, enumerations and the regexes that run on whole lines."""
     for k in ("name", "source", "engine"):
-        if not isinstance(data.get(k), str):
-            bad(k, "required string")
+        if k not in data:  # a value of the wrong type is _check_keys' to report
+            bad(k, "required")
     if isinstance(data.get("source"), str) and data["source"] not in SOURCES:
         bad("source", f"must be one of {', '.join(SOURCES)}")
     if isinstance(data.get("engine"), str) and data["engine"] not in ENGINES:

@@ -453,3 +453,15 @@ def test_the_documented_example_is_the_fixture_and_loads(tmp_path, no_user_confi
     (tmp_path / "caddy_json.toml").write_text(block)
     registry = formats.load([tmp_path])
     assert [s.name for s in registry.user()] == ["caddy_json"]
+
+
+def test_a_payload_user_format_is_sniffed_inside_a_cri_wrapper(tmp_path, no_user_config):
+    # The fixture's lines as a container's stderr in a CRI file (the envelope is made up).
+    lines = CADDY_LOG.read_text().splitlines()
+    wrapped = tmp_path / "0.log"
+    wrapped.write_text(
+        "".join(f"2025-10-21T04:10:{20 + i:02d}.5Z stderr F {ln}\n" for i, ln in enumerate(lines))
+    )
+    result = analyzer.analyze([wrapped], formats_dirs=[CADDY_DIR])
+    assert result.inputs[0].format == "cri+caddy_json"
+    assert result.events.filter(kind="http")["status"].to_list() == [304]
