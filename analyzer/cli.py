@@ -13,6 +13,7 @@ from analyzer import __version__, formats
 from analyzer.api import Analysis, analyze, export, registry_for, write_timeline
 from analyzer.diagnose.finding import SEVERITIES
 from analyzer.errors import AnalyzerError, FormatSpecErrors
+from analyzer.formats.check import sniff_notes
 from analyzer.report import render_json, render_markdown, render_text
 from analyzer.report.safe import terminal
 
@@ -226,6 +227,9 @@ def _check_formats(dirs: list[Path]) -> None:
     except AnalyzerError as err:
         raise _fail(err) from err
     user = registry.user()
+    for spec in user:
+        for note in sniff_notes(spec, registry):
+            typer.echo(terminal(f"note: {note}"))
     names = ", ".join(s.name for s in user) or "none"
     typer.echo(f"ok: {len(user)} format(s): {names}")
 

@@ -160,3 +160,26 @@ def sample_problems(spec: FormatSpec, registry: Registry) -> list[FormatSpecErro
             )
         )
     return problems
+
+
+def sniff_notes(spec: FormatSpec, registry: Registry) -> list[str]:
+    """Would a file made of ``spec``'s samples be sniffed as ``spec``? (Not an error: a
+    file's head mixes lines; but a spec that loses on its own samples is rarely chosen.
+    ``priority`` or ``sniff_contains`` markers fix it.)"""
+    from analyzer.ingest.sniff import choose
+
+    if not spec.samples:
+        return []
+    head = "\n".join(s.line for s in spec.samples)
+    notes = []
+    for role, fits in (("a file", spec.standalone), ("a wrapped payload", spec.payload)):
+        if not fits:
+            continue
+        pool = [s for s in registry.specs if (s.standalone if role == "a file" else s.payload)]
+        choice = choose(pool, head)
+        if choice.spec is not None and choice.spec.name != spec.name:
+            notes.append(
+                f"{spec.path}: samples: {role} of these lines is sniffed as "
+                f"{choice.spec.name}, not {spec.name} (raise priority or add sniff_contains)"
+            )
+    return notes

@@ -465,3 +465,22 @@ def test_a_payload_user_format_is_sniffed_inside_a_cri_wrapper(tmp_path, no_user
     result = analyzer.analyze([wrapped], formats_dirs=[CADDY_DIR])
     assert result.inputs[0].format == "cri+caddy_json"
     assert result.events.filter(kind="http")["status"].to_list() == [304]
+
+
+def test_check_notes_a_spec_that_loses_sniffing_on_its_own_samples(tmp_path, no_user_config):
+    weak = (CADDY_DIR / "caddy_json.toml").read_text()
+    weak = "\n".join(
+        ln.replace("priority = 7", "priority = -20")
+        for ln in weak.splitlines()
+        if not ln.startswith("sniff_contains")
+    )
+    (tmp_path / "caddy_json.toml").write_text(weak + "\n")
+    result = runner.invoke(app, ["formats", "--check", str(tmp_path)])
+    assert result.exit_code == 0  # a note, not an error
+    assert (
+        f"note: {tmp_path / 'caddy_json.toml'}: samples: a file of these lines is sniffed as "
+        "generic_json, not caddy_json" in result.output
+    )
+    assert analyzer.analyze([CADDY_LOG], formats_dirs=[tmp_path]).inputs[0].format == "generic_json"
+    strong = runner.invoke(app, ["formats", "--check", str(CADDY_DIR)])
+    assert "note:" not in strong.output
