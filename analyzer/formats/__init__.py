@@ -253,9 +253,9 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
         bad("source", f"must be one of {', '.join(SOURCES)}")
     if isinstance(data.get("engine"), str) and data["engine"] not in ENGINES:
         bad("engine", f"must be one of {', '.join(ENGINES)}")
-    if data.get("engine") == "text" and not isinstance(data.get("pattern"), str):
+    if data.get("engine") == "text" and "pattern" not in data:
         bad("pattern", "text formats need a pattern")
-    if "pattern" in data and _regex(data["pattern"], "pattern", bad):
+    if isinstance(data.get("pattern"), str) and _regex(data["pattern"], "pattern", bad):
         _pattern_groups(data, bad)
     if isinstance(data.get("paths"), list):
         for i, pattern in enumerate(data["paths"]):
@@ -276,9 +276,9 @@ _LINE_COLUMNS = {"line", "raw", "file", "text", "stream"}
 
 
 def _pattern_groups(data: dict[str, Any], bad: Bad) -> None:
-    """A text pattern needs the match marker, and every field a text spec reads must be
-    one of its groups (or ``rest``, or an ``extract`` column): polars fails the whole file
-    otherwise, when the plan runs."""
+    """A text pattern needs the match marker (without it every file of the format fails
+    when its plan runs), and every field a text spec reads must be one of its groups (or
+    ``rest``, or an ``extract`` column): a misspelt one would silently stay null."""
     if data.get("engine") not in ("text", "cri"):
         return
     groups = set(group_names(data["pattern"]))
