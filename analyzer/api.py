@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
+from analyzer import formats
 from analyzer.correlate import Correlation, correlate, request_container_phases
 from analyzer.correlate.incidents import IncidentFrames, timeline
 from analyzer.diagnose.finding import SEVERITIES, Finding
@@ -180,6 +181,20 @@ def _check_tz(tz: str) -> None:
         raise InputError(msg) from err
 
 
+def registry_for(
+    formats_dirs: Sequence[str | Path] = (), registry: formats.Registry | None = None
+) -> formats.Registry:
+    """The formats a run reads: ``registry`` if given, else the bundled formats plus the
+    user's (``$ANALYZER_FORMATS_DIR``, ``~/.config/k8s-502-analyzer/formats``) and
+    ``formats_dirs``. Raises ``FormatSpecErrors`` listing every problem of those specs."""
+    if registry is not None:
+        if formats_dirs:
+            msg = "pass formats_dirs or a registry loaded from them, not both"
+            raise InputError(msg)
+        return registry
+    return formats.load([*formats.config_dirs(), *formats_dirs])
+
+
 def load_events(
     paths: Sequence[str | Path],
     *,
@@ -188,13 +203,30 @@ def load_events(
     year: int | None = None,
     tz: str = "UTC",
     on_file: Callable[[str], None] | None = None,
+    formats_dirs: Sequence[str | Path] = (),
+    registry: formats.Registry | None = None,
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     """Ingest and normalize ``paths`` into one event frame (``schema.EVENTS``) and tallies.
 
     A directory written by ``export`` is read back as is. ``on_file`` is called with each
-    file's path once it is done (progress display).
+    file's path once it is done (progress display). Formats: see ``registry_for``.
     """
     _check_tz(tz)
+    reg = registry_for(formats_dirs, registry)
+    if as_format:
+        reg.get(as_format, subject=f"--as {as_format}")
+    with formats.using(reg):
+        return _load_events(paths, as_format, strict, year, tz, on_file)
+
+
+def _load_events(
+    paths: Sequence[str | Path],
+    as_format: str | None,
+    strict: bool,
+    year: int | None,
+    tz: str,
+    on_file: Callable[[str], None] | None,
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     exports = [Path(p) for p in paths if is_export(Path(p))]
     raw_paths = [p for p in paths if not is_export(Path(p))]
     files = discover(list(raw_paths)) if raw_paths else []
@@ -278,35 +310,20 @@ def parse_lines(
     envelope_ts: str = "2000-01-01T00:00:00Z",
     year: int = 2000,
     tz: str = "UTC",
+    registry: formats.Registry | None = None,
 ) -> tuple[pl.DataFrame, FileTally]:
     """Parse in-memory lines as ``format_name`` (for tests, notebooks and spec samples).
 
     Payload-only formats (no timestamps of their own) get ``envelope_ts`` as their time.
+    ``format_name`` is looked up in ``registry`` (default: the active one, see
+    ``analyzer.formats.registry``).
     """
-    import tempfile
+    from analyzer.formats.check import parse_lines_as
 
-    from analyzer import formats
-    from analyzer.ingest import Chunk, parse_with
-    from analyzer.ingest.lines import read_lines
-
-    spec = formats.get(format_name)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "lines.log"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if spec.standalone:
-            parsed = read_files([path], as_format=format_name)[0]
-        else:
-            df, _ = read_lines(path)
-            df = df.with_columns(
-                pl.lit(str(path)).alias("file"),
-                pl.col("raw").alias("text"),
-                pl.lit(None, dtype=pl.String).alias("_outcome"),
-                pl.lit(envelope_ts).alias("_envelope_ts"),
-            )
-            parsed = ParsedFile(
-                str(path), spec.name, df.height, (Chunk(spec, parse_with(df, spec), wrapped=True),)
-            )
-        return normalize_file(parsed, TimeContext(year=year, tz=tz))
+    reg = registry or formats.active()
+    with formats.using(reg):
+        spec = reg.get(format_name)
+        return parse_lines_as(spec, lines, envelope_ts=envelope_ts, year=year, tz=tz)
 
 
 @dataclass(frozen=True)
@@ -335,29 +352,35 @@ class FileSniff:
         }
 
 
-def sniff(paths: Sequence[str | Path], *, as_format: str | None = None) -> list[FileSniff]:
+def sniff(
+    paths: Sequence[str | Path],
+    *,
+    as_format: str | None = None,
+    formats_dirs: Sequence[str | Path] = (),
+    registry: formats.Registry | None = None,
+) -> list[FileSniff]:
     """Per file: the format(s) chosen, the lines each took, and the runner-up.
 
     Every line is read (the counts are real, not estimated); times are not anchored across
     files, so use ``analyze`` for the events themselves.
     """
-    out = []
-    for parsed in read_files(list(paths), as_format=as_format):
-        events, tally = normalize_file(parsed, TimeContext())
-        counts = events.group_by("format").len().sort("len", descending=True)
-        choice = parsed.choice
-        runner = choice.runner_up if choice is not None else None
-        out.append(
-            FileSniff(
-                path=parsed.path,
-                format=tally.format,
-                score=choice.score if choice is not None else 0.0,
-                runner_up=(runner.spec.name, runner.score) if runner is not None else None,
-                events_by_format=dict(counts.iter_rows()),
-                tally=tally,
-            )
-        )
-    return out
+    with formats.using(registry_for(formats_dirs, registry)):
+        return [_sniff_one(parsed) for parsed in read_files(list(paths), as_format=as_format)]
+
+
+def _sniff_one(parsed: ParsedFile) -> FileSniff:
+    events, tally = normalize_file(parsed, TimeContext())
+    counts = events.group_by("format").len().sort("len", descending=True)
+    choice = parsed.choice
+    runner = choice.runner_up if choice is not None else None
+    return FileSniff(
+        path=parsed.path,
+        format=tally.format,
+        score=choice.score if choice is not None else 0.0,
+        runner_up=(runner.spec.name, runner.score) if runner is not None else None,
+        events_by_format=dict(counts.iter_rows()),
+        tally=tally,
+    )
 
 
 def analyze(
@@ -368,8 +391,14 @@ def analyze(
     year: int | None = None,
     tz: str = "UTC",
     on_file: Callable[[str], None] | None = None,
+    formats_dirs: Sequence[str | Path] = (),
+    registry: formats.Registry | None = None,
 ) -> Analysis:
     """Ingest ``paths`` (files, directories, .gz), correlate and diagnose.
+
+    ``formats_dirs``: directories of the user's own format specs (``*.toml``), besides
+    ``$ANALYZER_FORMATS_DIR`` and ``~/.config/k8s-502-analyzer/formats``; ``registry``: an
+    already loaded ``formats.load(...)`` to use instead of all of these.
 
     Examples
     --------
@@ -378,16 +407,18 @@ def analyze(
     >>> [(i.id, i.severity) for i in result.incidents]  # doctest: +SKIP
     [('inc-1', 'info'), ('inc-2', 'critical')]
     """
+    reg = registry_for(formats_dirs, registry)
     events, tallies = load_events(
-        paths, as_format=as_format, strict=strict, year=year, tz=tz, on_file=on_file
+        paths, as_format=as_format, strict=strict, year=year, tz=tz, on_file=on_file, registry=reg
     )
-    corr = correlate(events)
-    incidents = tuple(
-        Incident(
-            id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f)
+    with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
+        corr = correlate(events)
+        incidents = tuple(
+            Incident(
+                id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f)
+            )
+            for f in corr.incidents
         )
-        for f in corr.incidents
-    )
     return Analysis(
         inputs=tallies,
         events=events,
@@ -429,6 +460,7 @@ __all__ = [
     "load_events",
     "sniff",
     "parse_lines",
+    "registry_for",
     "timeline_figure",
     "write_timeline",
 ]

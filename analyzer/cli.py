@@ -10,9 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from analyzer import __version__, formats
-from analyzer.api import Analysis, analyze, export, sniff, write_timeline
+from analyzer.api import Analysis, analyze, export, registry_for, sniff, write_timeline
 from analyzer.diagnose.finding import SEVERITIES
-from analyzer.errors import AnalyzerError
+from analyzer.errors import AnalyzerError, FormatSpecErrors
+from analyzer.formats.check import sniff_notes
 from analyzer.report import render_json, render_markdown, render_text
 from analyzer.report.safe import terminal
 from analyzer.store import check_target
@@ -46,6 +47,22 @@ Strict = Annotated[
 ]
 Year = Annotated[int | None, typer.Option("--year", help="Year of yearless klog/syslog times.")]
 Tz = Annotated[str, typer.Option("--tz", help="Zone of klog/syslog times (IANA name).")]
+FormatsDirs = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--formats-dir",
+        help="A directory of your own format specs (*.toml; repeatable), besides "
+        "$ANALYZER_FORMATS_DIR and ~/.config/k8s-502-analyzer/formats.",
+    ),
+]
+
+
+def _fail(err: AnalyzerError) -> typer.Exit:
+    """Print ``err`` without a traceback; the caller raises the returned exit (status 2)."""
+    # The message quotes the bad line: one escaped terminal line per line of the message.
+    shown = "\n".join(terminal(line) for line in str(err).splitlines())
+    typer.echo(f"error: {shown}", err=True)
+    return typer.Exit(code=2)
 
 
 def _analyze(paths: list[Path], **options: Any) -> Analysis:
@@ -74,10 +91,7 @@ def _analyze(paths: list[Path], **options: Any) -> Analysis:
 
             return analyze(paths, on_file=done, **options)
     except AnalyzerError as err:
-        # The message quotes the bad line: one escaped terminal line per line of the message.
-        shown = "\n".join(terminal(line) for line in str(err).splitlines())
-        typer.echo(f"error: {shown}", err=True)
-        raise typer.Exit(code=2) from err
+        raise _fail(err) from err
 
 
 @app.command()
@@ -100,6 +114,7 @@ def report(
         FailOn | None,
         typer.Option("--fail-on", help="Exit 1 if an incident is at least this severe."),
     ] = None,
+    formats_dirs: FormatsDirs = None,
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
@@ -107,7 +122,9 @@ def report(
 
     Example:  analyzer report sample_logs/pid1-502 --format markdown --html timeline.html
     """
-    result = _analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    result = _analyze(
+        paths, as_format=as_format, strict=strict, year=year, tz=tz, formats_dirs=formats_dirs or ()
+    )
     if output_format is OutputFormat.text:
         color = sys.stdout.isatty() and not no_color
         sys.stdout.write(render_text(result, color=color))
@@ -131,12 +148,13 @@ def timeline(
     as_format: AsFormat = None,
     year: Year = None,
     tz: Tz = "UTC",
+    formats_dirs: FormatsDirs = None,
 ) -> None:
     """Write the interactive HTML timeline (one self-contained file, works offline).
 
     Example:  analyzer timeline sample_logs/pid1-502 -o timeline.html
     """
-    result = _analyze(paths, as_format=as_format, year=year, tz=tz)
+    result = _analyze(paths, as_format=as_format, year=year, tz=tz, formats_dirs=formats_dirs or ())
     write_timeline(result, output)
     typer.echo(f"timeline written to {output} ({len(result.incidents)} incident(s))")
 
@@ -154,6 +172,7 @@ def ingest(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite an earlier export in --output.")
     ] = False,
+    formats_dirs: FormatsDirs = None,
 ) -> None:
     """Normalize PATHS once into Parquet; `analyzer report DIR` then reads it fast.
 
@@ -166,7 +185,9 @@ def ingest(
     except AnalyzerError as err:
         typer.echo(f"error: {terminal(str(err))}", err=True)
         raise typer.Exit(code=2) from err
-    result = _analyze(paths, as_format=as_format, strict=strict, year=year, tz=tz)
+    result = _analyze(
+        paths, as_format=as_format, strict=strict, year=year, tz=tz, formats_dirs=formats_dirs or ()
+    )
     out = export(result, output, replace=replace)
     typer.echo(f"{result.events.height} events from {len(result.inputs)} file(s) written to {out}")
 
@@ -176,6 +197,7 @@ def sniff_files(
     paths: Paths,
     as_format: AsFormat = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+    formats_dirs: FormatsDirs = None,
 ) -> None:
     """Show which format each file is read as, the lines each format took, and the runner-up.
 
@@ -184,7 +206,7 @@ def sniff_files(
     import json
 
     try:
-        found = sniff(paths, as_format=as_format)
+        found = sniff(paths, as_format=as_format, formats_dirs=formats_dirs or ())
     except AnalyzerError as err:
         typer.echo(f"error: {terminal(str(err))}", err=True)
         raise typer.Exit(code=2) from err
@@ -209,15 +231,54 @@ def sniff_files(
 
 
 @app.command("formats")
-def list_formats() -> None:
-    """List the log formats the analyzer reads.
+def list_formats(
+    formats_dirs: FormatsDirs = None,
+    check: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--check",
+            help="Only validate the specs in this directory (repeatable): print every "
+            "problem, exit 2 if there is one.",
+        ),
+    ] = None,
+) -> None:
+    """List the log formats the analyzer reads (yours too, marked `user` with their file).
 
-    Example:  analyzer formats
+    Example:  analyzer formats --check ~/.config/k8s-502-analyzer/formats
     """
-    for spec in formats.builtin():
+    if check:
+        _check_formats(check)
+        return
+    try:
+        registry = registry_for(formats_dirs or ())
+    except AnalyzerError as err:
+        raise _fail(err) from err
+    for spec in registry.specs:
         where = "file" if spec.standalone else ""
         where += ("+" if where and spec.payload else "") + ("payload" if spec.payload else "")
-        typer.echo(f"{spec.name:<16} {spec.source:<8} {where or '-':<13} {spec.description}")
+        line = f"{spec.name:<16} {spec.source:<8} {where or '-':<13} {spec.description}"
+        if not spec.builtin:
+            mark = "user, replaces the built-in" if spec.override else "user"
+            line += f"  [{mark}: {spec.path}]"
+        typer.echo(terminal(line))
+
+
+def _check_formats(dirs: list[Path]) -> None:
+    try:
+        registry = formats.load(dirs)
+    except FormatSpecErrors as err:
+        for problem in err.problems:
+            typer.echo(terminal(f"{problem.file}: {problem.key}: {problem.problem}"))
+        typer.echo(f"{len(err.problems)} problem(s)", err=True)
+        raise typer.Exit(code=2) from err
+    except AnalyzerError as err:
+        raise _fail(err) from err
+    user = registry.user()
+    for spec in user:
+        for note in sniff_notes(spec, registry):
+            typer.echo(terminal(f"note: {note}"))
+    names = ", ".join(s.name for s in user) or "none"
+    typer.echo(f"ok: {len(user)} format(s): {names}")
 
 
 @app.command()

@@ -73,7 +73,7 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     ``target_namespace``/``target_pod`` is the pod that failed to answer; ``target_container``
     the container behind the port, when the logs say which.
     """
-    local_formats = [s.name for s in formats.builtin() if s.upstream_local]
+    local_formats = [s.name for s in formats.specs() if s.upstream_local]
     requests = events.filter(pl.col("kind").is_in(REQUEST_KINDS))
     book = address_book(events)
     host, port = _split_hostport("upstream")

@@ -38,52 +38,41 @@ journal's identifier) and the programs whose lines this format's ``source`` and 
 wrapper, or a file without the format's ``sniff_contains`` markers), is that program's own log:
 source ``app``, kind ``log``, its pod from where it was written (the log path), not from text.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
-``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample.
+``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample, and a
+user's spec has its samples parsed when it is loaded.
+``override`` (user specs): this spec replaces the built-in format of the same name (without
+it, reusing a built-in's name is an error).
+
+User specs are the same TOML files in a directory of one's own (``--formats-dir``,
+``$ANALYZER_FORMATS_DIR``, ``~/.config/k8s-502-analyzer/formats``): see ``registry.py`` and
+docs/user-formats.md. Regexes run in polars (Rust regex) and, for sniffing, Python ``re``: a
+spec's regexes must mean the same in both, and loading checks that each compiles in both.
+Loading collects every problem of every file (``FormatSpecErrors``) before it fails.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from analyzer.errors import FormatSpecError
+from analyzer.errors import FormatSpecError, FormatSpecErrors
+from analyzer.formats.check import group_count, group_names, regex_problem
 from analyzer.schema import COLUMNS, KINDS, SOURCES
 
 SPEC_DIR = Path(__file__).parent
 ENGINES = ("text", "jsonl", "events", "cri")
 TS_STYLES = ("rfc3339", "klog", "epoch", "envelope", "clf")
-_TOP_KEYS = {
-    "name",
-    "description",
-    "source",
-    "engine",
-    "standalone",
-    "payload",
-    "priority",
-    "pattern",
-    "skip",
-    "require",
-    "fields",
-    "timestamp",
-    "extract",
-    "rules",
-    "default_kind",
-    "upstream_local",
-    "samples",
-    "sniff_contains",
-    "paths",
-    "also",
-    "rest",
-    "payload_field",
-    "newline_terminated",
-    "program_field",
-    "programs",
-}
-_RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
+_EXTRACT_KEYS = {"from", "regex"}
+
+
+def spec_key(name: str | None) -> dict[str, str | None]:
+    """Field metadata: the TOML key of a ``FormatSpec`` field whose key is not its name
+    (a dotted key lives in a table; ``None``: not read from TOML)."""
+    return {"key": name}
 
 
 @dataclass(frozen=True)
@@ -106,7 +95,12 @@ class Sample:
 
 @dataclass(frozen=True)
 class FormatSpec:
-    """One log format, declared as data."""
+    """One log format, declared as data.
+
+    A new spec key is a new field here: its TOML key is the field's name unless
+    ``metadata=spec_key(...)`` says otherwise, and loading derives the allowed keys from these
+    fields (simple values are type-checked from the annotation).
+    """
 
     name: str
     description: str
@@ -123,8 +117,8 @@ class FormatSpec:
     require: tuple[str, ...] = ()
     sniff_contains: tuple[str, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    ts_fields: tuple[str, ...] = ()  # first non-null wins
-    ts_style: str = "rfc3339"
+    ts_fields: tuple[str, ...] = field(default=(), metadata=spec_key("timestamp.field"))
+    ts_style: str = field(default="rfc3339", metadata=spec_key("timestamp.style"))
     extract: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (column, from, regex)
     rules: tuple[Rule, ...] = ()
     default_kind: str = "log"
@@ -136,7 +130,9 @@ class FormatSpec:
     program_field: str | None = None  # text: the field naming the program that wrote a line
     programs: tuple[str, ...] = ()  # the programs whose lines ``source`` and kinds describe
     samples: tuple[Sample, ...] = field(default=(), repr=False)
-    path: str = ""
+    override: bool = False  # a user spec that replaces the built-in of the same name
+    path: str = field(default="", metadata=spec_key(None))  # the spec's file
+    builtin: bool = field(default=False, metadata=spec_key(None))  # bundled
 
     def field_names(self) -> list[str]:
         """Every raw field name the spec reads (for projection)."""
@@ -158,152 +154,365 @@ class FormatSpec:
         return list(dict.fromkeys(names))
 
 
-def _pairs(table: Any, file: str, key: str) -> tuple[tuple[str, str], ...]:
+def _spec_keys() -> dict[str, tuple[str, str]]:
+    """TOML key (``timestamp.style``) -> (field name, annotation), from the dataclass."""
+    out = {}
+    for f in fields(FormatSpec):
+        toml_key = f.metadata.get("key", f.name)
+        if toml_key is not None:
+            out[toml_key] = (f.name, str(f.type))
+    return out
+
+
+SPEC_KEYS = _spec_keys()
+TOP_KEYS = {k.split(".")[0] for k in SPEC_KEYS}
+TABLE_KEYS = {  # tables whose keys are fixed (``timestamp``); others map names to values
+    top: {k.split(".", 1)[1] for k in SPEC_KEYS if k.startswith(top + ".")}
+    for top in TOP_KEYS
+    if top not in SPEC_KEYS
+}
+RULE_KEYS = {f.name for f in fields(Rule)}
+SAMPLE_KEYS = {f.name for f in fields(Sample)}
+
+# Simple values are checked by their annotation; structured ones by their own parser below.
+_SIMPLE: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "str | None": (lambda v: isinstance(v, str), "a string"),
+    "bool": (lambda v: isinstance(v, bool), "true or false"),
+    "int": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "int | None": (lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer"),
+    "float": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "float | None": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "tuple[str, ...]": (
+        lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+        "a list of strings",
+    ),
+}
+
+Bad = Callable[[str, str], None]  # (key, problem): records one problem and carries on
+
+
+def _lookup(data: dict[str, Any], dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _check_keys(data: dict[str, Any], bad: Bad) -> None:
+    """Unknown keys, and simple values of the wrong type."""
+    for k in sorted(set(data) - TOP_KEYS):
+        bad(k, "unknown key")
+    for top, allowed in TABLE_KEYS.items():
+        table = data.get(top)
+        if table is None:
+            continue
+        if not isinstance(table, dict):
+            bad(top, "expected a table")
+            continue
+        for k in sorted(set(table) - allowed):
+            bad(f"{top}.{k}", f"unknown key (known: {', '.join(sorted(allowed))})")
+    for toml_key, (_, annotation) in SPEC_KEYS.items():
+        value = _lookup(data, toml_key)
+        simple = _SIMPLE.get(annotation)
+        if value is None or simple is None:
+            continue
+        if toml_key == "timestamp.field" and isinstance(value, str):
+            continue  # one field or a list of them
+        ok, what = simple
+        if not ok(value):
+            bad(toml_key, f"expected {what}, got {type(value).__name__}")
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    """A string or a list of strings (already type-checked) as a tuple."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value or () if isinstance(v, str))
+
+
+def _pairs(table: Any, key: str, bad: Bad) -> tuple[tuple[str, str], ...]:
     if table is None:
         return ()
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
-        raise FormatSpecError(file, key, "expected a table of strings")
+        bad(key, "expected a table of strings")
+        return ()
     return tuple(table.items())
 
 
-def _check_regex(pattern: str, file: str, key: str) -> None:
-    if "(?=" in pattern or "(?!" in pattern or "(?<=" in pattern or "(?<!" in pattern:
-        raise FormatSpecError(file, key, "look-around is not supported by the polars regex engine")
-    try:
-        re.compile(pattern)
-    except re.error as err:
-        raise FormatSpecError(file, key, f"invalid regex: {err}") from err
+def _regex(pattern: Any, key: str, bad: Bad) -> bool:
+    if not isinstance(pattern, str):
+        bad(key, "expected a regex string")
+        return False
+    problem = regex_problem(pattern)
+    if problem:
+        bad(key, problem)
+    return not problem
 
 
-def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
-    """Validate a decoded TOML document into a ``FormatSpec``."""
-    unknown = set(data) - _TOP_KEYS
-    if unknown:
-        raise FormatSpecError(file, ", ".join(sorted(unknown)), "unknown key(s)")
-    for key in ("name", "source", "engine"):
-        if not isinstance(data.get(key), str):
-            raise FormatSpecError(file, key, "required string")
-    if data["source"] not in SOURCES:
-        raise FormatSpecError(file, "source", f"must be one of {SOURCES}")
-    if data["engine"] not in ENGINES:
-        raise FormatSpecError(file, "engine", f"must be one of {ENGINES}")
-    if data["engine"] == "text" and not isinstance(data.get("pattern"), str):
-        raise FormatSpecError(file, "pattern", "text formats need a pattern")
-    if "pattern" in data:
-        _check_regex(data["pattern"], file, "pattern")
-    for i, pattern in enumerate(data.get("paths") or ()):
-        _check_regex(pattern, file, f"paths[{i}]")
-    for reason, pattern in (data.get("skip") or {}).items():
-        _check_regex(pattern, file, f"skip.{reason}")
+def _top(data: dict[str, Any], bad: Bad) -> None:
+    """Required keys, enumerations and the regexes that run on whole lines."""
+    for k in ("name", "source", "engine"):
+        if k not in data:  # a value of the wrong type is _check_keys' to report
+            bad(k, "required")
+    if isinstance(data.get("source"), str) and data["source"] not in SOURCES:
+        bad("source", f"must be one of {', '.join(SOURCES)}")
+    if isinstance(data.get("engine"), str) and data["engine"] not in ENGINES:
+        bad("engine", f"must be one of {', '.join(ENGINES)}")
+    if data.get("engine") == "text" and "pattern" not in data:
+        bad("pattern", "text formats need a pattern")
+    if isinstance(data.get("pattern"), str) and _regex(data["pattern"], "pattern", bad):
+        _pattern_groups(data, bad)
+    if isinstance(data.get("paths"), list):
+        for i, pattern in enumerate(data["paths"]):
+            _regex(pattern, f"paths[{i}]", bad)
+    for reason, pattern in _pairs(data.get("skip"), "skip", bad):
+        _regex(pattern, f"skip.{reason}", bad)
+    default_kind = data.get("default_kind", "log")
+    if default_kind not in KINDS:
+        bad("default_kind", f"must be one of {', '.join(KINDS)}")
+    ts = data.get("timestamp")
+    if isinstance(ts, dict) and ts.get("style", "rfc3339") not in TS_STYLES:
+        bad("timestamp.style", f"must be one of {', '.join(TS_STYLES)}")
 
-    fields: list[tuple[str, tuple[str, ...]]] = []
-    for col, alts in (data.get("fields") or {}).items():
+
+MATCH_GROUP = "_m"  # the text engine tells a match from a miss by this (empty) group
+# every line has these before parsing (``stream``: a wrapped line's, from its wrapper)
+_LINE_COLUMNS = {"line", "raw", "file", "text", "stream"}
+
+
+def _pattern_groups(data: dict[str, Any], bad: Bad) -> None:
+    """A text pattern needs the match marker (without it every file of the format fails
+    when its plan runs), and every field a text spec reads must be one of its groups (or
+    ``rest``, or an ``extract`` column): a misspelt one would silently stay null."""
+    if data.get("engine") not in ("text", "cri"):
+        return
+    groups = set(group_names(data["pattern"]))
+    if MATCH_GROUP not in groups:
+        bad("pattern", f"needs the empty group (?P<{MATCH_GROUP}>) at its start")
+    if data["engine"] != "text":
+        return
+    have = groups | _LINE_COLUMNS | {data.get("rest")}
+    have |= set(data.get("extract") or {}) if isinstance(data.get("extract"), dict) else set()
+    wanted: list[tuple[str, Any]] = []
+    if isinstance(data.get("fields"), dict):
+        wanted += [(f"fields.{col}", alts) for col, alts in data["fields"].items()]
+    if isinstance(data.get("timestamp"), dict):
+        wanted.append(("timestamp.field", data["timestamp"].get("field")))
+    for i, rule in enumerate(data.get("rules") or []):
+        if isinstance(rule, dict):
+            for cond in ("equals", "contains", "regex"):
+                if isinstance(rule.get(cond), dict):
+                    wanted += [(f"rules[{i}].{cond}.{f}", f) for f in rule[cond]]
+            wanted.append((f"rules[{i}].present", rule.get("present")))
+    for where, fields_named in wanted:
+        if isinstance(fields_named, str | list):
+            missing = [n for n in _strs(fields_named) if n not in have]
+            if missing:
+                bad(where, f"no group {', '.join(missing)} in the pattern")
+
+
+def _fields(data: dict[str, Any], bad: Bad) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    raw = data.get("fields") or {}
+    if not isinstance(raw, dict):
+        bad("fields", "expected a table")
+        return ()
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for col, alts in raw.items():
         if col not in COLUMNS:
-            raise FormatSpecError(file, f"fields.{col}", "not a column of schema.EVENTS")
-        alts_t = (alts,) if isinstance(alts, str) else tuple(alts)
-        fields.append((col, alts_t))
+            bad(f"fields.{col}", "not a column of schema.EVENTS")
+        elif not _SIMPLE["tuple[str, ...]"][0](alts) and not isinstance(alts, str):
+            bad(f"fields.{col}", "expected a field name or a list of them")
+        else:
+            out.append((col, _strs(alts)))
+    return tuple(out)
 
-    ts = data.get("timestamp") or {}
-    style = ts.get("style", "rfc3339")
-    if style not in TS_STYLES:
-        raise FormatSpecError(file, "timestamp.style", f"must be one of {TS_STYLES}")
 
-    extract: list[tuple[str, tuple[str, ...], str]] = []
-    for col, spec in (data.get("extract") or {}).items():
-        if not isinstance(spec, dict) or set(spec) != {"from", "regex"}:
-            raise FormatSpecError(file, f"extract.{col}", "expected {from = ..., regex = ...}")
-        _check_regex(spec["regex"], file, f"extract.{col}.regex")
-        if re.compile(spec["regex"]).groups != 1:
-            raise FormatSpecError(file, f"extract.{col}.regex", "needs exactly one group")
-        sources = spec["from"] if isinstance(spec["from"], list) else [spec["from"]]
-        extract.append((col, tuple(sources), spec["regex"]))
+def _extract(data: dict[str, Any], bad: Bad) -> tuple[tuple[str, tuple[str, ...], str], ...]:
+    raw = data.get("extract") or {}
+    if not isinstance(raw, dict):
+        bad("extract", "expected a table")
+        return ()
+    out: list[tuple[str, tuple[str, ...], str]] = []
+    for col, spec in raw.items():
+        where = f"extract.{col}"
+        if not isinstance(spec, dict) or set(spec) != _EXTRACT_KEYS:
+            bad(where, "expected {from = ..., regex = ...}")
+            continue
+        if not isinstance(spec["from"], str | list):
+            bad(f"{where}.from", "expected a field name or a list of them")
+            continue
+        if not _regex(spec["regex"], f"{where}.regex", bad):
+            continue
+        groups = group_count(spec["regex"])
+        if groups != 1:
+            bad(f"{where}.regex", f"needs exactly one capture group, has {groups}")
+            continue
+        out.append((col, _strs(spec["from"]), spec["regex"]))
+    return tuple(out)
 
+
+def _rules(data: dict[str, Any], bad: Bad) -> tuple[Rule, ...]:
+    raw_rules = data.get("rules") or []
+    if not isinstance(raw_rules, list):
+        bad("rules", "expected [[rules]] tables")
+        return ()
     rules: list[Rule] = []
-    for i, raw in enumerate(data.get("rules") or []):
+    for i, raw in enumerate(raw_rules):
         where = f"rules[{i}]"
-        unknown = set(raw) - _RULE_KEYS
-        if unknown:
-            raise FormatSpecError(file, where, f"unknown key(s) {sorted(unknown)}")
+        if not isinstance(raw, dict):
+            bad(where, "expected a table")
+            continue
+        for k in sorted(set(raw) - RULE_KEYS):
+            bad(f"{where}.{k}", f"unknown key (known: {', '.join(sorted(RULE_KEYS))})")
         if raw.get("kind") not in KINDS:
-            raise FormatSpecError(file, f"{where}.kind", f"must be one of {KINDS}")
-        for fld, pattern in (raw.get("regex") or {}).items():
-            _check_regex(pattern, file, f"{where}.regex.{fld}")
+            bad(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
+            continue
+        regexes = _pairs(raw.get("regex"), f"{where}.regex", bad)
+        for fld, pattern in regexes:
+            _regex(pattern, f"{where}.regex.{fld}", bad)
+        present = raw.get("present") or []
+        if not _SIMPLE["tuple[str, ...]"][0](present):
+            bad(f"{where}.present", "expected a list of field names")
+            present = []
         rules.append(
             Rule(
                 kind=raw["kind"],
-                equals=_pairs(raw.get("equals"), file, f"{where}.equals"),
-                contains=_pairs(raw.get("contains"), file, f"{where}.contains"),
-                regex=_pairs(raw.get("regex"), file, f"{where}.regex"),
-                present=tuple(raw.get("present") or ()),
-                set=_pairs(raw.get("set"), file, f"{where}.set"),
+                equals=_pairs(raw.get("equals"), f"{where}.equals", bad),
+                contains=_pairs(raw.get("contains"), f"{where}.contains", bad),
+                regex=regexes,
+                present=tuple(present),
+                set=_pairs(raw.get("set"), f"{where}.set", bad),
             )
         )
-    default_kind = data.get("default_kind", "log")
-    if default_kind not in KINDS:
-        raise FormatSpecError(file, "default_kind", f"must be one of {KINDS}")
-    samples = tuple(Sample(line=s["line"], kind=s["kind"]) for s in (data.get("samples") or []))
+    return tuple(rules)
+
+
+def _samples(data: dict[str, Any], bad: Bad) -> tuple[Sample, ...]:
+    raw_samples = data.get("samples") or []
+    if not isinstance(raw_samples, list):
+        bad("samples", "expected [[samples]] tables")
+        return ()
+    out: list[Sample] = []
+    for i, raw in enumerate(raw_samples):
+        where = f"samples[{i}]"
+        if not isinstance(raw, dict):
+            bad(where, "expected a table with line and kind")
+            continue
+        for k in sorted(set(raw) - SAMPLE_KEYS):
+            bad(f"{where}.{k}", "unknown key (known: kind, line)")
+        line, kind = raw.get("line"), raw.get("kind")
+        if not isinstance(line, str) or not line.strip():
+            bad(f"{where}.line", "required non-empty string")
+        elif kind not in KINDS:
+            bad(f"{where}.kind", f"must be one of {', '.join(KINDS)}")
+        else:
+            out.append(Sample(line=line, kind=kind))
+    return tuple(out)
+
+
+def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> FormatSpec:
+    """Validate a decoded TOML document into a ``FormatSpec``.
+
+    Every problem is collected before failing: ``FormatSpecErrors`` lists them all, each
+    naming ``file`` and the key.
+    """
+    problems: list[FormatSpecError] = []
+
+    def bad(key: str, problem: str) -> None:
+        problems.append(FormatSpecError(file, key, problem))
+
+    _check_keys(data, bad)
+    _top(data, bad)
+    fields_ = _fields(data, bad)
+    extract = _extract(data, bad)
+    rules = _rules(data, bad)
+    samples = _samples(data, bad)
+    if problems:
+        raise FormatSpecErrors(problems)
+    ts = data.get("timestamp") or {}
     return FormatSpec(
         name=data["name"],
         description=data.get("description", ""),
         source=data["source"],
         engine=data["engine"],
-        standalone=bool(data.get("standalone", True)),
-        payload=bool(data.get("payload", False)),
-        priority=int(data.get("priority", 0)),
+        standalone=data.get("standalone", True),
+        payload=data.get("payload", False),
+        priority=data.get("priority", 0),
         pattern=data.get("pattern"),
         rest=data.get("rest"),
-        skip=_pairs(data.get("skip"), file, "skip"),
-        require=tuple(data.get("require") or ()),
-        sniff_contains=tuple(data.get("sniff_contains") or ()),
-        fields=tuple(fields),
-        ts_fields=(ts_field,)
-        if isinstance(ts_field := ts.get("field"), str)
-        else tuple(ts_field or ()),
-        ts_style=style,
-        extract=tuple(extract),
-        rules=tuple(rules),
-        default_kind=default_kind,
-        upstream_local=bool(data.get("upstream_local", False)),
-        paths=tuple(data.get("paths") or ()),
-        also=tuple(data.get("also") or ()),
+        skip=tuple((data.get("skip") or {}).items()),
+        require=_strs(data.get("require")),
+        sniff_contains=_strs(data.get("sniff_contains")),
+        fields=fields_,
+        ts_fields=_strs(ts.get("field")),
+        ts_style=ts.get("style", "rfc3339"),
+        extract=extract,
+        rules=rules,
+        default_kind=data.get("default_kind", "log"),
+        upstream_local=data.get("upstream_local", False),
+        paths=_strs(data.get("paths")),
+        also=_strs(data.get("also")),
         payload_field=data.get("payload_field"),
-        newline_terminated=bool(data.get("newline_terminated", False)),
+        newline_terminated=data.get("newline_terminated", False),
         program_field=data.get("program_field"),
-        programs=tuple(data.get("programs") or ()),
+        programs=_strs(data.get("programs")),
         samples=samples,
+        override=data.get("override", False),
         path=file,
+        builtin=builtin,
     )
 
 
-def load_spec(path: str | Path) -> FormatSpec:
-    """Load one TOML spec file."""
+def load_spec(path: str | Path, *, builtin: bool = False) -> FormatSpec:
+    """Load one TOML spec file (problems name the file as given; built-ins by file name)."""
     path = Path(path)
+    shown = path.name if builtin else str(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise FormatSpecError(str(path), "(file)", str(err)) from err
-    return parse_spec(data, path.name)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise FormatSpecErrors([FormatSpecError(shown, "(file)", str(err))]) from err
+    return parse_spec(data, shown, builtin=builtin)
 
 
 @cache
 def builtin() -> tuple[FormatSpec, ...]:
-    """Every bundled format, highest priority first."""
-    specs = [load_spec(p) for p in sorted(SPEC_DIR.glob("*.toml"))]
+    """Every bundled format, highest priority first (never a user's: see ``specs()``)."""
+    specs = [load_spec(p, builtin=True) for p in sorted(SPEC_DIR.glob("*.toml"))]
     names = [s.name for s in specs]
     if len(names) != len(set(names)):
         raise FormatSpecError(str(SPEC_DIR), "name", "duplicate format names")
     return tuple(sorted(specs, key=lambda s: (-s.priority, s.name)))
 
 
-def get(name: str) -> FormatSpec:
-    """The bundled spec called ``name``."""
-    for spec in builtin():
-        if spec.name == name:
-            return spec
-    raise FormatSpecError(
-        name, "name", f"unknown format; known: {', '.join(s.name for s in builtin())}"
-    )
+# The registry module reads the definitions above; importing it last keeps one namespace
+# (``formats.load``, ``formats.get``) without an import cycle.
+from analyzer.formats.registry import (  # noqa: E402
+    Registry,
+    active,
+    config_dirs,
+    get,
+    load,
+    names,
+    specs,
+    using,
+)
 
-
-def names() -> list[str]:
-    return [s.name for s in builtin()]
+__all__ = [
+    "FormatSpec",
+    "Registry",
+    "Rule",
+    "Sample",
+    "active",
+    "builtin",
+    "config_dirs",
+    "get",
+    "load",
+    "load_spec",
+    "names",
+    "parse_spec",
+    "specs",
+    "using",
+]

@@ -109,7 +109,7 @@ def _payload_spec(sample: str) -> FormatSpec:
 
 def _payload_choice(sample: str) -> tuple[FormatSpec, tuple[FormatSpec, ...], Choice]:
     """The format of a wrapper's payloads, and the text formats sharing the stream."""
-    choice = choose([s for s in formats.builtin() if s.payload], sample)
+    choice = choose([s for s in formats.specs() if s.payload], sample)
     spec = choice.spec if choice.spec is not None else formats.get("generic_text")
     return spec, choice.companions, choice
 
@@ -277,7 +277,7 @@ def _json_wrapped(
     text_specs = [inner] if inner.engine == "text" and inner.payload else []
     named = [formats.get(name) for name in inner.also]
     rest = sorted(
-        (s for s in formats.builtin() if s.payload and s.engine == "text" and s.pattern),
+        (s for s in formats.specs() if s.payload and s.engine == "text" and s.pattern),
         key=lambda s: -s.priority,
     )
     order = list(dict.fromkeys([*text_specs, *named, *rest]))
@@ -476,7 +476,7 @@ def _read_as(
 
 def _timeless_hint(head: str) -> str:
     """Name the payload-only format a file's lines are in, if any: the user can fix that."""
-    timeless = choose([s for s in formats.builtin() if s.payload and not s.standalone], head)
+    timeless = choose([s for s in formats.specs() if s.payload and not s.standalone], head)
     if timeless.spec is None:
         return ""
     return (
@@ -499,7 +499,7 @@ def _choose_spec(
             raise AnalyzerError(msg)
         return Choice(spec, 1.0, (spec.name,))
     head = head_bytes.decode("utf-8", errors="replace")
-    choice = choose([s for s in formats.builtin() if s.standalone], sample)
+    choice = choose([s for s in formats.specs() if s.standalone], sample)
     if choice.spec is not None:
         return choice
     detail = "binary data" if b"\x00" in head_bytes[:8192] else _timeless_hint(head)
