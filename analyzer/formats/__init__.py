@@ -18,7 +18,10 @@ the line after the match becomes this field.
 ``fields``: canonical column -> field name(s) (regex group names for text, dotted JSON key
 paths for jsonl); a list means "first non-null".
 ``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope" |
-"clf"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``).
+"clf" | "local"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``; local: a
+wall-clock time with no zone, read in ``--tz`` (default UTC), while a value that carries an
+offset keeps it). With ``local``, ``layout`` is the wall clock's strftime layout when it is not
+``%Y-%m-%d %H:%M:%S%.f`` (nginx error log: ``%Y/%m/%d %H:%M:%S``).
 ``extract``: ``{column = {from = field or [fields], regex = one-group regex}}`` (a list: the
 first non-null of them), run after ``fields``.
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
@@ -30,8 +33,14 @@ the wrapper gives the time and its ``fields`` (e.g. ``node``) fill what the line
 ``newline_terminated`` (with ``payload_field``): the carried line keeps its newline, and one
 without it is a fragment continued by the next record of the same ``stream`` (Docker
 json-file splits lines over 16 KiB so); fragments are joined like CRI partial lines.
-``also`` (text): other text formats in the same file (a journal holds kubelet and containerd
-lines); a line this format does not match is parsed by the first of them that matches it.
+``also`` (text, jsonl): other line formats in the same file (a journal holds kubelet and
+containerd lines; an istio-proxy log holds access lines and the agent's own); a line this
+format does not match is parsed by the first of them that matches it (a jsonl format matches
+the lines that are JSON objects).
+``sum``: ``{column = [fields]}``: the column is the sum of these numeric fields (ALB's three
+processing times); null when one is missing or negative (-1: that phase did not happen).
+``scale``: ``{column = factor}``: a numeric column times this factor, after ``fields`` and
+``sum``, into the schema's unit (seconds -> ``duration_ms``: 1000; nanoseconds: 1e-6).
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
 ``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample.
 """
@@ -46,11 +55,11 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.errors import FormatSpecError
-from analyzer.schema import COLUMNS, KINDS, SOURCES
+from analyzer.schema import COLUMNS, EVENTS, KINDS, SOURCES
 
 SPEC_DIR = Path(__file__).parent
 ENGINES = ("text", "jsonl", "events", "cri")
-TS_STYLES = ("rfc3339", "klog", "epoch", "envelope", "clf")
+TS_STYLES = ("rfc3339", "klog", "epoch", "envelope", "clf", "local")
 _TOP_KEYS = {
     "name",
     "description",
@@ -75,7 +84,10 @@ _TOP_KEYS = {
     "rest",
     "payload_field",
     "newline_terminated",
+    "sum",
+    "scale",
 }
+COLUMNS_NUMERIC = {n: t for n, t in EVENTS.items() if t.is_numeric()}
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
 
@@ -118,6 +130,7 @@ class FormatSpec:
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     ts_fields: tuple[str, ...] = ()  # first non-null wins
     ts_style: str = "rfc3339"
+    ts_layout: str | None = None  # style local: strftime layout of the wall clock
     extract: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (column, from, regex)
     rules: tuple[Rule, ...] = ()
     default_kind: str = "log"
@@ -126,6 +139,8 @@ class FormatSpec:
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
     payload_field: str | None = None  # jsonl: the key holding a wrapped line
     newline_terminated: bool = False  # payload_field: a line without its newline continues
+    sum: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column = sum of these fields
+    scale: tuple[tuple[str, float], ...] = ()  # column *= factor (unit conversion)
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
 
@@ -139,6 +154,7 @@ class FormatSpec:
             names.extend(k for k, _ in rule.equals + rule.contains + rule.regex)
             names.extend(rule.present)
         names.extend(self.ts_fields)
+        names.extend(src for _, parts in self.sum for src in parts)
         names.extend(self.require)
         if self.payload_field:
             names.append(self.payload_field)
@@ -153,6 +169,20 @@ def _pairs(table: Any, file: str, key: str) -> tuple[tuple[str, str], ...]:
     if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
         raise FormatSpecError(file, key, "expected a table of strings")
     return tuple(table.items())
+
+
+def _numeric_table(table: Any, file: str, key: str, kind: Any) -> list[tuple[str, Any]]:
+    """``sum`` / ``scale``: canonical numeric column -> fields list / factor."""
+    if table is None:
+        return []
+    if not isinstance(table, dict):
+        raise FormatSpecError(file, key, "expected a table")
+    for col, value in table.items():
+        if COLUMNS_NUMERIC.get(col) is None:
+            raise FormatSpecError(file, f"{key}.{col}", "not a numeric column of schema.EVENTS")
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise FormatSpecError(file, f"{key}.{col}", f"expected {kind}")
+    return list(table.items())
 
 
 def _check_regex(pattern: str, file: str, key: str) -> None:
@@ -197,6 +227,9 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
     if style not in TS_STYLES:
         raise FormatSpecError(file, "timestamp.style", f"must be one of {TS_STYLES}")
 
+    if "layout" in ts and (style != "local" or not isinstance(ts["layout"], str)):
+        raise FormatSpecError(file, "timestamp.layout", 'a strftime string, with style = "local"')
+
     extract: list[tuple[str, tuple[str, ...], str]] = []
     for col, spec in (data.get("extract") or {}).items():
         if not isinstance(spec, dict) or set(spec) != {"from", "regex"}:
@@ -227,6 +260,8 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
                 set=_pairs(raw.get("set"), file, f"{where}.set"),
             )
         )
+    sums = _numeric_table(data.get("sum"), file, "sum", list)
+    scales = _numeric_table(data.get("scale"), file, "scale", int | float)
     default_kind = data.get("default_kind", "log")
     if default_kind not in KINDS:
         raise FormatSpecError(file, "default_kind", f"must be one of {KINDS}")
@@ -249,6 +284,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         if isinstance(ts_field := ts.get("field"), str)
         else tuple(ts_field or ()),
         ts_style=style,
+        ts_layout=ts.get("layout"),
         extract=tuple(extract),
         rules=tuple(rules),
         default_kind=default_kind,
@@ -257,6 +293,8 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         also=tuple(data.get("also") or ()),
         payload_field=data.get("payload_field"),
         newline_terminated=bool(data.get("newline_terminated", False)),
+        sum=tuple((c, tuple(parts)) for c, parts in sums),
+        scale=tuple((c, float(f)) for c, f in scales),
         samples=samples,
         path=file,
     )

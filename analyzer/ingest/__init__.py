@@ -291,7 +291,7 @@ def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
 
 
 def _mixed_text(path: Path, shown: str, spec: FormatSpec) -> tuple[Chunk, ...]:
-    """A text file holding several formats: each line goes to exactly one chunk."""
+    """A file holding several line formats: each line goes to exactly one chunk."""
     order = [spec, *(formats.get(name) for name in spec.also)]
     index, routes = _routes(order, spec, pl.col("raw"))
     return tuple(_text_chunk(path, shown, fmt, index, rows) for fmt, rows in routes.items())
@@ -311,7 +311,8 @@ def _routes(
     """
     index: pl.Expr = pl.lit(len(order))
     for i, fmt in reversed(list(enumerate(order))):
-        matches = text.str.contains(fmt.pattern or "").fill_null(False)
+        # A JSON-lines format (no pattern) takes the lines that are JSON objects.
+        matches = text.str.contains(fmt.pattern or r"^\s*\{").fill_null(False)
         index = pl.when(matches).then(i).otherwise(index)
     route = pl.col(ROUTE)
     rows = {fmt: route == i for i, fmt in enumerate(order)}
@@ -330,9 +331,10 @@ def _only(frame: Frame, index: pl.Expr, rows: pl.Expr | None) -> Frame:
 def _text_chunk(path: Path, shown: str, spec: FormatSpec, index: pl.Expr, rows: pl.Expr) -> Chunk:
     def eager() -> pl.DataFrame:
         lines, _ = read_lines(path)
-        return parse_text(_base_frame(_only(lines, index, rows), shown), spec)  # type: ignore[type-var]
+        return parse_with(_base_frame(_only(lines, index, rows), shown), spec)  # type: ignore[arg-type]
 
-    plan = parse_text(_only(_lazy_lines(path, shown), index, rows), spec)
+    lines = _only(_lazy_lines(path, shown), index, rows)
+    plan = parse_text(lines, spec) if spec.engine == "text" else parse_jsonl(lines, spec)
     return Chunk(spec, plan, robust=eager)
 
 
@@ -361,7 +363,7 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
     spec = _choose_spec(path, shown, head_bytes, as_format)
     if isinstance(spec, ParsedFile):
         return spec
-    if spec.engine == "text" and spec.also:
+    if spec.engine in ("text", "jsonl") and spec.also:
         return ParsedFile(shown, spec.name, None, _mixed_text(path, shown, spec), mtime=mtime)
     if spec.payload_field:
         chunks, label = _json_wrapped(path, shown, spec, head_bytes.decode("utf-8", "replace"))
