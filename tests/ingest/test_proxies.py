@@ -74,8 +74,17 @@ def test_istio_json_access_log():
     events, t = _load("envoy_json/istio-proxy.log")
     assert (t.format, t.lines, t.events, t.rejected, t.skipped) == ("envoy_json", 4, 4, 0, 0)
     uc = _row(events, 1)  # every value a string (Istio 1.x)
-    assert (uc["kind"], uc["status"], uc["detail"], uc["duration_ms"]) == ("http", 503, "UC", 70706.0)
-    assert (uc["upstream"], uc["client"], uc["method"]) == ("10.203.102.216:80", "44.225.244.145", "POST")
+    assert (uc["kind"], uc["status"], uc["detail"], uc["duration_ms"]) == (
+        "http",
+        503,
+        "UC",
+        70706.0,
+    )
+    assert (uc["upstream"], uc["client"], uc["method"]) == (
+        "10.203.102.216:80",
+        "44.225.244.145",
+        "POST",
+    )
     assert uc["ts"] == datetime(2021, 1, 7, 19, 38, 2, 373000, tzinfo=UTC)
     uo = _row(events, 2)  # TCP, response_code "0", circuit breaker
     assert (uo["kind"], uo["status"], uo["detail"]) == ("upstream_error", None, "UO")
@@ -89,9 +98,17 @@ def test_ingress_nginx_access_and_error_log():
     assert (t.format, t.lines, t.events, t.rejected, t.skipped) == ("ingress_nginx", 8, 7, 0, 1)
     assert dict(t.skip_reasons) == {"controller log": 1}
     access, refused = _row(events, 1), _row(events, 2)
-    assert (access["status"], access["duration_ms"], access["upstream"]) == (502, 1.0, "172.17.0.5:8080")
+    assert (access["status"], access["duration_ms"], access["upstream"]) == (
+        502,
+        1.0,
+        "172.17.0.5:8080",
+    )
     assert _row(events, 6)["duration_ms"] == 1266.0  # $request_time 1.266 s
-    assert (refused["format"], refused["kind"], refused["status"]) == ("nginx_error", "upstream_error", None)
+    assert (refused["format"], refused["kind"], refused["status"]) == (
+        "nginx_error",
+        "upstream_error",
+        None,
+    )
     assert (refused["upstream"], refused["client"], refused["method"], refused["path"]) == (
         "172.17.0.5:8080",
         "192.168.64.1",
@@ -146,7 +163,11 @@ def test_ingress_nginx_json_access_log():
     )
     assert real["request_id"] == "83dba8d5de53989604ed458e6a955187"
     retried = _row(events, 2)
-    assert (retried["status"], retried["upstream"], retried["detail"]) == (502, "10.46.12.80:80", "502, 502, 502")
+    assert (retried["status"], retried["upstream"], retried["detail"]) == (
+        502,
+        "10.46.12.80:80",
+        "502, 502, 502",
+    )
     assert _row(events, 3)["upstream"] is None  # no endpoints: "-"
 
 
@@ -154,13 +175,22 @@ def test_traefik_json_access_log():
     events, t = _load("traefik_json/access.log")
     assert (t.format, t.lines, t.events, t.rejected) == ("traefik_json", 3, 3, 0)
     ok = _row(events, 1)
-    assert (ok["status"], ok["upstream"], ok["duration_ms"], ok["method"]) == (207, "172.29.0.2:8111", 8.184335, "REPORT")
+    assert (ok["status"], ok["upstream"], ok["duration_ms"], ok["method"]) == (
+        207,
+        "172.29.0.2:8111",
+        8.184335,
+        "REPORT",
+    )
     assert ok["ts"] == datetime(2024, 12, 29, 11, 42, 47, 503803, tzinfo=UTC)  # StartUTC
     own = _row(events, 2)  # OriginStatus 0: Traefik answered, no server saw the request
     assert (own["status"], own["upstream"]) == (403, None)
     assert own["detail"].startswith("answered by Traefik")
     failed = _row(events, 3)
-    assert (failed["status"], failed["upstream"], failed["duration_ms"]) == (502, "172.29.0.2:8111", 1.204311)
+    assert (failed["status"], failed["upstream"], failed["duration_ms"]) == (
+        502,
+        "172.29.0.2:8111",
+        1.204311,
+    )
 
 
 def test_traefik_clf_access_log():
@@ -183,11 +213,20 @@ def test_haproxy_http_log():
     )
     assert first["ts"] == datetime(2019, 2, 25, 16, 19, 48, 143000, tzinfo=UTC)  # accept date
     nosrv = _row(events, 3)
-    assert (nosrv["kind"], nosrv["status"], nosrv["upstream"], nosrv["detail"]) == ("http", 503, None, "SC--")
+    assert (nosrv["kind"], nosrv["status"], nosrv["upstream"], nosrv["detail"]) == (
+        "http",
+        503,
+        None,
+        "SC--",
+    )
     timeout = _row(events, 6)  # no syslog prefix (log stdout format raw)
     assert (timeout["kind"], timeout["status"], timeout["detail"]) == ("http", 504, "sH--")
     aborted = _row(events, 7)  # the server aborted mid-body after a 200
-    assert (aborted["kind"], aborted["status"], aborted["detail"]) == ("upstream_error", None, "SD--")
+    assert (aborted["kind"], aborted["status"], aborted["detail"]) == (
+        "upstream_error",
+        None,
+        "SD--",
+    )
     assert aborted["message"] == "GET /big.iso HTTP/1.1"
 
 
@@ -195,7 +234,12 @@ def test_aws_alb_access_log():
     events, t = _load("aws_alb/app.my-loadbalancer.log")
     assert (t.format, t.lines, t.events, t.rejected) == ("aws_alb", 5, 5, 0)
     ok = _row(events, 1)
-    assert (ok["status"], ok["upstream"], ok["duration_ms"], ok["path"]) == (200, "10.0.0.1:80", 1.0, "/")
+    assert (ok["status"], ok["upstream"], ok["duration_ms"], ok["path"]) == (
+        200,
+        "10.0.0.1:80",
+        1.0,
+        "/",
+    )
     assert ok["request_id"] == "Root=1-58337262-36d228ad5d99923122bbe354"
     assert _row(events, 3)["duration_ms"] == 1.103  # Classic ELB: 0.001065 + 0.000015 + 0.000023 s
     reset = _row(events, 4)  # target chosen, no answer: -1 times, target_status_code -
@@ -224,7 +268,16 @@ def test_sniffing_picks_the_fixture_format(rel):
     assert choice.spec is not None and choice.spec.name == FIXTURE_FORMATS[rel]
 
 
-NEW = ["envoy_json", "istio_proxy", "nginx_error", "ingress_nginx_json", "traefik_json", "traefik_clf", "haproxy", "aws_alb"]
+NEW = [
+    "envoy_json",
+    "istio_proxy",
+    "nginx_error",
+    "ingress_nginx_json",
+    "traefik_json",
+    "traefik_clf",
+    "haproxy",
+    "aws_alb",
+]
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -234,3 +287,13 @@ def test_each_new_spec_is_sniffed_for_its_own_samples(name):
     choice = choose([s for s in formats.builtin() if s.standalone], head)
     assert choice.spec is not None
     assert choice.spec.name == name or name in choice.spec.also
+
+
+def test_scale_and_layout_are_checked_when_a_spec_loads():
+    base = {"name": "x", "source": "proxy", "engine": "jsonl"}
+    with pytest.raises(formats.FormatSpecError, match=r"scale\.method"):
+        formats.parse_spec({**base, "scale": {"method": 1000}}, "x.toml")
+    with pytest.raises(formats.FormatSpecError, match=r"sum\.duration_ms"):
+        formats.parse_spec({**base, "sum": {"duration_ms": "a"}}, "x.toml")
+    with pytest.raises(formats.FormatSpecError, match=r"timestamp\.layout"):
+        formats.parse_spec({**base, "timestamp": {"field": "t", "layout": "%Y"}}, "x.toml")
