@@ -217,6 +217,8 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
         notes.append(f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)")
     frames = []
     for chunk in parsed.chunks:
+        if chunk.spec.ts_style == "local" and not chunk.wrapped:
+            notes.append(f"{chunk.spec.name} times without a zone are read in {ctx.tz} (--tz)")
         frame = _collect_chunk(chunk, ctx, year, notes)
         if PLAIN in frame.columns:
             n_plain = int(frame[PLAIN].sum())

@@ -126,6 +126,8 @@ def test_nginx_error_log_time_is_local_and_follows_tz():
     # The error log has no zone (read in --tz); the access log's +0000 stays as written.
     assert _row(events, 2)["ts"] == datetime(2020, 12, 14, 11, 38, 11, tzinfo=UTC)
     assert _row(events, 1)["ts"] == datetime(2020, 12, 14, 12, 38, 11, tzinfo=UTC)
+    _, t = _load("ingress_nginx/controller.log", tz="Europe/Berlin")
+    assert "nginx_error times without a zone are read in Europe/Berlin (--tz)" in t.notes
 
 
 @pytest.mark.parametrize(
@@ -297,3 +299,25 @@ def test_scale_and_layout_are_checked_when_a_spec_loads():
         formats.parse_spec({**base, "sum": {"duration_ms": "a"}}, "x.toml")
     with pytest.raises(formats.FormatSpecError, match=r"timestamp\.layout"):
         formats.parse_spec({**base, "timestamp": {"field": "t", "layout": "%Y"}}, "x.toml")
+
+
+def test_istio_proxy_lines_in_docker_json_records_go_to_their_own_formats(tmp_path):
+    """A json-file wrapper routes each carried line: access text, access JSON, own lines."""
+    import json
+
+    lines = (FIXTURES / "envoy" / "istio-proxy.log").read_text().splitlines()
+    lines += (FIXTURES / "envoy_json" / "istio-proxy.log").read_text().splitlines()[:3]
+    path = tmp_path / "istio-proxy-json.log"
+    records = (
+        {"log": line + "\n", "stream": "stdout", "time": f"2024-01-01T00:00:{i:02d}Z"}
+        for i, line in enumerate(lines)
+    )
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    events, (t,) = load_events([path])
+    assert (t.format, t.events, t.rejected) == ("docker_json+istio_proxy", 26, 0)
+    counts = dict(events.group_by("format").len().iter_rows())
+    assert counts == {"envoy": 7, "envoy_json": 3, "istio_proxy": 16}
+    assert events.filter(pl.col("kind") == "upstream_error")["format"].sort().to_list() == [
+        "envoy",
+        "envoy_json",
+    ]
