@@ -155,7 +155,7 @@ def test_nginx_upstream_failures_are_upstream_errors(message):
 
 def test_ingress_nginx_json_access_log():
     events, t = _load("ingress_nginx_json/controller.log")
-    assert (t.format, t.lines, t.events, t.rejected) == ("ingress_nginx_json", 3, 3, 0)
+    assert (t.format, t.lines, t.events, t.rejected) == ("ingress_nginx_json", 4, 4, 0)
     real = _row(events, 1)  # only "$request": method and path from the request line
     assert (real["method"], real["path"], real["status"], real["duration_ms"]) == (
         "GET",
@@ -170,7 +170,13 @@ def test_ingress_nginx_json_access_log():
         "10.46.12.80:80",
         "502, 502, 502",
     )
-    assert _row(events, 3)["upstream"] is None  # no endpoints: "-"
+    refused = _row(events, 3)  # the error log, same stream
+    assert (refused["format"], refused["kind"], refused["upstream"]) == (
+        "nginx_error",
+        "upstream_error",
+        "10.46.12.80:80",
+    )
+    assert _row(events, 4)["upstream"] is None  # no endpoints: "-"
 
 
 def test_traefik_json_access_log():
