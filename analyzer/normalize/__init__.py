@@ -41,7 +41,7 @@ def apply_numbers(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
         unknown = pl.any_horizontal([num(p).is_null() | (num(p) < 0) for p in parts])
         sums[column] = pl.when(unknown).then(None).otherwise(pl.sum_horizontal(map(num, parts)))
     df = df.with_columns(e.alias(c) for c, e in sums.items())
-    have |= set(sums)
+    have |= set(sums)  # a summed column may also be scaled
     # Rounded to the nanosecond: 0.007 s is 7 ms, not 7.000000000000001.
     return df.with_columns((num(c) * f).round(6).alias(c) for c, f in spec.scale)
 
