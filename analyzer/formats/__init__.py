@@ -18,7 +18,10 @@ the line after the match becomes this field.
 ``fields``: canonical column -> field name(s) (regex group names for text, dotted JSON key
 paths for jsonl); a list means "first non-null".
 ``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope" |
-"clf"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``).
+"clf" | "local"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``; local: a
+wall-clock time with no zone, read in ``--tz`` (default UTC), while a value that carries an
+offset keeps it). With ``local``, ``layout`` is the wall clock's strftime layout when it is not
+``%Y-%m-%d %H:%M:%S%.f`` (nginx error log: ``%Y/%m/%d %H:%M:%S``).
 ``extract``: ``{column = {from = field or [fields], regex = one-group regex}}`` (a list: the
 first non-null of them), run after ``fields``.
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
@@ -30,8 +33,14 @@ the wrapper gives the time and its ``fields`` (e.g. ``node``) fill what the line
 ``newline_terminated`` (with ``payload_field``): the carried line keeps its newline, and one
 without it is a fragment continued by the next record of the same ``stream`` (Docker
 json-file splits lines over 16 KiB so); fragments are joined like CRI partial lines.
-``also`` (text): other text formats in the same file (a journal holds kubelet and containerd
-lines); a line this format does not match is parsed by the first of them that matches it.
+``also`` (text, jsonl): other line formats in the same file (a journal holds kubelet and
+containerd lines; an istio-proxy log holds access lines and the agent's own); a line this
+format does not match is parsed by the first of them that matches it (a jsonl format matches
+the lines that are JSON objects).
+``sum``: ``{column = [fields]}``: the column is the sum of these numeric fields (ALB's three
+processing times); null when one is missing or negative (-1: that phase did not happen).
+``scale``: ``{column = factor}``: a numeric column times this factor, after ``fields`` and
+``sum``, into the schema's unit (seconds -> ``duration_ms``: 1000; nanoseconds: 1e-6).
 ``program_field`` and ``programs`` (text): the field naming the program that wrote a line (a
 journal's identifier) and the programs whose lines this format's ``source`` and kinds describe
 (``kubelet``). A line another program wrote, or that a container wrote (inside a runtime
@@ -61,11 +70,12 @@ from typing import Any
 
 from analyzer.errors import FormatSpecError, FormatSpecErrors
 from analyzer.formats.check import group_count, group_names, regex_problem
-from analyzer.schema import COLUMNS, KINDS, SOURCES
+from analyzer.schema import COLUMNS, EVENTS, KINDS, SOURCES
 
 SPEC_DIR = Path(__file__).parent
 ENGINES = ("text", "jsonl", "events", "cri")
-TS_STYLES = ("rfc3339", "klog", "epoch", "envelope", "clf")
+TS_STYLES = ("rfc3339", "klog", "epoch", "envelope", "clf", "local")
+COLUMNS_NUMERIC = {n for n, t in EVENTS.items() if t.is_numeric()}
 _EXTRACT_KEYS = {"from", "regex"}
 
 
@@ -119,6 +129,7 @@ class FormatSpec:
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
     ts_fields: tuple[str, ...] = field(default=(), metadata=spec_key("timestamp.field"))
     ts_style: str = field(default="rfc3339", metadata=spec_key("timestamp.style"))
+    ts_layout: str | None = field(default=None, metadata=spec_key("timestamp.layout"))
     extract: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (column, from, regex)
     rules: tuple[Rule, ...] = ()
     default_kind: str = "log"
@@ -129,6 +140,8 @@ class FormatSpec:
     newline_terminated: bool = False  # payload_field: a line without its newline continues
     program_field: str | None = None  # text: the field naming the program that wrote a line
     programs: tuple[str, ...] = ()  # the programs whose lines ``source`` and kinds describe
+    sum: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column = sum of these fields
+    scale: tuple[tuple[str, float], ...] = ()  # column *= factor (unit conversion)
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     override: bool = False  # a user spec that replaces the built-in of the same name
     path: str = field(default="", metadata=spec_key(None))  # the spec's file
@@ -144,6 +157,7 @@ class FormatSpec:
             names.extend(k for k, _ in rule.equals + rule.contains + rule.regex)
             names.extend(rule.present)
         names.extend(self.ts_fields)
+        names.extend(src for _, parts in self.sum for src in parts)
         names.extend(self.require)
         if self.payload_field:
             names.append(self.payload_field)
@@ -252,6 +266,24 @@ def _regex(pattern: Any, key: str, bad: Bad) -> bool:
     return not problem
 
 
+def _numeric_table(table: Any, key: str, kind: Any, bad: Bad) -> list[tuple[str, Any]]:
+    """``sum`` / ``scale``: canonical numeric column -> fields list / factor."""
+    if table is None:
+        return []
+    if not isinstance(table, dict):
+        bad(key, "expected a table")
+        return []
+    out = []
+    for col, value in table.items():
+        if col not in COLUMNS_NUMERIC:
+            bad(f"{key}.{col}", "not a numeric column of schema.EVENTS")
+        elif not isinstance(value, kind) or isinstance(value, bool):
+            bad(f"{key}.{col}", f"expected {'a list of fields' if kind is list else 'a number'}")
+        else:
+            out.append((col, value))
+    return out
+
+
 def _top(data: dict[str, Any], bad: Bad) -> None:
     """Required keys, enumerations and the regexes that run on whole lines."""
     for k in ("name", "source", "engine"):
@@ -276,6 +308,8 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
     ts = data.get("timestamp")
     if isinstance(ts, dict) and ts.get("style", "rfc3339") not in TS_STYLES:
         bad("timestamp.style", f"must be one of {', '.join(TS_STYLES)}")
+    if isinstance(ts, dict) and "layout" in ts and ts.get("style") != "local":
+        bad("timestamp.layout", 'a strftime layout, used with style = "local"')
 
 
 MATCH_GROUP = "_m"  # the text engine tells a match from a miss by this (empty) group
@@ -296,6 +330,9 @@ def _pattern_groups(data: dict[str, Any], bad: Bad) -> None:
         return
     have = groups | _LINE_COLUMNS | {data.get("rest")}
     have |= set(data.get("extract") or {}) if isinstance(data.get("extract"), dict) else set()
+    for rule in data.get("rules") or []:  # a rule's `set` makes columns too
+        if isinstance(rule, dict) and isinstance(rule.get("set"), dict):
+            have |= set(rule["set"])
     wanted: list[tuple[str, Any]] = []
     if isinstance(data.get("fields"), dict):
         wanted += [(f"fields.{col}", alts) for col, alts in data["fields"].items()]
@@ -430,6 +467,8 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
     extract = _extract(data, bad)
     rules = _rules(data, bad)
     samples = _samples(data, bad)
+    sums = _numeric_table(data.get("sum"), "sum", list, bad)
+    scales = _numeric_table(data.get("scale"), "scale", int | float, bad)
     if problems:
         raise FormatSpecErrors(problems)
     ts = data.get("timestamp") or {}
@@ -459,6 +498,9 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         newline_terminated=data.get("newline_terminated", False),
         program_field=data.get("program_field"),
         programs=_strs(data.get("programs")),
+        ts_layout=ts.get("layout"),
+        sum=tuple((c, _strs(parts)) for c, parts in sums),
+        scale=tuple((c, float(f)) for c, f in scales),
         samples=samples,
         override=data.get("override", False),
         path=file,

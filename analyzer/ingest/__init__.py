@@ -115,8 +115,8 @@ def _payload_choice(sample: str) -> tuple[FormatSpec, tuple[FormatSpec, ...], Ch
 
 
 def _route_order(inner: FormatSpec, companions: tuple[FormatSpec, ...]) -> list[FormatSpec]:
-    """Text formats a mixed stream's lines are routed to, the sniffed one first."""
-    first = [inner] if inner.engine == "text" and inner.pattern else []
+    """Line formats a mixed stream's lines are routed to, the sniffed one first."""
+    first = [inner] if inner.engine in ("text", "jsonl") else []
     named = [formats.get(name) for name in inner.also]
     return list(dict.fromkeys([*first, *named, *companions]))
 
@@ -373,7 +373,8 @@ def _routes(
         return pl.lit(0), {fallback: None}
     index: pl.Expr = pl.lit(len(order))
     for i, fmt in reversed(list(enumerate(order))):
-        matches = text.str.contains(fmt.pattern or "").fill_null(False)
+        # A JSON-lines format (no pattern) takes the lines that are JSON objects.
+        matches = text.str.contains(fmt.pattern or r"^\s*\{").fill_null(False)
         index = pl.when(matches).then(i).otherwise(index)
     route = pl.col(ROUTE)
     rows: dict[FormatSpec, pl.Expr | None] = {fmt: route == i for i, fmt in enumerate(order)}
@@ -400,9 +401,10 @@ def _text_chunk(
 ) -> Chunk:
     def eager() -> pl.DataFrame:
         lines, _ = read_lines(path)
-        return parse_text(_base_frame(_only(lines, index, rows), shown), spec)  # type: ignore[type-var]
+        return parse_with(_base_frame(_only(lines, index, rows), shown), spec)  # type: ignore[arg-type]
 
-    plan = parse_text(_only(_lazy_lines(path, shown), index, rows), spec)
+    lines = _only(_lazy_lines(path, shown), index, rows)
+    plan = parse_text(lines, spec) if spec.engine == "text" else parse_jsonl(lines, spec)
     return Chunk(spec, plan, robust=eager, contained=contained)
 
 
@@ -447,13 +449,13 @@ def _own_program(spec: FormatSpec, sample: str) -> bool:
 def _read_as(
     path: Path, shown: str, spec: FormatSpec, choice: Choice, head_bytes: bytes, sample: str
 ) -> ParsedFile:
-    if spec.engine == "text":
-        contained = not _own_program(spec, sample)
-        chunks = _mixed_text(path, shown, spec, choice.companions, contained)
-        return ParsedFile(shown, spec.name, None, chunks)
     if spec.payload_field:
         chunks, label = _json_wrapped(path, shown, spec, head_bytes.decode("utf-8", "replace"))
         return ParsedFile(shown, label, None, chunks, path_identity(shown, spec))
+    if spec.engine == "text" or (spec.engine == "jsonl" and (spec.also or choice.companions)):
+        contained = not _own_program(spec, sample)
+        chunks = _mixed_text(path, shown, spec, choice.companions, contained)
+        return ParsedFile(shown, spec.name, None, chunks)
     if spec.engine == "jsonl":
         plan = parse_jsonl(_lazy_lines(path, shown), spec)
         chunk = Chunk(spec, plan, robust=lambda: _eager(path, shown, spec))

@@ -61,6 +61,25 @@ def as_writers_own_log(df: pl.LazyFrame, spec: FormatSpec, contained: bool) -> p
     )
 
 
+def apply_numbers(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
+    """The spec's ``sum`` and ``scale``: numeric columns in the schema's units."""
+    if not spec.sum and not spec.scale:
+        return df
+    have = set(df.collect_schema().names())
+
+    def num(name: str) -> pl.Expr:
+        return (pl.col(name) if name in have else pl.lit(None)).cast(pl.Float64, strict=False)
+
+    sums = {}
+    for column, parts in spec.sum:
+        unknown = pl.any_horizontal([num(p).is_null() | (num(p) < 0) for p in parts])
+        sums[column] = pl.when(unknown).then(None).otherwise(pl.sum_horizontal(map(num, parts)))
+    df = df.with_columns(e.alias(c) for c, e in sums.items())
+    have |= set(sums)  # a summed column may also be scaled
+    # Rounded to the nanosecond: 0.007 s is 7 ms, not 7.000000000000001.
+    return df.with_columns((num(c) * f).round(6).alias(c) for c, f in spec.scale)
+
+
 def canonical(
     frame: pl.DataFrame,
     spec: FormatSpec,
@@ -76,7 +95,7 @@ def canonical(
     ``ts_text`` computes the time text from them, read as ``ts_style`` (see
     ``time.parse_times``). A row whose time cannot be read is rejected.
     """
-    df = map_fields(apply_rules(apply_extract(frame.lazy(), spec), spec), spec)
+    df = apply_numbers(map_fields(apply_rules(apply_extract(frame.lazy(), spec), spec), spec), spec)
     have = set(df.collect_schema().names())
 
     def col(name: str) -> pl.Expr:
@@ -146,7 +165,7 @@ def canonical(
         pl.col("_ts_text"),
         *plain,
     ).collect(engine="streaming")
-    out = out.with_columns(parse_times(out["_ts_text"], ts_style, tz))
+    out = out.with_columns(parse_times(out["_ts_text"], ts_style, tz, layout=spec.ts_layout))
     # Nanosecond times wrap outside ~1677-2262 (9999-12-31 would read as 1816): a time
     # outside the plausible range is an error in the line, not a date.
     implausible = ~pl.col("ts").is_between(*PLAUSIBLE, closed="left")
@@ -249,6 +268,8 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
         notes.append(f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)")
     frames = []
     for chunk in parsed.chunks:
+        if chunk.spec.ts_style == "local" and not chunk.wrapped:
+            notes.append(f"{chunk.spec.name} times without a zone are read in {ctx.tz} (--tz)")
         frame = _collect_chunk(chunk, ctx, year, notes)
         if PLAIN in frame.columns:
             n_plain = int(frame[PLAIN].sum())

@@ -158,12 +158,19 @@ def klog_ts(mmdd: pl.Expr, hms: pl.Expr, year: int, tz: str) -> pl.Expr:
     return local_to_utc(klog_text(mmdd, hms, year), tz)
 
 
-def parse_times(raw: pl.Series, style: str, tz: str = "UTC") -> pl.Series:
+def parse_times(
+    raw: pl.Series, style: str, tz: str = "UTC", *, layout: str | None = None
+) -> pl.Series:
     """Time strings -> Datetime(ns, UTC), ``style`` one of rfc3339 / epoch / local.
+
+    ``layout`` (local only): the wall clock's strftime layout, when not the ISO one.
 
     RFC 3339 runs one format over the column and the full fallback chain only over the rows
     it missed: one pass instead of six for the usual file whose times all look alike.
     """
+    if style == "local" and layout:
+        wall = raw.str.to_datetime(layout, time_unit="ns", strict=False)
+        raw = wall.dt.strftime("%Y-%m-%d %H:%M:%S%.f").fill_null(raw)
     if style == "local":  # zone ``tz``, except values that carry their own offset
         frame = raw.to_frame("t")
         local = frame.select(local_to_utc(pl.col("t"), tz, maybe_folded=False)).to_series()

@@ -113,7 +113,9 @@ def test_cli_report_and_formats_list_use_the_user_dir(no_user_config):
     # without the directory the format is unknown to --as
     forced = runner.invoke(app, ["report", str(CADDY_LOG), "--as", "caddy_json"])
     assert forced.exit_code == 2
-    assert "error: --as caddy_json: unknown format; known: containerd, cri," in forced.output
+    assert (
+        "error: --as caddy_json: unknown format; known: aws_alb, containerd, cri," in forced.output
+    )
 
 
 def test_cli_ingest_and_timeline_take_formats_dir(no_user_config, tmp_path):
