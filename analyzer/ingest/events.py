@@ -62,10 +62,15 @@ _YAML_API_VERSION = re.compile(
 _YAML_OBJECT = re.compile(r"^\s*(?:- )?(?:involvedObject|regarding|kind: [A-Z]\w*\s*$)", re.M)
 
 
+DUMP_LOGS = "==== START logs for container "
+
+
 def looks_like_event_document(head: str) -> bool:
     """Does the file start like Kubernetes objects (Events, Lists of any kind) as written
     by kubectl or the API, in JSON or YAML?"""
     text = head.lstrip()
+    if text.startswith(DUMP_LOGS):  # `cluster-info dump --output-directory`: NS/POD/logs.txt
+        return True
     if text.startswith(("{", "[")):
         if any(m in head for m in _EVENT_MARKERS):
             return True
@@ -407,51 +412,56 @@ def _yaml_doc(text: str, first: int, found: Found) -> None:
         loader.dispose()
 
 
-_ITEMS_KEY = re.compile(r"^items:[ \t]*\n", re.M)
-
-
 def _salvage_yaml(text: str, first: int, err: yaml.YAMLError, found: Found) -> None:
     """A document with a syntax error: each List item is read on its own, so a broken one
-    costs only itself; the rest of a broken document is rejected with the error."""
+    costs only itself; the List's own keys are rejected only if they hold the error."""
     reason = _yaml_error(err, first)
     lines = text.split("\n")
     n = len(lines) - (1 if text.endswith("\n") else 0)
-    m = _ITEMS_KEY.search(text)
-    if m is None:
-        found.bad.append((first, first + n - 1, reason))
-        return
-    head = text.count("\n", 0, m.end())  # the first line after `items:`
-    body = next((i for i in range(head, n) if lines[i].strip()), n)
-    indent = re.match(r"[ \t]*", lines[body]).group() if body < n else ""  # type: ignore[union-attr]
-    item = re.compile(re.escape(indent) + r"-(?:[ \t]|$)")
-    starts: list[int] = []
-    stop = n
-    for i in range(body, n):
-        line = lines[i]
-        if item.match(line):
-            starts.append(i)
-        elif line.strip() and not line.startswith(indent + " ") and not line.lstrip().startswith("#"):
-            stop = i  # a key of the List itself (`kind: List`): the items are over
-            break
-    mark = getattr(err, "problem_mark", None)
-    error_line = mark.line if mark is not None else 0
-    if not (starts and starts[0] <= error_line < stop):
+    starts, stop = _yaml_item_starts(text, lines, n)
+    if not starts:
         found.bad.append((first, first + n - 1, reason))
         return
     kind = re.search(r"^kind:[ \t]*(\S+)", text, re.M)
     api = re.search(r"^apiVersion:[ \t]*(\S+)", text, re.M)
     for j, start in enumerate(starts):
         end = starts[j + 1] if j + 1 < len(starts) else stop
-        piece = "\n".join(lines[start:end])
         try:
-            values = yaml.load(piece, Loader=_Loader)  # noqa: S506 - a safe loader
+            values = yaml.load("\n".join(lines[start:end]), Loader=_Loader)  # noqa: S506
         except yaml.YAMLError as item_err:
             found.bad.append((first + start, first + end - 1, _yaml_error(item_err, first + start)))
             continue
         value = values[0] if isinstance(values, list) and values else values
-        found.values.append(
-            (first + start, first + end - 1, value, kind.group(1) if kind else "List", api and api.group(1))
-        )
+        list_kind = kind.group(1) if kind else "List"
+        found.values.append((first + start, first + end - 1, value, list_kind, api and api.group(1)))
+    rest = [*lines[: starts[0]], *[""] * (stop - starts[0]), *lines[stop:n]]
+    try:
+        yaml.load("\n".join(rest), Loader=_Loader)  # noqa: S506
+    except yaml.YAMLError as rest_err:
+        why = _yaml_error(rest_err, first)
+        found.bad.extend((first + i, first + i, why) for i, ln in enumerate(rest) if ln.strip())
+
+
+_ITEMS_KEY = re.compile(r"^items:[ \t]*\n", re.M)
+
+
+def _yaml_item_starts(text: str, lines: list[str], n: int) -> tuple[list[int], int]:
+    """Where each item of a YAML List's ``items:`` sequence starts, found textually (for a
+    document the parser cannot read), and the line after the last item."""
+    m = _ITEMS_KEY.search(text)
+    if m is None:
+        return [], n
+    body = next((i for i in range(text.count("\n", 0, m.end()), n) if lines[i].strip()), n)
+    indent = re.match(r"[ \t]*", lines[body]).group() if body < n else ""  # type: ignore[union-attr]
+    item = re.compile(re.escape(indent) + r"-(?:[ \t]|$)")
+    starts: list[int] = []
+    for i in range(body, n):
+        line = lines[i]
+        if item.match(line):
+            starts.append(i)
+        elif line.strip() and not line.startswith(indent + " ") and line.lstrip()[:1] != "#":
+            return starts, i  # a key of the List itself (`kind: List`): the items are over
+    return starts, n
 
 
 def _yaml_found(text: str) -> Found:
@@ -496,8 +506,6 @@ def parse_event_document(
     text = "\n".join(doc_lines)
     found = _yaml_found(text) if _is_yaml(doc_lines) else _json_found(text)
     outcome: list[str | None] = [MULTILINE.format(found.language)] * n
-    for a, b, why in hidden or ():
-        outcome[a - 1 : b] = [why] * (b - a + 1)
 
     def mark(first: int, last: int, why: str) -> None:
         outcome[first : last + 1] = [why] * (last + 1 - first)
@@ -526,6 +534,8 @@ def parse_event_document(
         mark(first, last, why)
     for first in rejects:
         outcome[first] = f"reject: {found.language} value is not a Kubernetes Event"
+    for a, b, why in hidden or ():  # last: a broken document's span may run across them
+        outcome[a - 1 : b] = [why] * (b - a + 1)
     for i, line in enumerate(raw_lines):
         if not line.strip():
             outcome[i] = BLANK

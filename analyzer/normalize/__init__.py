@@ -8,6 +8,7 @@ import polars as pl
 
 from analyzer.formats import FormatSpec
 from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile
+from analyzer.ingest.dump import ENVELOPE_IDENTITY
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
 from analyzer.normalize.kinds import apply_extract, apply_rules
 from analyzer.normalize.time import TimeContext, klog_text, klog_year, parse_times
@@ -57,16 +58,22 @@ def canonical(
         )
         .otherwise(col("message"))
     )
+    # A cluster-info dump's log section names the pod of lines that name none themselves.
+    line_pod = pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1"))
+    enveloped = line_pod.is_null()
     df = df.with_columns(
         ts_text.alias("_ts_text"),
         pl.lit(spec.source).alias("source"),
         pl.lit(spec.name).alias("format"),
         pl.coalesce(
-            col("namespace"), pod_ref.str.split_exact("/", 1).struct.field("field_0")
+            col("namespace"),
+            pod_ref.str.split_exact("/", 1).struct.field("field_0"),
+            pl.when(enveloped).then(col(ENVELOPE_IDENTITY["namespace"])),
         ).alias("namespace"),
-        pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1")).alias(
-            "pod"
-        ),
+        pl.coalesce(line_pod, col(ENVELOPE_IDENTITY["pod"])).alias("pod"),
+        pl.coalesce(
+            col("container"), pl.when(enveloped).then(col(ENVELOPE_IDENTITY["container"]))
+        ).alias("container"),
         pl.coalesce(col("node"), col(ENVELOPE_NODE)).alias("node"),
         col("container_id").str.replace(r"^[a-z-]+://", "").alias("container_id"),
         col("probe").str.to_lowercase().alias("probe"),
