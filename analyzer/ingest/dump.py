@@ -110,7 +110,11 @@ def section_chunks(
         first, last = s.body
         if last < first:
             continue
-        sample = [x for x in raw.slice(first - 1, min(last - first + 1, SAMPLE * 2)).to_list() if x.strip()]
+        sample = [
+            x
+            for x in raw.slice(first - 1, min(last - first + 1, SAMPLE * 2)).to_list()
+            if x.strip()
+        ]
         spec = _section_spec(sample[:SAMPLE]) if sample else None
         if spec is None:
             spans.append((first, last, no_time_reason(s)))
@@ -135,4 +139,3 @@ def section_chunks(
 
 def taken_lines(chunks: list[tuple[FormatSpec, pl.DataFrame]]) -> pl.Series:
     return pl.concat([f["line"] for _, f in chunks]) if chunks else pl.Series("line", [], pl.UInt32)
-

@@ -275,7 +275,9 @@ def _walk_list(text: str, pos: int, dec: json.JSONDecoder) -> _JsonList | None:
 
 def _split_json(
     text: str,
-) -> tuple[list[tuple[int, int, Any, str | None, str | None]], list[tuple[int, int]], list[_JsonList]]:
+) -> tuple[
+    list[tuple[int, int, Any, str | None, str | None]], list[tuple[int, int]], list[_JsonList]
+]:
     """Top-level JSON values and List items with their offsets; unreadable spans; Lists.
 
     A broken value costs only itself: reading resumes at the next object that starts a
@@ -388,13 +390,20 @@ def _yaml_doc(text: str, first: int, found: Found) -> None:
         if isinstance(root, yaml.SequenceNode):
             items, kind, api = root, None, None
         else:
-            kind, api = _scalar(_mapping_get(root, "kind")), _scalar(_mapping_get(root, "apiVersion"))
+            kind, api = (
+                _scalar(_mapping_get(root, "kind")),
+                _scalar(_mapping_get(root, "apiVersion")),
+            )
         if not isinstance(items, yaml.SequenceNode):
             value = loader.construct_document(root)
-            found.values.append((first + root.start_mark.line, first + _node_last_line(root), value, None, None))
+            found.values.append(
+                (first + root.start_mark.line, first + _node_last_line(root), value, None, None)
+            )
             return
         if not items.value:
-            found.empty.append((first + root.start_mark.line, first + _node_last_line(root), kind or "List"))
+            found.empty.append(
+                (first + root.start_mark.line, first + _node_last_line(root), kind or "List")
+            )
             return
         nodes = items.value
         for i, node in enumerate(nodes):
@@ -433,7 +442,9 @@ def _salvage_yaml(text: str, first: int, err: yaml.YAMLError, found: Found) -> N
             continue
         value = values[0] if isinstance(values, list) and values else values
         list_kind = kind.group(1) if kind else "List"
-        found.values.append((first + start, first + end - 1, value, list_kind, api and api.group(1)))
+        found.values.append(
+            (first + start, first + end - 1, value, list_kind, api and api.group(1))
+        )
     rest = [*lines[: starts[0]], *[""] * (stop - starts[0]), *lines[stop:n]]
     try:
         yaml.load("\n".join(rest), Loader=_Loader)  # noqa: S506
