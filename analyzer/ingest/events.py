@@ -16,10 +16,10 @@ affordable here, unlike for access logs.
 
 from __future__ import annotations
 
-import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -83,9 +83,9 @@ def looks_like_event_document(head: str) -> bool:
 # --- events -> fields -----------------------------------------------------------------
 
 
-def _get(obj: dict[str, Any], path: str) -> Any:
+def _get(obj: dict[str, Any], path: str | tuple[str, ...]) -> Any:
     node: Any = obj
-    for part in path.split("."):
+    for part in path.split(".") if isinstance(path, str) else path:
         if not isinstance(node, dict):
             return None
         node = node.get(part)
@@ -98,10 +98,15 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
+@cache
+def _split_paths(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    return tuple((p, tuple(p.split("."))) for p in dict.fromkeys(paths))
+
+
 def flatten_event(event: dict[str, Any], paths: list[str]) -> dict[str, str | None]:
     """The declared key paths as strings, plus the fields derived from the object model
     (core/v1 and events.k8s.io/v1 names; log-formats.md 3.1, 3.2)."""
-    row = {p: _text(_get(event, p)) for p in paths}
+    row = {p: _text(_get(event, parts)) for p, parts in _split_paths(tuple(paths))}
     obj = event.get("involvedObject") or event.get("regarding") or {}
     note = event.get("message") or event.get("note") or ""
     count = event.get("count") or _get(event, "series.count") or event.get("deprecatedCount")
@@ -273,6 +278,14 @@ def _walk_list(text: str, pos: int, dec: json.JSONDecoder) -> _JsonList | None:
     return out
 
 
+_ITEMS_AHEAD = re.compile(r'"items"\s*:\s*\[')
+LIST_PEEK = 4096  # a List's own keys before `items` (kind, apiVersion, metadata) are short
+
+
+def _list_ahead(text: str, pos: int) -> bool:
+    return text.startswith("{", pos) and bool(_ITEMS_AHEAD.search(text, pos, pos + LIST_PEEK))
+
+
 def _split_json(
     text: str,
 ) -> tuple[
@@ -292,25 +305,28 @@ def _split_json(
         if text[pos] in ",[]":  # a JSON array of events, or separators between objects
             pos = _ws(text, pos + 1)
             continue
-        walked: _JsonList | None = None
-        try:
-            obj, end = dec.raw_decode(text, pos)
-        except (ValueError, RecursionError):
-            walked = _walk_list(text, pos, dec) if text[pos] == "{" else None
-            if walked is None:
-                end = _resync(text, pos, "")
-                bad.append((pos, end))
-                pos = _ws(text, end)
-                continue
-        else:
-            if isinstance(obj, dict) and isinstance(obj.get("items"), list):
-                walked = _walk_list(text, pos, dec)
-                if walked is None or len(walked.items) != len(obj["items"]):
-                    walked = None  # cannot happen for valid JSON; cite the List's first line
-                    kind, api = obj.get("kind"), obj.get("apiVersion")
-                    values.extend((pos, pos + 1, item, kind, api) for item in obj["items"])
+        # A List is walked key by key (each item decoded once, with its offset); a short
+        # look ahead keeps plain objects (NDJSON, watch output) on the one-call decoder.
+        walked = _walk_list(text, pos, dec) if _list_ahead(text, pos) else None
+        if walked is None:
+            try:
+                obj, end = dec.raw_decode(text, pos)
+            except (ValueError, RecursionError):
+                walked = _walk_list(text, pos, dec) if text[pos] == "{" else None
+                if walked is None:
+                    end = _resync(text, pos, "")
+                    bad.append((pos, end))
+                    pos = _ws(text, end)
+                    continue
             else:
-                values.append((pos, end, obj, None, None))
+                if isinstance(obj, dict) and isinstance(obj.get("items"), list):
+                    walked = _walk_list(text, pos, dec)  # `items` after a large value
+                    if walked is None or len(walked.items) != len(obj["items"]):
+                        walked = None  # cannot happen for valid JSON; cite the List's line
+                        kind, api = obj.get("kind"), obj.get("apiVersion")
+                        values.extend((pos, pos + 1, item, kind, api) for item in obj["items"])
+                else:
+                    values.append((pos, end, obj, None, None))
         if walked is not None:
             kind, api = walked.head.get("kind"), walked.head.get("apiVersion")
             kind = kind if isinstance(kind, str) else "List"
@@ -323,21 +339,35 @@ def _split_json(
 
 
 def _json_found(text: str) -> Found:
-    starts = [0, *(m.end() for m in re.finditer("\n", text))]
-
-    def line(offset: int) -> int:
-        return bisect.bisect_right(starts, offset) - 1
-
     values, bad, lists = _split_json(text)
+    spans = [(s, max(s, e - 1)) for s, e, *_ in values]
+    spans += [(s, max(s, e - 1)) for s, e in bad]
+    empty = [x for x in lists if not x.items and not x.bad]
+    spans += [(x.start, max(x.start, x.end - 1)) for x in empty]
+    line = _lines_at(text, [o for span in spans for o in span])
     found = Found()
-    found.values = [(line(s), line(max(s, e - 1)), v, k, a) for s, e, v, k, a in values]
-    found.bad = [(line(s), line(max(s, e - 1)), MALFORMED_JSON) for s, e in bad]
+    found.values = [
+        (line[a], line[b], v, k, api)
+        for (a, b), (_, _, v, k, api) in zip(spans, values, strict=False)
+    ]
+    found.bad = [(line[a], line[b], MALFORMED_JSON) for a, b in spans[len(values) :][: len(bad)]]
     found.empty = [
-        (line(x.start), line(max(x.start, x.end - 1)), str(x.head.get("kind") or "List"))
-        for x in lists
-        if not x.items and not x.bad
+        (line[x.start], line[max(x.start, x.end - 1)], str(x.head.get("kind") or "List"))
+        for x in empty
     ]
     return found
+
+
+def _lines_at(text: str, offsets: list[int]) -> dict[int, int]:
+    """The 0-based line of each offset: newlines counted once, in order (no index of all
+    line starts, which costs more than the decoding for a large List)."""
+    out: dict[int, int] = {}
+    line = last = 0
+    for offset in sorted(set(offsets)):
+        line += text.count("\n", last, offset)
+        last = offset
+        out[offset] = line
+    return out
 
 
 # --- YAML ---------------------------------------------------------------------------
@@ -345,11 +375,63 @@ def _json_found(text: str) -> Found:
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C parser when built
 
 
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_SPECIAL = {v: "tag:yaml.org,2002:null" for v in ("", "~", "null", "Null", "NULL")} | {
+    v: "tag:yaml.org,2002:bool" for v in ("true", "True", "TRUE", "false", "False", "FALSE")
+}
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
 class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe YAML that keeps timestamps as the text they were written as (RFC 3339)."""
+    """Safe YAML with the scalar types API objects use: a plain scalar is null, a boolean,
+    an integer or text. Timestamps stay the text they were written as (RFC 3339), and
+    the C parser calls this for every scalar: PyYAML's own resolver (a list of regexes
+    per first character) was most of the time of reading a large List."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+        if not implicit[0]:
+            return _STR
+        tag = _SPECIAL.get(value)
+        if tag is not None:
+            return tag
+        if value[:1] in _INT_START and _PLAIN_INT.fullmatch(value):
+            return _INT
+        return _STR
 
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_str)
+_INT_START = frozenset("+-0123456789")
+
+
+# What the event model reads (besides the spec's key paths): constructing Python objects
+# is the cost of YAML, so the rest of an item (managedFields, a Pod's spec) is not built.
+_MODEL_KEYS = frozenset(
+    {
+        "kind", "apiVersion", "metadata", "involvedObject", "regarding", "reason", "message",
+        "note", "count", "series", "deprecatedCount", "lastTimestamp", "deprecatedLastTimestamp",
+        "type", "object", "Object", "event", "jsonPayload",
+    }
+)  # fmt: skip
+_METADATA_KEYS = frozenset({"name", "namespace", "uid", "creationTimestamp"})
+
+
+def _pruned(node: yaml.Node, keep: frozenset[str]) -> yaml.Node:
+    """A mapping node with only the keys in ``keep`` (and a short ``metadata``)."""
+    if not isinstance(node, yaml.MappingNode):
+        return node
+    pairs = []
+    for k, v in node.value:
+        name = k.value if isinstance(k, yaml.ScalarNode) else None
+        if name not in keep:
+            continue
+        if name == "metadata" and isinstance(v, yaml.MappingNode):
+            short = [(a, b) for a, b in v.value if getattr(a, "value", None) in _METADATA_KEYS]
+            v = yaml.MappingNode(v.tag, short, v.start_mark, v.end_mark, v.flow_style)
+        pairs.append((k, v))
+    return yaml.MappingNode(node.tag, pairs, node.start_mark, node.end_mark, node.flow_style)
+
 
 _DOC_START = re.compile(r"^---(?=\s|$)", re.M)
 
@@ -379,7 +461,7 @@ def _node_last_line(node: yaml.Node) -> int:
     return end.line - 1 if end.column == 0 and end.line > node.start_mark.line else end.line
 
 
-def _yaml_doc(text: str, first: int, found: Found) -> None:
+def _yaml_doc(text: str, first: int, found: Found, keep: frozenset[str]) -> None:
     """One YAML document (lines from ``first``) into ``found``."""
     loader = _Loader(text)
     try:
@@ -395,7 +477,7 @@ def _yaml_doc(text: str, first: int, found: Found) -> None:
                 _scalar(_mapping_get(root, "apiVersion")),
             )
         if not isinstance(items, yaml.SequenceNode):
-            value = loader.construct_document(root)
+            value = loader.construct_document(_pruned(root, keep))
             found.values.append(
                 (first + root.start_mark.line, first + _node_last_line(root), value, None, None)
             )
@@ -410,7 +492,7 @@ def _yaml_doc(text: str, first: int, found: Found) -> None:
             start = node.start_mark.line
             last = nodes[i + 1].start_mark.line - 1 if i + 1 < len(nodes) else _node_last_line(node)
             try:
-                value = loader.construct_document(node)
+                value = loader.construct_document(_pruned(node, keep))
             except yaml.YAMLError as err:
                 found.bad.append((first + start, first + last, _yaml_error(err, first)))
                 continue
@@ -475,13 +557,13 @@ def _yaml_item_starts(text: str, lines: list[str], n: int) -> tuple[list[int], i
     return starts, n
 
 
-def _yaml_found(text: str) -> Found:
+def _yaml_found(text: str, keep: frozenset[str] = _MODEL_KEYS) -> Found:
     """Every ``---`` document of a YAML stream; a broken one does not stop the next."""
     found = Found(language="YAML")
     bounds = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start() > 0), len(text)]
     first = 0
     for a, b in zip(bounds, bounds[1:], strict=False):
-        _yaml_doc(text[a:b], first, found)
+        _yaml_doc(text[a:b], first, found, keep)
         first += text.count("\n", a, b)
     return found
 
@@ -515,7 +597,10 @@ def parse_event_document(
         for a, b, _ in hidden:
             doc_lines[a - 1 : b] = [""] * (b - a + 1)
     text = "\n".join(doc_lines)
-    found = _yaml_found(text) if _is_yaml(doc_lines) else _json_found(text)
+    if _is_yaml(doc_lines):
+        found = _yaml_found(text, _MODEL_KEYS | {p.split(".")[0] for p in paths})
+    else:
+        found = _json_found(text)
     outcome: list[str | None] = [MULTILINE.format(found.language)] * n
 
     def mark(first: int, last: int, why: str) -> None:
@@ -547,9 +632,9 @@ def parse_event_document(
         outcome[first] = f"reject: {found.language} value is not a Kubernetes Event"
     for a, b, why in hidden or ():  # last: a broken document's span may run across them
         outcome[a - 1 : b] = [why] * (b - a + 1)
-    for i, line in enumerate(raw_lines):
-        if not line.strip():
-            outcome[i] = BLANK
+    blank = lines.select(pl.arg_where(pl.col("raw").str.strip_chars() == ""))
+    for i in blank.to_series().to_list():
+        outcome[i] = BLANK
     for ln in used:
         outcome[ln] = None
     if more:
@@ -563,4 +648,4 @@ def parse_event_document(
         schema={"line": pl.UInt32, **{c: pl.String for c in cols}},
     )
     frame = lines.with_columns(pl.Series(OUTCOME, outcome, dtype=pl.String))
-    return frame.join(events, on="line", how="left").sort("line"), notes
+    return frame.join(events, on="line", how="left", maintain_order="left"), notes

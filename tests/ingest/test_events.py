@@ -329,3 +329,15 @@ def test_a_log_without_final_newline_keeps_its_end_marker(write):
         ("c", "one"),
         ("d", "three"),
     ]
+
+
+def test_cluster_info_dump_as_yaml(write):
+    # `kubectl cluster-info dump -o yaml`: the printer puts `---` between its Lists
+    nginx = (SNAP / "verrazzano-ingress-nginx" / NGINX_POD / "logs.txt").read_text()
+    empty = 'apiVersion: v1\nitems: []\nkind: ReplicationControllerList\nmetadata:\n  resourceVersion: "1"\n'
+    text = (EV / "list.yaml").read_text() + "---\n" + empty + nginx
+    events, (t,) = load_events([write("dump.yaml", text)], year=2022)
+    assert t.format == "cluster_info_dump+kubelet_klog" and t.reconciles and t.rejected == 7
+    assert events.filter(pl.col("format") == "k8s_events").height == 9
+    assert events.filter(pl.col("format") == "kubelet_klog").height == 16
+    assert dict(t.skip_reasons)["empty ReplicationControllerList (no items)"] == 5
