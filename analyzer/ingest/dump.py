@@ -28,6 +28,9 @@ from analyzer.ingest.text import parse_text
 MARKER = r"==== (START|END) logs for container (\S+) of pod ([^/\s]+)/(\S+) ====$"
 _MARKER = re.compile(MARKER)
 MARKER_SKIP = "skip: cluster-info dump log section marker"
+# What kubectl writes in a section instead of the log when it cannot fetch it.
+FETCH_ERROR = r"^(?:Create log request error|Request log error): "
+FETCH_SKIP = "skip: kubectl could not fetch this container's log (cluster-info dump)"
 SAMPLE = 200
 TAKEN = "skip: parsed as a container log"  # never counted: those rows are dropped
 
@@ -121,6 +124,9 @@ def section_chunks(
             continue
         spans.append((first, last, TAKEN))  # not a document: the log chunk holds these lines
         by_spec.setdefault(spec.name, (spec, []))[1].append((s, first, last))
+    errors = df.filter(pl.col("raw").str.contains(FETCH_ERROR))["line"].to_list()
+    in_body = [ln for ln in errors if any(a < ln <= b for a, b in _bodies(sections))]
+    spans.extend((ln, ln, FETCH_SKIP) for ln in in_body)  # after the bodies: these win
     out = []
     for spec, parts in by_spec.values():
         ranges = pl.DataFrame(
@@ -132,9 +138,14 @@ def section_chunks(
             }
         ).explode("line")
         rows = df.join(ranges, on="line", how="inner").sort("line")
+        rows = rows.filter(~pl.col("line").is_in(in_body))
         parsed = parse_text(rows, spec) if spec.engine == "text" else parse_jsonl_robust(rows, spec)
         out.append((spec, parsed))
     return out, spans
+
+
+def _bodies(sections: list[Section]) -> list[tuple[int, int]]:
+    return [(s.start, s.body[1]) for s in sections]
 
 
 def taken_lines(chunks: list[tuple[FormatSpec, pl.DataFrame]]) -> pl.Series:

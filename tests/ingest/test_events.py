@@ -341,3 +341,20 @@ def test_cluster_info_dump_as_yaml(write):
     assert events.filter(pl.col("format") == "k8s_events").height == 9
     assert events.filter(pl.col("format") == "kubelet_klog").height == 16
     assert dict(t.skip_reasons)["empty ReplicationControllerList (no items)"] == 5
+
+
+def test_a_log_kubectl_could_not_fetch_is_skipped(write):
+    text = (
+        "==== START logs for container c of pod ns/p ====\n"
+        "I0603 14:15:51.505544       7 main.go:1] one\n"
+        "==== END logs for container c of pod ns/p ====\n"
+        "==== START logs for container d of pod ns/p ====\n"
+        'Request log error: container "d" in pod "p" is waiting to start: ContainerCreating\n'
+        "==== END logs for container d of pod ns/p ====\n"
+    )
+    events, (t,) = load_events([write("logs.txt", text)], year=2022)
+    assert t.reconciles and (t.events, t.rejected) == (1, 0)
+    assert (
+        dict(t.skip_reasons)["kubectl could not fetch this container's log (cluster-info dump)"]
+        == 1
+    )
