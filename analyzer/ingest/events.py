@@ -436,7 +436,7 @@ def _pruned(node: yaml.Node, keep: frozenset[str]) -> yaml.Node:
 _DOC_START = re.compile(r"^---(?=\s|$)", re.M)
 
 
-def _yaml_error(err: yaml.YAMLError, first: int) -> str:
+def _yaml_error(err: Exception, first: int) -> str:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     problem = getattr(err, "problem", None) or str(err).splitlines()[0]
     where = f", line {first + mark.line + 1}" if mark is not None else ""
@@ -493,17 +493,17 @@ def _yaml_doc(text: str, first: int, found: Found, keep: frozenset[str]) -> None
             last = nodes[i + 1].start_mark.line - 1 if i + 1 < len(nodes) else _node_last_line(node)
             try:
                 value = loader.construct_document(_pruned(node, keep))
-            except yaml.YAMLError as err:
+            except (yaml.YAMLError, RecursionError) as err:
                 found.bad.append((first + start, first + last, _yaml_error(err, first)))
                 continue
             found.values.append((first + start, first + last, value, kind or "List", api))
-    except yaml.YAMLError as err:
+    except (yaml.YAMLError, RecursionError) as err:
         _salvage_yaml(text, first, err, found)
     finally:
         loader.dispose()
 
 
-def _salvage_yaml(text: str, first: int, err: yaml.YAMLError, found: Found) -> None:
+def _salvage_yaml(text: str, first: int, err: Exception, found: Found) -> None:
     """A document with a syntax error: each List item is read on its own, so a broken one
     costs only itself; the List's own keys are rejected only if they hold the error."""
     reason = _yaml_error(err, first)
@@ -519,7 +519,7 @@ def _salvage_yaml(text: str, first: int, err: yaml.YAMLError, found: Found) -> N
         end = starts[j + 1] if j + 1 < len(starts) else stop
         try:
             values = yaml.load("\n".join(lines[start:end]), Loader=_Loader)  # noqa: S506
-        except yaml.YAMLError as item_err:
+        except (yaml.YAMLError, RecursionError) as item_err:
             found.bad.append((first + start, first + end - 1, _yaml_error(item_err, first + start)))
             continue
         value = values[0] if isinstance(values, list) and values else values
@@ -530,7 +530,7 @@ def _salvage_yaml(text: str, first: int, err: yaml.YAMLError, found: Found) -> N
     rest = [*lines[: starts[0]], *[""] * (stop - starts[0]), *lines[stop:n]]
     try:
         yaml.load("\n".join(rest), Loader=_Loader)  # noqa: S506
-    except yaml.YAMLError as rest_err:
+    except (yaml.YAMLError, RecursionError) as rest_err:
         why = _yaml_error(rest_err, first)
         found.bad.extend((first + i, first + i, why) for i, ln in enumerate(rest) if ln.strip())
 
