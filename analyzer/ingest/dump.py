@@ -23,9 +23,9 @@ from analyzer.ingest.jsonl import parse_jsonl_robust
 from analyzer.ingest.sniff import choose
 from analyzer.ingest.text import parse_text
 
-# The line may also end a log that had no final newline (kubectl writes the END marker
-# right after the log bytes), so END is found at the end of a line, not only at its start.
-MARKER = r"==== (START|END) logs for container (\S+) of pod ([^/\s]+)/(\S+) ====$"
+# END may also end a log line that had no final newline (kubectl writes the END marker
+# right after the log bytes), so END is found at the end of a line; START opens one.
+MARKER = r"(^==== START|==== END) logs for container (\S+) of pod ([^/\s]+)/(\S+) ====$"
 _MARKER = re.compile(MARKER)
 MARKER_SKIP = "skip: cluster-info dump log section marker"
 # What kubectl writes in a section instead of the log when it cannot fetch it.
@@ -68,7 +68,7 @@ def find_sections(lines: pl.DataFrame) -> list[Section]:
         m = _MARKER.search(raw)
         assert m is not None
         what, container, ns, pod = m.groups()
-        if what == "START":
+        if what.endswith("START"):
             if open_ is not None:  # no END (a dump cut short): ends before the next START
                 sections.append(Section(open_[0], line - 1, *open_[1:], closed=False))
             open_ = (line, container, ns, pod)
