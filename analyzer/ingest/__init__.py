@@ -21,6 +21,7 @@ from analyzer.errors import AnalyzerError, InputError, UnknownFormatError
 from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
+from analyzer.ingest.dump import find_sections, section_chunks, taken_lines
 from analyzer.ingest.events import parse_event_document
 from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines, read_sample
@@ -472,8 +473,23 @@ def _read_as(
     lines, notes = read_lines(path)
     df = _base_frame(lines, shown)
     assert isinstance(df, pl.DataFrame)
-    frame, more = parse_event_document(df.select("line", "raw", "file", "text"), spec.field_names())
-    return ParsedFile(shown, spec.name, lines.height, (Chunk(spec, frame),), notes=(*notes, *more))
+    return _read_documents(df, shown, spec, lines.height, notes)
+
+
+def _read_documents(
+    df: pl.DataFrame, shown: str, spec: FormatSpec, n: int, notes: list[str]
+) -> ParsedFile:
+    """Kubernetes objects; a cluster-info dump's log sections go to their own formats."""
+    sections = find_sections(df)
+    logs, spans = section_chunks(df, sections)
+    docs = df.select("line", "raw", "file", "text")
+    frame, more = parse_event_document(docs, spec.field_names(), spans)
+    frame = frame.filter(~pl.col("line").is_in(taken_lines(logs).implode()))
+    # A log section is what a container wrote (klog there is that component's own log).
+    chunks = (Chunk(spec, frame), *(Chunk(s, f, contained=True) for s, f in logs))
+    label = "+".join(["cluster_info_dump" if sections else spec.name, *(s.name for s, _ in logs)])
+    identity = path_identity(shown, spec) if sections else {}
+    return ParsedFile(shown, label, n, chunks, identity, (*notes, *more))
 
 
 def _timeless_hint(head: str) -> str:

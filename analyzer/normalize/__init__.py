@@ -8,6 +8,7 @@ import polars as pl
 
 from analyzer.formats import FormatSpec
 from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile
+from analyzer.ingest.dump import ENVELOPE_IDENTITY
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
 from analyzer.normalize.kinds import apply_extract, apply_rules
 from analyzer.normalize.time import TimeContext, klog_text, klog_year, parse_times
@@ -54,11 +55,18 @@ def as_writers_own_log(df: pl.LazyFrame, spec: FormatSpec, contained: bool) -> p
         pl.when(other).then(pl.lit("app")).otherwise(pl.col("source")).alias("source"),
         pl.when(other).then(pl.lit(Kind.LOG.value)).otherwise(pl.col("kind")).alias("kind"),
         *[
-            pl.when(other).then(None).otherwise(pl.col(c)).alias(c)
+            pl.when(other).then(_where_written(c, have)).otherwise(pl.col(c)).alias(c)
             for c in _WRITER_IDENTITY
             if c in have
         ],
     )
+
+
+def _where_written(column: str, have: set[str]) -> pl.Expr:
+    """The identity a wrapper gave the line (a dump's section marker); the log path's is
+    filled in later, where the line names none."""
+    envelope = ENVELOPE_IDENTITY.get(column)
+    return pl.col(envelope) if envelope in have else pl.lit(None, pl.String)
 
 
 def apply_numbers(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
@@ -116,16 +124,22 @@ def canonical(
         )
         .otherwise(col("message"))
     )
+    # A cluster-info dump's log section names the pod of lines that name none themselves.
+    line_pod = pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1"))
+    enveloped = line_pod.is_null()
     df = df.with_columns(
         ts_text.alias("_ts_text"),
         pl.lit(spec.source).alias("source"),
         pl.lit(spec.name).alias("format"),
         pl.coalesce(
-            col("namespace"), pod_ref.str.split_exact("/", 1).struct.field("field_0")
+            col("namespace"),
+            pod_ref.str.split_exact("/", 1).struct.field("field_0"),
+            pl.when(enveloped).then(col(ENVELOPE_IDENTITY["namespace"])),
         ).alias("namespace"),
-        pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1")).alias(
-            "pod"
-        ),
+        pl.coalesce(line_pod, col(ENVELOPE_IDENTITY["pod"])).alias("pod"),
+        pl.coalesce(
+            col("container"), pl.when(enveloped).then(col(ENVELOPE_IDENTITY["container"]))
+        ).alias("container"),
         pl.coalesce(col("node"), col(ENVELOPE_NODE)).alias("node"),
         col("container_id").str.replace(r"^[a-z-]+://", "").alias("container_id"),
         col("probe").str.to_lowercase().alias("probe"),
@@ -253,7 +267,8 @@ def _label(parsed: ParsedFile, frames: list[pl.DataFrame]) -> str:
     """The file's format, plus each other format some of its lines were in (a journal's
     containerd lines, a container log's klog lines)."""
     names = parsed.format.split("+")
-    for chunk, frame in zip(parsed.chunks, frames, strict=True):
+    # The first chunk is the file's own format, which the label already names.
+    for chunk, frame in zip(parsed.chunks[1:], frames[1:], strict=True):
         if chunk.spec.name not in names and frame[OUTCOME].is_null().any():
             names.append(chunk.spec.name)
     return "+".join(names)
