@@ -32,7 +32,7 @@ from bench_ingest import run  # noqa: E402
 
 from analyzer.formats import builtin  # noqa: E402
 
-CLOCK = re.compile(r"(\d\d):(\d\d):(\d\d)(\.\d{3})?")
+CLOCK = re.compile(r"(?<!\d)(\d\d):(\d\d):(\d\d)(\.\d{3})?")
 # One calendar day for every sample: samples come from different dates, and yearless formats
 # (klog, syslog) read a month going backwards as a new year.
 DATES = (
