@@ -6,10 +6,11 @@
 For every standalone format with ``[[samples]]`` and for CRI wrapping every payload format, it
 writes a file of at least ``--size-mb`` MB in a temporary directory by cycling the spec's sample
 lines, all moved to one day with the clock advancing line by line (each line's first
-``HH:MM:SS[.fff]``, or its first 13+ digit epoch, is rewritten; CRI lines get their own RFC 3339 stamp), so time parsing is not
-served from a cache of a few distinct strings. Then, each in a fresh subprocess (peak RSS per
-case, via ``bench_ingest.run``), it times the floor, polars ``scan_lines(f).select(pl.len())``
-over the same bytes, and ``load_events``, and prints a markdown table. Formats without samples
+``HH:MM:SS[.fff]``, or its first 13+ digit epoch, is rewritten; CRI lines get their own RFC 3339
+stamp), so time parsing is not served from a cache of a few distinct strings. Then, each in a
+fresh subprocess (peak RSS per case, via ``bench_ingest.run``), it times the floor, polars
+``scan_lines(f).select(pl.len())`` over the same bytes, and ``load_events``, and prints a
+markdown table. Formats without samples
 (``k8s_events``) are listed as skipped. Files are deleted after each case unless ``--keep``.
 """
 
@@ -143,7 +144,9 @@ def main() -> None:
         wanted = set(args.formats.split(","))
         unknown = wanted - {c.name for c in todo}
         if unknown:
-            sys.exit(f"unknown or sample-less cases: {sorted(unknown)}; have {[c.name for c in todo]}")
+            sys.exit(
+                f"unknown or sample-less cases: {sorted(unknown)}; have {[c.name for c in todo]}"
+            )
         todo = [c for c in todo if c.name in wanted]
         skipped = []
     print(
