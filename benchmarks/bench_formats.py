@@ -10,8 +10,8 @@ lines, all moved to one day with the clock advancing line by line (each line's f
 stamp), so time parsing is not served from a cache of a few distinct strings. Then, each in a
 fresh subprocess (peak RSS per case, via ``bench_ingest.run``), it times the floor, polars
 ``scan_lines(f).select(pl.len())`` over the same bytes, and ``load_events``, and prints a
-markdown table. Formats without samples
-(``k8s_events``) are listed as skipped. Files are deleted after each case unless ``--keep``.
+markdown table. Formats without samples (``k8s_events``) are listed as skipped. Files are
+deleted after each case unless ``--keep``.
 """
 
 from __future__ import annotations
