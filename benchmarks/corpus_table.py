@@ -2,9 +2,10 @@
 
     python benchmarks/corpus_table.py            # markdown table on stdout
     python benchmarks/corpus_table.py --details  # plus skip reasons / reject examples
+    python benchmarks/corpus_table.py --code ../other-checkout   # that tree's analyzer
 
-Run from the repository root (the working tree's ``analyzer`` is imported). Verdict ``ok``
-means counts, formats and the listed events all match ``tests/corpus/expected.toml``;
+The ``analyzer`` imported is this repository's, or ``--code``'s (another checkout or branch).
+Verdict ``ok`` means counts, formats and the listed events all match ``tests/corpus/expected.toml``;
 otherwise it names what differs (``counts``, ``format``, ``events``).
 """
 
@@ -16,8 +17,15 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+
+
+def _code_from_argv() -> Path:
+    """``--code DIR`` must be known before ``analyzer`` is first imported."""
+    args = sys.argv[1:]
+    return Path(args[args.index("--code") + 1]).resolve() if "--code" in args else ROOT
+
+
+sys.path[:0] = [str(_code_from_argv()), str(ROOT / "tests")]
 
 import test_corpus as tc  # noqa: E402  (the expectations and checks live with the test)
 
@@ -51,8 +59,12 @@ def verdict(spec: dict) -> tuple[str, str]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--details", action="store_true")
+    ap.add_argument("--code", type=Path, help="a checkout whose analyzer to run (default: this)")
     args = ap.parse_args()
     spec = tomllib.loads((tc.CORPUS / "expected.toml").read_text())["file"]
+    import analyzer
+
+    print(f"analyzer from `{Path(analyzer.__file__).parent}`\n")
     print(
         "| file | format read | lines | events | rejected | skipped "
         "| expected (format: events/rejected/skipped) | verdict |"
