@@ -33,6 +33,7 @@ _EVENT_MARKERS = ('"involvedObject"', '"regarding"')
 
 MULTILINE = "skip: part of a multi-line {} document"
 BLANK = "skip: blank line"
+COMMENT = "skip: comment line"
 MALFORMED_JSON = "reject: malformed or truncated JSON"
 
 
@@ -69,7 +70,8 @@ def looks_like_event_document(head: str) -> bool:
     """Does the file start like Kubernetes objects (Events, Lists of any kind) as written
     by kubectl or the API, in JSON or YAML?"""
     text = head.lstrip()
-    if text.startswith(DUMP_LOGS):  # `cluster-info dump --output-directory`: NS/POD/logs.txt
+    # `cluster-info dump --output-directory`: NS/POD/logs.txt (maybe after a few header lines)
+    if text.startswith(DUMP_LOGS) or f"\n{DUMP_LOGS}" in head[:4096]:
         return True
     if text.startswith(("{", "[")):
         if any(m in head for m in _EVENT_MARKERS):
@@ -635,6 +637,11 @@ def parse_event_document(
     blank = lines.select(pl.arg_where(pl.col("raw").str.strip_chars() == ""))
     for i in blank.to_series().to_list():
         outcome[i] = BLANK
+    # A `#` line outside any value is a comment (a YAML comment, a header a tool added).
+    comment = lines.select(pl.arg_where(pl.col("raw").str.starts_with("#")))
+    for i in comment.to_series().to_list():
+        if outcome[i] is not None and outcome[i].startswith("reject: "):
+            outcome[i] = COMMENT
     for ln in used:
         outcome[ln] = None
     if more:

@@ -36,9 +36,10 @@ class Score:
     """How one spec explains a sample."""
 
     spec: FormatSpec
-    score: float
+    score: float  # ``share`` with the marker bonus or the unmarked penalty: ranks the specs
     hits: int  # sample lines it parses
     counted: int  # sample lines it did not skip
+    share: float = 0.0  # hits / counted: whether the spec fits at all
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ def _score(spec: FormatSpec, lines: list[str], head: str) -> Score:
         base, hits, counted = 1.0, 1, 1
     else:
         base, hits, counted = _line_score(spec, lines)
+    share = base
     if base > 0 and spec.sniff_contains:
         if any(marker in head for marker in spec.sniff_contains):
             base += MARKER_BONUS
@@ -113,7 +115,7 @@ def _score(spec: FormatSpec, lines: list[str], head: str) -> Score:
             # Lines that merely fit the shape (any JSON with `time` and `level`) are not
             # this product's: a spec without markers of its own (generic) wins the tie.
             base *= UNMARKED_FACTOR
-    return Score(spec, base, hits, counted)
+    return Score(spec, base, hits, counted, share)
 
 
 def score(spec: FormatSpec, lines: list[str], head: str) -> float:
@@ -138,10 +140,10 @@ def rank(specs: list[FormatSpec], text: str) -> list[Score]:
 
 
 def _acceptable(s: Score) -> bool:
-    if s.score >= MIN_SCORE:
+    if max(s.share, s.score) >= MIN_SCORE:  # the markers may carry a borderline share
         return True
     strict = s.spec.engine == "text" and s.spec.priority >= 0
-    return strict and s.hits >= MINORITY_HITS and s.score >= MINORITY_SCORE
+    return strict and s.hits >= MINORITY_HITS and s.share >= MINORITY_SCORE
 
 
 def choose(specs: list[FormatSpec], text: str) -> Choice:
