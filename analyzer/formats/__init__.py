@@ -26,7 +26,20 @@ first non-null of them), run after ``fields``.
 ``set`` constant columns. Lines no rule claims get ``default_kind``.
 ``payload_field`` (jsonl): this format is a wrapper (a journal or log-store export): the line
 it carries is under that key and is sniffed and parsed by its own format, as in CRI files;
-the wrapper gives the time and its ``fields`` (e.g. ``node``) fill what the line lacks.
+the wrapper gives the time and its identity ``fields`` (``namespace``, ``pod``, ``container``,
+``pod_uid``, ``container_id``, ``node``) fill what the line lacks. A list: the first key
+present (Cloud Logging: ``textPayload``, else ``jsonPayload``); an object-valued key must
+be in ``json_text`` and is carried as its JSON text. A wrapper also reads a file that is one
+JSON array of records (``gcloud logging read --format=json``).
+``payload_prefix`` (with ``payload_field``): a regex; a carried line that starts with it
+loses that prefix (a CRI header a log shipper stored with the line).
+``own_event`` (with ``payload_field``): key paths; a record holding any of them is an event
+of the wrapper itself (a request log: ``httpRequest.status``), read with its own ``fields``,
+``extract`` and ``rules`` instead of being unwrapped.
+``json_text`` (jsonl): key paths whose value may be an object, an array or any scalar, read
+as JSON text (a string as itself) instead of being decoded: kubelet's ``pod`` is an object
+or ``ns/name``. A path starting with ``$`` is a JSONPath used as written (for keys holding
+dots: ``$.labels['compute.googleapis.com/resource_name']``); the field is named by it.
 ``newline_terminated`` (with ``payload_field``): the carried line keeps its newline, and one
 without it is a fragment continued by the next record of the same ``stream`` (Docker
 json-file splits lines over 16 KiB so); fragments are joined like CRI partial lines.
@@ -75,6 +88,9 @@ _TOP_KEYS = {
     "rest",
     "payload_field",
     "newline_terminated",
+    "payload_prefix",
+    "own_event",
+    "json_text",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
@@ -124,10 +140,17 @@ class FormatSpec:
     upstream_local: bool = False
     paths: tuple[str, ...] = ()  # cri: path regexes naming namespace/pod/pod_uid/container
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
-    payload_field: str | None = None  # jsonl: the key holding a wrapped line
+    payload_fields: tuple[str, ...] = ()  # jsonl: the keys holding a wrapped line, first wins
+    payload_prefix: str | None = None  # payload_field: stripped from the carried line
+    own_event: tuple[str, ...] = ()  # payload_field: records holding these are events themselves
+    json_text: tuple[str, ...] = ()  # jsonl: keys read as JSON text, whatever their type
     newline_terminated: bool = False  # payload_field: a line without its newline continues
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
+
+    @property
+    def payload_field(self) -> str | None:
+        return self.payload_fields[0] if self.payload_fields else None
 
     def field_names(self) -> list[str]:
         """Every raw field name the spec reads (for projection)."""
@@ -140,8 +163,8 @@ class FormatSpec:
             names.extend(rule.present)
         names.extend(self.ts_fields)
         names.extend(self.require)
-        if self.payload_field:
-            names.append(self.payload_field)
+        names.extend(self.payload_fields)
+        names.extend(self.own_event)
         if self.newline_terminated:
             names.append("stream")  # fragments continue in the same stream
         return list(dict.fromkeys(names))
@@ -184,6 +207,10 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         _check_regex(pattern, file, f"paths[{i}]")
     for reason, pattern in (data.get("skip") or {}).items():
         _check_regex(pattern, file, f"skip.{reason}")
+    if "payload_prefix" in data:
+        _check_regex(data["payload_prefix"], file, "payload_prefix")
+    payload_fields = data.get("payload_field") or ()
+    payload_fields = (payload_fields,) if isinstance(payload_fields, str) else tuple(payload_fields)
 
     fields: list[tuple[str, tuple[str, ...]]] = []
     for col, alts in (data.get("fields") or {}).items():
@@ -255,7 +282,10 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         upstream_local=bool(data.get("upstream_local", False)),
         paths=tuple(data.get("paths") or ()),
         also=tuple(data.get("also") or ()),
-        payload_field=data.get("payload_field"),
+        payload_fields=payload_fields,
+        payload_prefix=data.get("payload_prefix"),
+        own_event=tuple(data.get("own_event") or ()),
+        json_text=tuple(data.get("json_text") or ()),
         newline_terminated=bool(data.get("newline_terminated", False)),
         samples=samples,
         path=file,

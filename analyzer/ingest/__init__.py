@@ -22,7 +22,7 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
 from analyzer.ingest.events import parse_event_document
-from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
+from analyzer.ingest.jsonl import array_elements, parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines
 from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.sniff import choose
@@ -148,36 +148,76 @@ def _lazy_cri(path: Path, shown: str, spec: FormatSpec, head: str) -> tuple[Chun
     return Chunk(inner, _mark_plain(plan), wrapped=True, robust=robust), f"{spec.name}+{inner.name}"
 
 
-ENVELOPE_NODE = "_envelope_node"  # the wrapper's node (journald _HOSTNAME), for lines naming none
+#: Identity a wrapper record gives (journald ``_HOSTNAME``, Cloud Logging resource labels,
+#: Loki stream labels): each fills the same column of lines that name none.
+ENVELOPE_IDENTITY = ("namespace", "pod", "container", "pod_uid", "container_id", "node")
 
 
-def _json_payloads(head: str, key: str) -> str:
-    """The wrapped lines of the first records of a JSON wrapper, for sniffing their format."""
-    out = []
-    for line in head.splitlines()[:200]:
-        try:
-            value = json.loads(line).get(key)
-        except (ValueError, RecursionError, AttributeError):
-            continue
+def envelope_column(column: str) -> str:
+    return f"_envelope_{column}"
+
+
+ENVELOPE_NODE = envelope_column("node")
+
+
+def _lookup(obj: object, path: str) -> object:
+    for part in path.split("."):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def _carried(record: str, spec: FormatSpec) -> str | None:
+    """The line one wrapper record carries (as ``_unwrap_json`` finds it), or None."""
+    try:
+        obj = json.loads(record)
+    except (ValueError, RecursionError):
+        return None
+    for key in spec.payload_fields:
+        value = _lookup(obj, key)
+        if isinstance(value, dict | list):
+            value = json.dumps(value, separators=(",", ":"))
         if isinstance(value, str):
-            out.append(value.rstrip("\n"))
+            value = value.rstrip("\n")
+            return re.sub(f"^(?:{spec.payload_prefix})", "", value) if spec.payload_prefix else value
+    return None
+
+
+def _json_payloads(head: str, spec: FormatSpec) -> str:
+    """The wrapped lines of the first records of a JSON wrapper, for sniffing their format."""
+    records = array_elements(head, whole=False)
+    texts = [r for _, r in records] if records is not None else head.splitlines()
+    out = [line for r in texts[:200] if r and (line := _carried(r, spec)) is not None]
     return "\n".join(out)
 
 
 def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
-    """Decoded wrapper fields -> ``text`` (the carried line), ``_envelope_ts``, node."""
-    assert spec.payload_field is not None
+    """Decoded wrapper fields -> ``text`` (the carried line), ``_envelope_ts``, identity."""
+    assert spec.payload_fields
     ts = pl.coalesce([pl.col(f) for f in spec.ts_fields])
-    node = dict(spec.fields).get("node", ())
+    fields = dict(spec.fields)
     own = [c for c in spec.field_names() if c not in ("line", "raw", "file", "text", "stream")]
-    payload = pl.col(spec.payload_field)
+    payload = pl.coalesce([pl.col(f) for f in spec.payload_fields])
+    text = payload.str.strip_suffix("\n")
+    if spec.payload_prefix:
+        text = text.str.replace(f"^(?:{spec.payload_prefix})", "")
+    identity = [
+        (pl.coalesce([pl.col(n) for n in fields[c]]) if c in fields else pl.lit(None, pl.String))
+        .alias(envelope_column(c))
+        for c in ENVELOPE_IDENTITY
+    ]
+    keys = ", ".join(spec.payload_fields)
+    lineless = pl.col(OUTCOME).is_null() & payload.is_null()
     frame = frame.with_columns(
-        payload.str.strip_suffix("\n").alias("text"),
+        text.alias("text"),
         ts.alias("_envelope_ts"),
-        (pl.coalesce([pl.col(n) for n in node]) if node else pl.lit(None, pl.String)).alias(
-            ENVELOPE_NODE
-        ),
+        *identity,
         (~payload.str.ends_with("\n") if spec.newline_terminated else pl.lit(False)).alias(PARTIAL),
+        pl.when(lineless)
+        .then(pl.lit(f"skip: record carries no line (none of {keys})"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME),
     ).drop(own)
     if isinstance(frame, pl.DataFrame):
         frame = join_fragments(frame)
@@ -208,13 +248,49 @@ def _has_fragments(path: Path, spec: FormatSpec) -> bool:
         return True
 
 
+def _own_rows(spec: FormatSpec) -> pl.Expr:
+    """Records that are events of the wrapper itself (``own_event``), not carried lines."""
+    present = pl.any_horizontal([pl.col(p).is_not_null() for p in spec.own_event])
+    return (pl.col(OUTCOME).is_null() & present).fill_null(False)
+
+
+def _mentions(path: Path, keys: tuple[str, ...]) -> bool:
+    """Might a record hold one of these keys? (A textual check, no JSON decode.)"""
+    if not keys:
+        return False
+    names = [f'"{k.split(".")[0]}"' for k in keys]
+    try:
+        hit = pl.any_horizontal([pl.col("line").str.contains(n, literal=True) for n in names])
+        return bool(pl.scan_lines(path, glob=False).select(hit.any()).collect().item())
+    except (pl.exceptions.ComputeError, OSError):
+        return True
+
+
+def _array_lines(path: Path, shown: str) -> pl.DataFrame:
+    """A file that is one JSON array: a row per entry, numbered by the line it starts on."""
+    lines, _ = read_lines(path)
+    entries = array_elements("\n".join(lines["raw"].to_list())) or []
+    frame = pl.DataFrame(
+        {"line": [n for n, _ in entries], "raw": [e for _, e in entries]},
+        schema={"line": pl.UInt32, "raw": pl.String},
+    )
+    frame = _base_frame(frame, shown).with_columns(
+        pl.when(pl.col("raw").is_null())
+        .then(pl.lit("reject: malformed JSON in the array (the rest of the file is unreadable)"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME)
+    )
+    return frame  # type: ignore[return-value]
+
+
 def _json_wrapped(
     path: Path, shown: str, spec: FormatSpec, head: str
 ) -> tuple[tuple[Chunk, ...], str]:
-    """A JSON wrapper (journal export, Docker json-file): one chunk per format of the lines
-    it carries."""
-    assert spec.payload_field is not None
-    inner = _payload_spec(_json_payloads(head, spec.payload_field))
+    """A JSON wrapper (journal export, Docker json-file, log-store export): one chunk per
+    format of the lines it carries, and one for the records that are events themselves."""
+    assert spec.payload_fields
+    sample = _json_payloads(head, spec)
+    inner = _payload_spec(sample)
     # A whole-node journal mixes programs: beyond the sniffed format (from the first
     # records), every text format that can be carried gets its lines, wherever they are.
     text_specs = [inner] if inner.engine == "text" and inner.payload else []
@@ -223,7 +299,11 @@ def _json_wrapped(
         (s for s in formats.builtin() if s.payload and s.engine == "text" and s.pattern),
         key=lambda s: -s.priority,
     )
-    order = list(dict.fromkeys([*text_specs, *named, *rest]))
+    # A log store mixes containers: JSON lines get a JSON format of their own.
+    json_sample = "\n".join(x for x in sample.splitlines() if x.lstrip().startswith("{"))
+    json_inner = _payload_spec(json_sample) if json_sample and inner.engine == "text" else None
+    json_specs = [json_inner] if json_inner is not None and json_inner.engine == "jsonl" else []
+    order = list(dict.fromkeys([*text_specs, *named, *rest, *json_specs]))
     index, routes = _routes(order, inner, pl.col("text"))
 
     def parse(lines: Frame, fmt: FormatSpec) -> Frame:
@@ -236,15 +316,26 @@ def _json_wrapped(
             parsed = parse_jsonl(frame, fmt)
         return _mark_plain(parsed)
 
+    array = array_elements(head, whole=False) is not None
+    own = _own_rows(spec) if spec.own_event and (array or _mentions(path, spec.own_event)) else None
+
+    @cache
+    def decoded() -> pl.DataFrame:
+        """Eager, shared by the chunks: isolates bad records."""
+        lines = _array_lines(path, shown) if array else _base_frame(read_lines(path)[0], shown)
+        return parse_jsonl_robust(lines, spec)  # type: ignore[arg-type]
+
+    def carried(frame: Frame) -> Frame:
+        return _unwrap_json(frame.filter(~own) if own is not None else frame, spec)
+
     @cache
     def unwrapped() -> pl.DataFrame:
-        """Eager, shared by the chunks: isolates bad records, joins fragments."""
-        lines, _ = read_lines(path)
-        decoded = parse_jsonl_robust(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
-        return _unwrap_json(decoded, spec)  # type: ignore[return-value]
+        """Eager, shared by the chunks: joins fragments."""
+        return carried(decoded())  # type: ignore[return-value]
 
-    eager = _has_fragments(path, spec)
-    lazy = lambda: _unwrap_json(parse_jsonl(_lazy_lines(path, shown), spec), spec)  # noqa: E731
+    eager = array or _has_fragments(path, spec)
+    lazy_decoded = lambda: parse_jsonl(_lazy_lines(path, shown), spec)  # noqa: E731
+    lazy = lambda: carried(lazy_decoded())  # noqa: E731
     if not eager:
         # Each chunk decodes the whole file again: first find the formats that have lines.
         routes = _taken_routes(lazy(), index, order, routes, inner)
@@ -256,7 +347,11 @@ def _json_wrapped(
         plan = parse(lazy(), fmt)
         return Chunk(fmt, plan, wrapped=True, robust=robust, envelope_style=spec.ts_style)
 
-    return tuple(chunk(f) for f in routes), f"{spec.name}+{inner.name}"
+    chunks = [chunk(f) for f in routes]
+    if own is not None:
+        mine = lambda: decoded().filter(own)  # noqa: E731
+        chunks.append(Chunk(spec, mine() if eager else lazy_decoded().filter(own), robust=mine))
+    return tuple(chunks), f"{spec.name}+{inner.name}"
 
 
 def _taken_routes(
@@ -311,7 +406,10 @@ def _routes(
     """
     index: pl.Expr = pl.lit(len(order))
     for i, fmt in reversed(list(enumerate(order))):
-        matches = text.str.contains(fmt.pattern or "").fill_null(False)
+        if fmt.pattern:
+            matches = text.str.contains(fmt.pattern).fill_null(False)
+        else:  # a JSON format takes the lines that are JSON objects
+            matches = text.str.strip_chars_start().str.starts_with("{").fill_null(False)
         index = pl.when(matches).then(i).otherwise(index)
     route = pl.col(ROUTE)
     rows = {fmt: route == i for i, fmt in enumerate(order)}

@@ -9,6 +9,7 @@ type never drops a key silently (the NDJSON reader's ``infer_schema_length`` tra
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import polars as pl
@@ -126,6 +127,27 @@ def _outcome(spec: FormatSpec) -> pl.Expr:
     )
 
 
+def _decoded_paths(spec: FormatSpec) -> list[str]:
+    return [p for p in spec.field_names() if p and p not in spec.json_text]
+
+
+def json_path(path: str) -> str:
+    """The JSONPath of a spec key path (``$``-paths are already JSONPath)."""
+    return path if path.startswith("$") else "$." + path
+
+
+def _json_text_exprs(spec: FormatSpec, column: str) -> list[pl.Expr]:
+    """``json_text`` keys: objects and arrays as JSON text, scalars as themselves. A JSONPath
+    match never fails on a value's type (the struct decoder fails the whole batch)."""
+    return [
+        pl.when(pl.col("_candidate"))
+        .then(pl.col(column).str.json_path_match(json_path(path)))
+        .otherwise(None)
+        .alias(path)
+        for path in spec.json_text
+    ]
+
+
 def _candidate(column: str) -> pl.Expr:
     return (
         pl.col(column).str.strip_chars_start().str.starts_with("{") & pl.col(OUTCOME).is_null()
@@ -138,7 +160,7 @@ def parse_jsonl(lf: pl.LazyFrame, spec: FormatSpec, *, column: str = "text") -> 
     The caller then falls back to ``parse_jsonl_robust``; clean files take this path, which
     the streaming engine runs in parallel.
     """
-    dtype = struct_dtype([p for p in spec.field_names() if p])
+    dtype = struct_dtype(_decoded_paths(spec))
     lf = lf.with_columns(_candidate(column).alias("_candidate"))
     decoded = (
         pl.when(pl.col("_candidate"))
@@ -147,13 +169,13 @@ def parse_jsonl(lf: pl.LazyFrame, spec: FormatSpec, *, column: str = "text") -> 
         .str.json_decode(dtype)
     )
     lf = lf.with_columns(decoded.alias("_json"), pl.lit(True).alias("_ok"))
-    lf = lf.with_columns(_flatten_exprs("_json", dtype))
+    lf = lf.with_columns(*_flatten_exprs("_json", dtype), *_json_text_exprs(spec, column))
     return lf.with_columns(_outcome(spec).alias(OUTCOME)).drop("_json", "_ok", "_candidate")
 
 
 def parse_jsonl_robust(df: pl.DataFrame, spec: FormatSpec, *, column: str = "text") -> pl.DataFrame:
     """Eager: isolates undecodable lines by bisection and rejects only those."""
-    dtype = struct_dtype([p for p in spec.field_names() if p])
+    dtype = struct_dtype(_decoded_paths(spec))
     df = df.with_columns(_candidate(column).alias("_candidate"))
     texts = df.filter("_candidate")[column]
     decoded, ok = decode(texts, dtype)
@@ -161,5 +183,35 @@ def parse_jsonl_robust(df: pl.DataFrame, spec: FormatSpec, *, column: str = "tex
         df.filter("_candidate").select("line").with_columns(decoded.alias("_json"), ok.alias("_ok"))
     )
     df = df.join(parsed, on="line", how="left", maintain_order="left")
-    df = df.with_columns(_flatten_exprs("_json", dtype))
+    df = df.with_columns(*_flatten_exprs("_json", dtype), *_json_text_exprs(spec, column))
     return df.with_columns(_outcome(spec).alias(OUTCOME)).drop("_json", "_ok", "_candidate")
+
+
+def array_elements(text: str, *, whole: bool = True) -> list[tuple[int, str | None]] | None:
+    """The entries of a JSON array document (``gcloud logging read --format=json``), each
+    as (the line it starts on, compact JSON); None if ``text`` is not an array.
+
+    ``whole``: ``text`` is the whole file, so what cannot be decoded is kept as a last
+    ``(line, None)`` entry; otherwise (a head sample) it is a cut entry and dropped.
+    """
+    start = len(text) - len(text.lstrip())
+    # An array of objects; `[47287] Puma starting` is a line of text, not a document.
+    if not re.match(r"\[\s*[{\]]", text[start : start + 4096]):
+        return None
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, str | None]] = []
+    pos, line, counted = start + 1, 1, 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return out
+        line += text.count("\n", counted, pos)
+        counted = pos
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            if whole:
+                out.append((line, None))
+            return out
+        out.append((line, json.dumps(value, separators=(",", ":"))))  # ASCII: no lone surrogates

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from analyzer.formats import FormatSpec
 from analyzer.ingest.events import looks_like_event_document, unwrap_event
+from analyzer.ingest.jsonl import array_elements
 
 SAMPLE_LINES = 200
 MIN_SCORE = 0.5
@@ -83,8 +84,14 @@ def score(spec: FormatSpec, lines: list[str], head: str) -> float:
 def choose(specs: list[FormatSpec], head: str) -> Choice:
     """The best spec for a sample of text, or ``Choice(None, ...)`` when none fits."""
     lines = [ln.rstrip("\r") for ln in head.splitlines() if ln.strip()][:SAMPLE_LINES]
+    scored = specs
+    entries = array_elements(head, whole=False)
+    if entries is not None:
+        # A JSON array document (gcloud's export): only the wrappers read it entry by entry.
+        lines = [e for _, e in entries if e][:SAMPLE_LINES]
+        scored = [s for s in specs if s.payload_fields or s.engine == "events"]
     best: tuple[float, int, FormatSpec] | None = None
-    for spec in specs:
+    for spec in scored:
         s = score(spec, lines, head)
         if s >= MIN_SCORE and (best is None or (s, spec.priority) > best[:2]):
             best = (s, spec.priority, spec)

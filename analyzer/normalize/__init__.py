@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from analyzer.formats import FormatSpec
-from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile
+from analyzer.ingest import PLAIN, Chunk, ParsedFile, envelope_column
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
 from analyzer.normalize.kinds import apply_extract, apply_rules
 from analyzer.normalize.time import TimeContext, klog_text, klog_year, parse_times
@@ -62,13 +62,23 @@ def canonical(
         pl.lit(spec.source).alias("source"),
         pl.lit(spec.name).alias("format"),
         pl.coalesce(
-            col("namespace"), pod_ref.str.split_exact("/", 1).struct.field("field_0")
+            col("namespace"),
+            pod_ref.str.split_exact("/", 1).struct.field("field_0"),
+            col(envelope_column("namespace")),
         ).alias("namespace"),
-        pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1")).alias(
-            "pod"
-        ),
-        pl.coalesce(col("node"), col(ENVELOPE_NODE)).alias("node"),
-        col("container_id").str.replace(r"^[a-z-]+://", "").alias("container_id"),
+        pl.coalesce(
+            col("pod"),
+            pod_ref.str.split_exact("/", 1).struct.field("field_1"),
+            col(envelope_column("pod")),
+        ).alias("pod"),
+        # A wrapper's identity (journald host, log-store labels) fills what the line lacks.
+        *[
+            pl.coalesce(col(c), col(envelope_column(c))).alias(c)
+            for c in ("node", "container", "pod_uid")
+        ],
+        pl.coalesce(col("container_id"), col(envelope_column("container_id")))
+        .str.replace(r"^[a-z-]+://", "")
+        .alias("container_id"),
         col("probe").str.to_lowercase().alias("probe"),
         status.alias("status"),
         col("client").str.replace(_IPV4_PORT, "$1").alias("client"),
