@@ -19,6 +19,8 @@ the line after the match becomes this field.
 paths for jsonl); a list means "first non-null".
 ``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope" |
 "clf"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``).
+``scale``: ``{column = factor}``: a numeric column is multiplied by it (``duration_ms = 1000``
+for a duration in seconds).
 ``extract``: ``{column = {from = field or [fields], regex = one-group regex}}`` (a list: the
 first non-null of them), run after ``fields``.
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
@@ -91,6 +93,7 @@ _TOP_KEYS = {
     "payload_prefix",
     "own_event",
     "json_text",
+    "scale",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
@@ -144,6 +147,7 @@ class FormatSpec:
     payload_prefix: str | None = None  # payload_field: stripped from the carried line
     own_event: tuple[str, ...] = ()  # payload_field: records holding these are events themselves
     json_text: tuple[str, ...] = ()  # jsonl: keys read as JSON text, whatever their type
+    scale: tuple[tuple[str, float], ...] = ()  # column -> factor (seconds -> ms)
     newline_terminated: bool = False  # payload_field: a line without its newline continues
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
@@ -254,6 +258,10 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
                 set=_pairs(raw.get("set"), file, f"{where}.set"),
             )
         )
+    scale = data.get("scale") or {}
+    for col, factor in scale.items():
+        if col not in COLUMNS or not isinstance(factor, int | float):
+            raise FormatSpecError(file, f"scale.{col}", "expected column = number")
     default_kind = data.get("default_kind", "log")
     if default_kind not in KINDS:
         raise FormatSpecError(file, "default_kind", f"must be one of {KINDS}")
@@ -286,6 +294,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         payload_prefix=data.get("payload_prefix"),
         own_event=tuple(data.get("own_event") or ()),
         json_text=tuple(data.get("json_text") or ()),
+        scale=tuple((c, float(f)) for c, f in scale.items()),
         newline_terminated=bool(data.get("newline_terminated", False)),
         samples=samples,
         path=file,

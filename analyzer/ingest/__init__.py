@@ -10,7 +10,7 @@ import json
 import re
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 
@@ -22,7 +22,7 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
 from analyzer.ingest.events import parse_event_document
-from analyzer.ingest.jsonl import array_elements, parse_jsonl, parse_jsonl_robust
+from analyzer.ingest.jsonl import array_elements, key_column, parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines
 from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.sniff import choose
@@ -174,6 +174,8 @@ def _carried(record: str, spec: FormatSpec) -> str | None:
         obj = json.loads(record)
     except (ValueError, RecursionError):
         return None
+    if any(_lookup(obj, key) is not None for key in spec.own_event):
+        return None  # an event itself, not a carrier
     for key in spec.payload_fields:
         value = _lookup(obj, key)
         if isinstance(value, dict | list):
@@ -182,6 +184,19 @@ def _carried(record: str, spec: FormatSpec) -> str | None:
             value = value.rstrip("\n")
             return re.sub(f"^(?:{spec.payload_prefix})", "", value) if spec.payload_prefix else value
     return None
+
+
+def _lifted(spec: FormatSpec) -> FormatSpec:
+    """A JSON format as a wrapper carries it: its time key may be gone, the wrapper holds
+    the time (Cloud Logging lifts `time` out of jsonPayload)."""
+    if spec.engine != "jsonl":
+        return spec
+    return replace(spec, require=tuple(p for p in spec.require if p not in spec.ts_fields))
+
+
+def _carried_spec(sample: str) -> FormatSpec:
+    choice = choose([_lifted(s) for s in formats.builtin() if s.payload], sample)
+    return choice.spec if choice.spec is not None else formats.get("generic_text")
 
 
 def _json_payloads(head: str, spec: FormatSpec) -> str:
@@ -195,15 +210,19 @@ def _json_payloads(head: str, spec: FormatSpec) -> str:
 def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
     """Decoded wrapper fields -> ``text`` (the carried line), ``_envelope_ts``, identity."""
     assert spec.payload_fields
-    ts = pl.coalesce([pl.col(f) for f in spec.ts_fields])
+    ts = pl.coalesce([pl.col(key_column(f)) for f in spec.ts_fields])
     fields = dict(spec.fields)
-    own = [c for c in spec.field_names() if c not in ("line", "raw", "file", "text", "stream")]
-    payload = pl.coalesce([pl.col(f) for f in spec.payload_fields])
+    own = [key_column(c) for c in spec.field_names() if c != "stream"]
+    payload = pl.coalesce([pl.col(key_column(f)) for f in spec.payload_fields])
     text = payload.str.strip_suffix("\n")
     if spec.payload_prefix:
         text = text.str.replace(f"^(?:{spec.payload_prefix})", "")
     identity = [
-        (pl.coalesce([pl.col(n) for n in fields[c]]) if c in fields else pl.lit(None, pl.String))
+        (
+            pl.coalesce([pl.col(key_column(n)) for n in fields[c]])
+            if c in fields
+            else pl.lit(None, pl.String)
+        )
         .alias(envelope_column(c))
         for c in ENVELOPE_IDENTITY
     ]
@@ -211,7 +230,8 @@ def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
     lineless = pl.col(OUTCOME).is_null() & payload.is_null()
     frame = frame.with_columns(
         text.alias("text"),
-        ts.alias("_envelope_ts"),
+        # A record the wrapper rejected has no time: its line is not kept as a plain line.
+        pl.when(pl.col(OUTCOME).is_null()).then(ts).otherwise(None).alias("_envelope_ts"),
         *identity,
         (~payload.str.ends_with("\n") if spec.newline_terminated else pl.lit(False)).alias(PARTIAL),
         pl.when(lineless)
@@ -250,7 +270,7 @@ def _has_fragments(path: Path, spec: FormatSpec) -> bool:
 
 def _own_rows(spec: FormatSpec) -> pl.Expr:
     """Records that are events of the wrapper itself (``own_event``), not carried lines."""
-    present = pl.any_horizontal([pl.col(p).is_not_null() for p in spec.own_event])
+    present = pl.any_horizontal([pl.col(key_column(p)).is_not_null() for p in spec.own_event])
     return (pl.col(OUTCOME).is_null() & present).fill_null(False)
 
 
@@ -290,7 +310,7 @@ def _json_wrapped(
     format of the lines it carries, and one for the records that are events themselves."""
     assert spec.payload_fields
     sample = _json_payloads(head, spec)
-    inner = _payload_spec(sample)
+    inner = _carried_spec(sample)
     # A whole-node journal mixes programs: beyond the sniffed format (from the first
     # records), every text format that can be carried gets its lines, wherever they are.
     text_specs = [inner] if inner.engine == "text" and inner.payload else []
@@ -299,12 +319,15 @@ def _json_wrapped(
         (s for s in formats.builtin() if s.payload and s.engine == "text" and s.pattern),
         key=lambda s: -s.priority,
     )
-    # A log store mixes containers: JSON lines get a JSON format of their own.
+    # A log store mixes containers: JSON lines get a JSON format of their own, and a line in
+    # no known format is its container's plain line, not the sniffed format's.
     json_sample = "\n".join(x for x in sample.splitlines() if x.lstrip().startswith("{"))
-    json_inner = _payload_spec(json_sample) if json_sample and inner.engine == "text" else None
-    json_specs = [json_inner] if json_inner is not None and json_inner.engine == "jsonl" else []
+    json_inner = _carried_spec(json_sample) if json_sample and inner.engine == "text" else inner
+    json_specs = [json_inner] if json_inner.engine == "jsonl" else []
+    store = any(c in dict(spec.fields) for c in ("namespace", "pod", "container"))
+    fallback = formats.get("generic_text") if store else inner
     order = list(dict.fromkeys([*text_specs, *named, *rest, *json_specs]))
-    index, routes = _routes(order, inner, pl.col("text"))
+    index, routes = _routes(order, fallback, pl.col("text"))
 
     def parse(lines: Frame, fmt: FormatSpec) -> Frame:
         frame = _only(lines, index, routes[fmt])
@@ -338,7 +361,7 @@ def _json_wrapped(
     lazy = lambda: carried(lazy_decoded())  # noqa: E731
     if not eager:
         # Each chunk decodes the whole file again: first find the formats that have lines.
-        routes = _taken_routes(lazy(), index, order, routes, inner)
+        routes = _taken_routes(lazy(), index, order, routes, fallback)
 
     def chunk(fmt: FormatSpec) -> Chunk:
         robust = lambda: parse(unwrapped(), fmt)  # noqa: E731

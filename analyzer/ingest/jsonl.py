@@ -18,6 +18,13 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest.tally import OUTCOME
 
 SMALL_BATCH = 16
+#: Frame columns a top-level JSON key of the same name must not overwrite (Loki's `line`).
+RESERVED = ("line", "raw", "file", "text", OUTCOME)
+
+
+def key_column(path: str) -> str:
+    """The frame column a decoded key path lands in."""
+    return f"json:{path}" if path in RESERVED else path
 
 
 def struct_dtype(paths: list[str]) -> pl.Struct:
@@ -104,7 +111,7 @@ def _flatten_exprs(column: str, dtype: pl.Struct, prefix: str = "") -> list[pl.E
             if isinstance(fld.dtype, pl.Struct):
                 walk(sub, fld.dtype, name + ".")
             else:
-                exprs.append(sub.alias(name))
+                exprs.append(sub.alias(key_column(name)))
 
     walk(pl.col(column), dtype, prefix)
     return exprs
@@ -113,7 +120,7 @@ def _flatten_exprs(column: str, dtype: pl.Struct, prefix: str = "") -> list[pl.E
 def _outcome(spec: FormatSpec) -> pl.Expr:
     missing = pl.lit(False)
     for path in spec.require:
-        missing = missing | pl.col(path).is_null()
+        missing = missing | pl.col(key_column(path)).is_null()
     return (
         pl.when(pl.col(OUTCOME).is_not_null())
         .then(pl.col(OUTCOME))
@@ -143,7 +150,7 @@ def _json_text_exprs(spec: FormatSpec, column: str) -> list[pl.Expr]:
         pl.when(pl.col("_candidate"))
         .then(pl.col(column).str.json_path_match(json_path(path)))
         .otherwise(None)
-        .alias(path)
+        .alias(key_column(path))
         for path in spec.json_text
     ]
 

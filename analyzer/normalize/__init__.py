@@ -20,10 +20,14 @@ def map_fields(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
     """Canonical columns from the spec's ``fields`` (first non-null alternative)."""
     have = set(df.collect_schema().names())
     exprs = []
+    scale = dict(spec.scale)
     for column, alternatives in spec.fields:
         present = [pl.col(a) for a in alternatives if a in have]
         if present:
-            exprs.append(pl.coalesce(present).alias(column))
+            value = pl.coalesce(present)
+            if column in scale:
+                value = value.cast(pl.Float64, strict=False) * scale[column]
+            exprs.append(value.alias(column))
     return df.with_columns(exprs) if exprs else df
 
 
