@@ -182,7 +182,9 @@ def _carried(record: str, spec: FormatSpec) -> str | None:
             value = json.dumps(value, separators=(",", ":"))
         if isinstance(value, str):
             value = value.rstrip("\n")
-            return re.sub(f"^(?:{spec.payload_prefix})", "", value) if spec.payload_prefix else value
+            return (
+                re.sub(f"^(?:{spec.payload_prefix})", "", value) if spec.payload_prefix else value
+            )
     return None
 
 
@@ -222,8 +224,7 @@ def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
             pl.coalesce([pl.col(key_column(n)) for n in fields[c]])
             if c in fields
             else pl.lit(None, pl.String)
-        )
-        .alias(envelope_column(c))
+        ).alias(envelope_column(c))
         for c in ENVELOPE_IDENTITY
     ]
     keys = ", ".join(spec.payload_fields)
