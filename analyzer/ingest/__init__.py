@@ -331,7 +331,11 @@ def _json_wrapped(
     index, routes = _routes(order, fallback, pl.col("text"))
 
     def parse(lines: Frame, fmt: FormatSpec) -> Frame:
-        frame = _only(lines, index, routes[fmt])
+        if ROUTE in lines.collect_schema().names():  # routed once for every chunk
+            rows = routes[fmt]
+            frame = (lines.filter(rows) if rows is not None else lines).drop(ROUTE)
+        else:
+            frame = _only(lines, index, routes[fmt])
         if fmt.engine == "text":
             parsed = parse_text(frame, fmt)
         elif isinstance(frame, pl.DataFrame):
@@ -359,8 +363,20 @@ def _json_wrapped(
 
     eager = array or _has_fragments(path, spec)
     lazy_decoded = lambda: parse_jsonl(_lazy_lines(path, shown), spec)  # noqa: E731
-    lazy = lambda: carried(lazy_decoded())  # noqa: E731
-    if not eager:
+    source: Callable[[], Frame] = lazy_decoded
+    shared: pl.DataFrame | None = None
+    if not eager and (store or own is not None):
+        # A store's records go to many chunks (and its own events to one more): decode and
+        # route them once, in memory, instead of once per chunk.
+        once = _collected(lazy_decoded())
+        if once is not None:
+            source = once.lazy
+            routed = carried(once.lazy()).with_columns(index.alias(ROUTE))
+            shared = _collected(routed)  # type: ignore[arg-type]
+    lazy = lambda: carried(source())  # noqa: E731
+    if shared is not None:
+        routes = _keep_routes(set(shared[ROUTE].unique().to_list()), order, routes, fallback)
+    elif not eager:
         # Each chunk decodes the whole file again: first find the formats that have lines.
         routes = _taken_routes(lazy(), index, order, routes, fallback)
 
@@ -368,14 +384,25 @@ def _json_wrapped(
         robust = lambda: parse(unwrapped(), fmt)  # noqa: E731
         if eager:
             return Chunk(fmt, robust(), wrapped=True, envelope_style=spec.ts_style)
-        plan = parse(lazy(), fmt)
+        plan = parse(shared.lazy() if shared is not None else lazy(), fmt)
         return Chunk(fmt, plan, wrapped=True, robust=robust, envelope_style=spec.ts_style)
 
     chunks = [chunk(f) for f in routes]
     if own is not None:
         mine = lambda: decoded().filter(own)  # noqa: E731
-        chunks.append(Chunk(spec, mine() if eager else lazy_decoded().filter(own), robust=mine))
+        chunks.append(Chunk(spec, mine() if eager else source().filter(own), robust=mine))
     return tuple(chunks), f"{spec.name}+{inner.name}"
+
+
+def _collected(plan: pl.LazyFrame) -> pl.DataFrame | None:
+    """``plan`` run once for the chunks to share; None if the streaming decode fails (a bad
+    record: the chunks then take the robust path)."""
+    try:
+        return plan.collect(engine="streaming")
+    except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
+        if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return None
 
 
 def _taken_routes(
@@ -395,6 +422,15 @@ def _taken_routes(
         if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
             raise
         return dict(routes)
+    return _keep_routes(taken, order, routes, fallback)
+
+
+def _keep_routes(
+    taken: set[int],
+    order: list[FormatSpec],
+    routes: dict[FormatSpec, pl.Expr],
+    fallback: FormatSpec,
+) -> dict[FormatSpec, pl.Expr | None]:
     keep = {fmt for i, fmt in enumerate(order) if i in taken} | {fallback}
     if keep == {fallback}:
         # The common case, every line is the sniffed format's: no filter at all.
