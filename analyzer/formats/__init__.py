@@ -265,6 +265,11 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
     default_kind = data.get("default_kind", "log")
     if default_kind not in KINDS:
         raise FormatSpecError(file, "default_kind", f"must be one of {KINDS}")
+    json_text = tuple(data.get("json_text") or ())
+    for col, alts in fields:
+        for name in alts:
+            if name.startswith("$") and name not in json_text:
+                raise FormatSpecError(file, f"fields.{col}", f"{name} must be in json_text")
     samples = tuple(Sample(line=s["line"], kind=s["kind"]) for s in (data.get("samples") or []))
     return FormatSpec(
         name=data["name"],
@@ -293,7 +298,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         payload_fields=payload_fields,
         payload_prefix=data.get("payload_prefix"),
         own_event=tuple(data.get("own_event") or ()),
-        json_text=tuple(data.get("json_text") or ()),
+        json_text=json_text,
         scale=tuple((c, float(f)) for c, f in scale.items()),
         newline_terminated=bool(data.get("newline_terminated", False)),
         samples=samples,

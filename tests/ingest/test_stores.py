@@ -8,6 +8,8 @@ import polars as pl
 import pytest
 
 from analyzer.api import load_events, parse_lines
+from analyzer.errors import FormatSpecError
+from analyzer.formats import parse_spec
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 GKE = FIXTURES / "gcp_logentry" / "gke.ndjson"
@@ -295,3 +297,13 @@ def test_kubelet_json_inside_a_cri_file(tmp_path):
     events, (tally,) = load_events([path])
     assert (tally.format, tally.rejected) == ("cri+kubelet_json", 0)
     assert "kill" in events["kind"].to_list()
+
+
+def test_spec_keys_of_stores_are_checked():
+    base = {"name": "x", "source": "runtime", "engine": "jsonl"}
+    with pytest.raises(FormatSpecError, match="json_text"):
+        parse_spec({**base, "fields": {"node": "$.labels['a.b']"}}, "x.toml")
+    with pytest.raises(FormatSpecError, match="scale.nope"):
+        parse_spec({**base, "scale": {"nope": 1000}}, "x.toml")
+    spec = parse_spec({**base, "payload_field": ["a", "b.c"], "json_text": ["b.c"]}, "x.toml")
+    assert (spec.payload_fields, spec.payload_field) == (("a", "b.c"), "a")
