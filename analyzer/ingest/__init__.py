@@ -21,7 +21,7 @@ from analyzer.errors import AnalyzerError, InputError, UnknownFormatError
 from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
-from analyzer.ingest.events import parse_event_document
+from analyzer.ingest.events import flatten_event, parse_event_document, unwrap_event
 from analyzer.ingest.jsonl import array_elements, key_column, parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines
 from analyzer.ingest.partial import PARTIAL, join_fragments
@@ -327,7 +327,10 @@ def _json_wrapped(
     json_specs = [json_inner] if json_inner.engine == "jsonl" else []
     store = any(c in dict(spec.fields) for c in ("namespace", "pod", "container"))
     fallback = formats.get("generic_text") if store else inner
-    order = list(dict.fromkeys([*text_specs, *named, *rest, *json_specs]))
+    # Kubernetes Events a store or an exporter's stdout carries (GKE's `events` log).
+    markers = ('"involvedObject"', '"regarding"')
+    events = [formats.get("k8s_events")] if store or any(m in sample for m in markers) else []
+    order = list(dict.fromkeys([*events, *text_specs, *named, *rest, *json_specs]))
     index, routes = _routes(order, fallback, pl.col("text"))
 
     def parse(lines: Frame, fmt: FormatSpec) -> Frame:
@@ -336,6 +339,8 @@ def _json_wrapped(
             frame = (lines.filter(rows) if rows is not None else lines).drop(ROUTE)
         else:
             frame = _only(lines, index, routes[fmt])
+        if fmt.engine == "events":
+            return _event_rows(frame.collect() if isinstance(frame, pl.LazyFrame) else frame, fmt)
         if fmt.engine == "text":
             parsed = parse_text(frame, fmt)
         elif isinstance(frame, pl.DataFrame):
@@ -382,6 +387,10 @@ def _json_wrapped(
 
     def chunk(fmt: FormatSpec) -> Chunk:
         robust = lambda: parse(unwrapped(), fmt)  # noqa: E731
+        if fmt.engine == "events":  # read now, in Python: Events are few
+            read = lambda: parse(shared if shared is not None else lazy(), fmt)  # noqa: E731
+            frame = None if eager else _collected_or(read)
+            return Chunk(fmt, frame if frame is not None else robust())
         if eager:
             return Chunk(fmt, robust(), wrapped=True, envelope_style=spec.ts_style)
         plan = parse(shared.lazy() if shared is not None else lazy(), fmt)
@@ -392,6 +401,38 @@ def _json_wrapped(
         mine = lambda: decoded().filter(own)  # noqa: E731
         chunks.append(Chunk(spec, mine() if eager else source().filter(own), robust=mine))
     return tuple(chunks), f"{spec.name}+{inner.name}"
+
+
+def _event_rows(frame: pl.DataFrame, spec: FormatSpec) -> pl.DataFrame:
+    """The Kubernetes Events carried as JSON lines, flattened as ``k8s_events`` reads them."""
+    paths = spec.field_names()
+    flat: list[dict[str, str | None] | None] = []
+    for text in frame["text"].to_list():
+        try:
+            event = unwrap_event(json.loads(text)) if text else None
+        except (ValueError, RecursionError):
+            event = None
+        flat.append(flatten_event(event, paths) if event is not None else None)
+    found = dict.fromkeys(k for row in flat if row for k in row)
+    keys = [k for k in found if k not in frame.columns]
+    values = {k: [row.get(k) if row else None for row in flat] for k in keys}
+    frame = frame.hstack(pl.DataFrame(values, schema=dict.fromkeys(keys, pl.String)).get_columns())
+    bad = pl.Series([row is None for row in flat], dtype=pl.Boolean)
+    return frame.with_columns(
+        pl.when(pl.col(OUTCOME).is_null() & bad)
+        .then(pl.lit("reject: JSON value is not a Kubernetes Event"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME)
+    )
+
+
+def _collected_or(read: Callable[[], pl.DataFrame]) -> pl.DataFrame | None:
+    try:
+        return read()
+    except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
+        if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return None
 
 
 def _collected(plan: pl.LazyFrame) -> pl.DataFrame | None:
@@ -468,6 +509,11 @@ def _routes(
     for i, fmt in reversed(list(enumerate(order))):
         if fmt.pattern:
             matches = text.str.contains(fmt.pattern).fill_null(False)
+        elif fmt.engine == "events":  # a Kubernetes Event object
+            event = text.str.contains('"involvedObject"', literal=True) | text.str.contains(
+                '"regarding"', literal=True
+            )
+            matches = (text.str.strip_chars_start().str.starts_with("{") & event).fill_null(False)
         else:  # a JSON format takes the lines that are JSON objects
             matches = text.str.strip_chars_start().str.starts_with("{").fill_null(False)
         index = pl.when(matches).then(i).otherwise(index)

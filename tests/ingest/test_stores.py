@@ -307,3 +307,24 @@ def test_spec_keys_of_stores_are_checked():
         parse_spec({**base, "scale": {"nope": 1000}}, "x.toml")
     spec = parse_spec({**base, "payload_field": ["a", "b.c"], "json_text": ["b.c"]}, "x.toml")
     assert (spec.payload_fields, spec.payload_field) == (("a", "b.c"), "a")
+
+
+@pytest.mark.parametrize("as_array", [False, True], ids=["ndjson", "array"])
+def test_gke_events_log_entries_are_kubernetes_events(tmp_path, as_array):
+    source = FIXTURES / "gcp_logentry" / "events.ndjson"
+    path = source
+    if as_array:
+        path = tmp_path / "events.json"
+        entries = [json.loads(ln) for ln in source.read_text().splitlines()]
+        path.write_text(json.dumps(entries, indent=2))
+    events, tally = _load(path)
+    assert (tally.events, tally.rejected) == (2, 0)
+    killing = events.filter(pl.col("format") == "k8s_events").to_dicts()[0]
+    assert (killing["kind"], killing["source"]) == ("kill", "event")
+    assert killing["ts"] == _at("2021-03-15T19:03:11Z")
+    assert (killing["namespace"], killing["pod"], killing["container"]) == (
+        "bobs-books",
+        "bobbys-helidon-stock-application-586dcbf7c-qdqx5",
+        "bobbys-helidon-stock-application",
+    )
+    assert sorted(events["format"].to_list()) == ["ingress_nginx", "k8s_events"]
