@@ -328,3 +328,17 @@ def test_gke_events_log_entries_are_kubernetes_events(tmp_path, as_array):
         "bobbys-helidon-stock-application",
     )
     assert sorted(events["format"].to_list()) == ["ingress_nginx", "k8s_events"]
+
+
+def test_clean_gke_export_reads_every_format_without_the_robust_parser(tmp_path):
+    path = tmp_path / "clean.ndjson"
+    path.write_text("".join(ln + "\n" for ln in GKE.read_text().splitlines()[:8] if ln))
+    events, (tally,) = load_events([path])
+    assert (tally.events, tally.rejected, tally.skipped, tally.notes) == (7, 0, 0, ())
+    assert set(events["format"].to_list()) == {
+        "kubelet_klog",
+        "containerd",
+        "ingress_nginx",
+        "workhorse_json",
+        "gcp_logentry",
+    }
