@@ -38,6 +38,8 @@ loses that prefix (a CRI header a log shipper stored with the line).
 ``own_event`` (with ``payload_field``): key paths; a record holding any of them is an event
 of the wrapper itself (a request log: ``httpRequest.status``), read with its own ``fields``,
 ``extract`` and ``rules`` instead of being unwrapped.
+``identity_hint`` (with ``payload_field``): a note for the report when none of the first
+records names a namespace, pod or container (how to export them with it).
 ``json_text`` (jsonl): key paths whose value may be an object, an array or any scalar, read
 as JSON text (a string as itself) instead of being decoded: kubelet's ``pod`` is an object
 or ``ns/name``. A path starting with ``$`` is a JSONPath used as written (for keys holding
@@ -94,6 +96,7 @@ _TOP_KEYS = {
     "own_event",
     "json_text",
     "scale",
+    "identity_hint",
 }
 _RULE_KEYS = {"kind", "equals", "contains", "regex", "present", "set"}
 
@@ -148,6 +151,7 @@ class FormatSpec:
     own_event: tuple[str, ...] = ()  # payload_field: records holding these are events themselves
     json_text: tuple[str, ...] = ()  # jsonl: keys read as JSON text, whatever their type
     scale: tuple[tuple[str, float], ...] = ()  # column -> factor (seconds -> ms)
+    identity_hint: str = ""  # payload_field: noted when records name no pod
     newline_terminated: bool = False  # payload_field: a line without its newline continues
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     path: str = ""
@@ -300,6 +304,7 @@ def parse_spec(data: dict[str, Any], file: str) -> FormatSpec:
         own_event=tuple(data.get("own_event") or ()),
         json_text=json_text,
         scale=tuple((c, float(f)) for c, f in scale.items()),
+        identity_hint=data.get("identity_hint", ""),
         newline_terminated=bool(data.get("newline_terminated", False)),
         samples=samples,
         path=file,

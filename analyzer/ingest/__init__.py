@@ -269,6 +269,23 @@ def _has_fragments(path: Path, spec: FormatSpec) -> bool:
         return True
 
 
+def _wrapper_notes(head: str, spec: FormatSpec) -> tuple[str, ...]:
+    """``identity_hint`` when none of the first records names a namespace, pod or container."""
+    if not spec.identity_hint:
+        return ()
+    paths = [p for c, alts in spec.fields if c in ("namespace", "pod", "container") for p in alts]
+    entries = array_elements(head, whole=False)
+    records = [r for _, r in entries if r] if entries is not None else head.splitlines()[:200]
+    for record in records:
+        try:
+            obj = json.loads(record)
+        except (ValueError, RecursionError):
+            continue
+        if any(_lookup(obj, p) for p in paths):
+            return ()
+    return (spec.identity_hint,)
+
+
 def _own_rows(spec: FormatSpec) -> pl.Expr:
     """Records that are events of the wrapper itself (``own_event``), not carried lines."""
     present = pl.any_horizontal([pl.col(key_column(p)).is_not_null() for p in spec.own_event])
@@ -568,8 +585,10 @@ def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
     if spec.engine == "text" and spec.also:
         return ParsedFile(shown, spec.name, None, _mixed_text(path, shown, spec), mtime=mtime)
     if spec.payload_field:
-        chunks, label = _json_wrapped(path, shown, spec, head_bytes.decode("utf-8", "replace"))
-        return ParsedFile(shown, label, None, chunks, path_identity(shown, spec), mtime=mtime)
+        head = head_bytes.decode("utf-8", "replace")
+        chunks, label = _json_wrapped(path, shown, spec, head)
+        identity, notes = path_identity(shown, spec), _wrapper_notes(head, spec)
+        return ParsedFile(shown, label, None, chunks, identity, notes, mtime=mtime)
     if spec.engine in ("text", "jsonl"):
         plan = _lazy_lines(path, shown)
         plan = parse_text(plan, spec) if spec.engine == "text" else parse_jsonl(plan, spec)

@@ -342,3 +342,17 @@ def test_clean_gke_export_reads_every_format_without_the_robust_parser(tmp_path)
         "workhorse_json",
         "gcp_logentry",
     }
+
+
+def test_loki_export_without_identity_labels_says_how_to_get_them(tmp_path):
+    # One pod's query: logcli moved the common labels to stderr.
+    path = tmp_path / "one-pod.jsonl"
+    path.write_text(
+        '{"labels":{"stream":"stdout"},"line":"Listening on http://0.0.0.0:8181",'
+        '"timestamp":"2024-10-25T16:50:40+02:00"}\n'
+    )
+    events, (tally,) = load_events([path])
+    assert tally.events == 1
+    assert any("--include-common-labels" in n for n in tally.notes)
+    _, (labelled,) = load_events([LOKI])
+    assert not any("--include-common-labels" in n for n in labelled.notes)
