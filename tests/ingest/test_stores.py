@@ -356,3 +356,116 @@ def test_loki_export_without_identity_labels_says_how_to_get_them(tmp_path):
     assert any("--include-common-labels" in n for n in tally.notes)
     _, (labelled,) = load_events([LOKI])
     assert not any("--include-common-labels" in n for n in labelled.notes)
+
+
+# --- the bundled story, read back from a store ----------------------------------------------
+
+
+def _story_records(sample: Path):
+    """(time, identity, line) of every line of the story's node and pod logs, as a store
+    keeps them: CRI fragments joined, each kubelet journal line on its own."""
+    import re
+
+    for journal in sorted(sample.glob("nodes/*/kubelet.log")):
+        node = journal.parent.name
+        # The store keeps the journal's time; the analyzer already knows each line's.
+        events, _ = load_events([journal])
+        times = dict(zip(events["line"].to_list(), events["ts"].to_list(), strict=True))
+        for n, line in enumerate(journal.read_text().splitlines(), 1):
+            if n in times:
+                message = re.sub(r"^\w{3} [ \d]\d [\d:]{8} \S+ [\w.-]+\[\d+\]: ", "", line)
+                yield times[n].isoformat().replace("+00:00", "Z"), {"node": node}, message
+    for log in sorted(sample.glob("var/log/pods/*/*/0.log")):
+        namespace, pod, _ = log.parent.parent.name.split("_")
+        labels = {"namespace": namespace, "pod": pod, "container": log.parent.name}
+        pending = ""
+        for line in log.read_text().splitlines():
+            ts, _stream, tag, payload = line.split(" ", 3)
+            pending += payload
+            if tag == "F":
+                yield ts, labels, pending
+                pending = ""
+
+
+def _as_gke(ts: str, who: dict, line: str) -> dict:
+    entry: dict = {"timestamp": ts, "logName": "projects/p/logs/stdout", "insertId": ts}
+    if "node" in who:
+        entry["resource"] = {"type": "k8s_node", "labels": {"node_name": who["node"]}}
+        entry["jsonPayload"] = {"MESSAGE": line, "SYSLOG_IDENTIFIER": "kubelet"}
+        return entry
+    entry["resource"] = {
+        "type": "k8s_container",
+        "labels": {
+            "namespace_name": who["namespace"],
+            "pod_name": who["pod"],
+            "container_name": who["container"],
+        },
+    }
+    try:
+        entry["jsonPayload"] = json.loads(line)
+    except ValueError:
+        entry["textPayload"] = line + "\n"
+    return entry
+
+
+def _same_incident(result, story) -> None:
+    assert all(t.rejected == 0 for t in result.inputs)
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    (want,) = [i for i in story.incidents if i.severity == "critical"]
+    assert [(f.code, f.container) for f in inc.findings] == [
+        (f.code, f.container) for f in want.findings
+    ]
+    assert (inc.start, inc.end, inc.status_counts(), inc.frames.pods) == (
+        want.start,
+        want.end,
+        want.status_counts(),
+        want.frames.pods,
+    )
+
+
+def test_the_story_from_a_gke_export_finds_the_same_incident(tmp_path, story):
+    """The nodes are gone; Cloud Logging kept their lines. Same incident, same findings."""
+    import shutil
+
+    import analyzer
+    from tests.conftest import SAMPLE
+
+    entries = [_as_gke(*record) for record in _story_records(SAMPLE)]
+    for event in json.loads((SAMPLE / "events.json").read_text())["items"]:
+        entries.append(
+            {
+                "timestamp": event.get("lastTimestamp") or event.get("eventTime"),
+                "logName": "projects/p/logs/events",
+                "resource": {"type": "k8s_pod", "labels": {}},
+                "jsonPayload": event,
+            }
+        )
+    (tmp_path / "gke.ndjson").write_text("".join(json.dumps(e) + "\n" for e in entries))
+    shutil.copy(SAMPLE / "gitlab-pages.log", tmp_path)
+    result = analyzer.analyze([tmp_path])
+    (gke,) = [t for t in result.inputs if t.path.endswith("gke.ndjson")]
+    assert (gke.lines, gke.events) == (len(entries), len(entries))
+    _same_incident(result, story)
+
+
+def test_the_story_from_a_loki_export_finds_the_same_incident(tmp_path, story):
+    """The same story from Loki: whole CRI lines (no `cri` stage), newest first."""
+    import shutil
+
+    import analyzer
+    from tests.conftest import SAMPLE
+
+    records = []
+    for ts, who, line in _story_records(SAMPLE):
+        labels = {"node_name": who["node"], "unit": "kubelet.service"} if "node" in who else who
+        if "node" not in who:
+            line = f"{ts} stdout F {line}"
+        records.append({"labels": labels, "line": line, "timestamp": ts})
+    records.sort(key=lambda r: r["timestamp"], reverse=True)
+    (tmp_path / "logcli.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    for name in ("events.json", "gitlab-pages.log"):
+        shutil.copy(SAMPLE / name, tmp_path)
+    result = analyzer.analyze([tmp_path])
+    (loki,) = [t for t in result.inputs if t.path.endswith("logcli.jsonl")]
+    assert (loki.lines, loki.events) == (len(records), len(records))
+    _same_incident(result, story)
