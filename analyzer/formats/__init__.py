@@ -16,7 +16,8 @@ the line after the match becomes this field.
 ``skip`` (text): ``{reason = regex}``; matching lines are counted as skipped, not rejected.
 ``require`` (jsonl): key paths that must all be present for a line to be this format.
 ``fields``: canonical column -> field name(s) (regex group names for text, dotted JSON key
-paths for jsonl); a list means "first non-null".
+paths for jsonl); a list means "first non-null". A top-level JSON key named ``line``, ``raw``,
+``file`` or ``text`` (the reader's own columns) is the field ``json:<key>``.
 ``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope" |
 "clf"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``).
 ``scale``: ``{column = factor}``: a numeric column is multiplied by it (``duration_ms = 1000``
