@@ -135,7 +135,8 @@ def _outcome(spec: FormatSpec) -> pl.Expr:
 
 
 def _decoded_paths(spec: FormatSpec) -> list[str]:
-    return [p for p in spec.field_names() if p and p not in spec.json_text]
+    # `json:text` in a spec is the key `text` (see ``key_column``).
+    return [p.removeprefix("json:") for p in spec.field_names() if p and p not in spec.json_text]
 
 
 def json_path(path: str) -> str:

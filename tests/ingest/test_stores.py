@@ -469,3 +469,29 @@ def test_the_story_from_a_loki_export_finds_the_same_incident(tmp_path, story):
     (loki,) = [t for t in result.inputs if t.path.endswith("logcli.jsonl")]
     assert (loki.lines, loki.events) == (len(records), len(records))
     _same_incident(result, story)
+
+
+def test_json_keys_named_like_reader_columns_keep_both():
+    from analyzer.ingest.jsonl import parse_jsonl
+
+    spec = parse_spec(
+        {
+            "name": "x",
+            "source": "app",
+            "engine": "jsonl",
+            "require": ["line"],
+            "fields": {"message": "json:text"},
+        },
+        "x.toml",
+    )
+    frame = pl.DataFrame(
+        {"line": [7], "raw": ['{"text":"hi","line":3}'], "text": ['{"text":"hi","line":3}']},
+        schema={"line": pl.UInt32, "raw": pl.String, "text": pl.String},
+    ).with_columns(pl.lit(None, pl.String).alias("_outcome"))
+    out = parse_jsonl(frame.lazy(), spec).collect()
+    assert (out["line"][0], out["json:line"][0]) == (7, "3")
+    assert (out["json:text"][0], out["text"][0], out["_outcome"][0]) == (
+        "hi",
+        frame["text"][0],
+        None,
+    )
