@@ -16,7 +16,8 @@ the line after the match becomes this field.
 ``skip`` (text): ``{reason = regex}``; matching lines are counted as skipped, not rejected.
 ``require`` (jsonl): key paths that must all be present for a line to be this format.
 ``fields``: canonical column -> field name(s) (regex group names for text, dotted JSON key
-paths for jsonl); a list means "first non-null".
+paths for jsonl); a list means "first non-null". A top-level JSON key named ``line``, ``raw``,
+``file`` or ``text`` (the reader's own columns) is the field ``json:<key>``.
 ``timestamp``: ``{field = name or [names], style = "rfc3339" | "klog" | "epoch" | "envelope" |
 "clf" | "local"}`` (clf: ``18/Jun/2020:09:14:35 +0000``, as nginx ``$time_local``; local: a
 wall-clock time with no zone, read in ``--tz`` (default UTC), while a value that carries an
@@ -29,7 +30,22 @@ first non-null of them), run after ``fields``.
 ``set`` constant columns. Lines no rule claims get ``default_kind``.
 ``payload_field`` (jsonl): this format is a wrapper (a journal or log-store export): the line
 it carries is under that key and is sniffed and parsed by its own format, as in CRI files;
-the wrapper gives the time and its ``fields`` (e.g. ``node``) fill what the line lacks.
+the wrapper gives the time and its identity ``fields`` (``namespace``, ``pod``, ``container``,
+``pod_uid``, ``container_id``, ``node``) fill what the line lacks. A list: the first key
+present (Cloud Logging: ``textPayload``, else ``jsonPayload``); an object-valued key must
+be in ``json_text`` and is carried as its JSON text. A wrapper also reads a file that is one
+JSON array of records (``gcloud logging read --format=json``).
+``payload_prefix`` (with ``payload_field``): a regex; a carried line that starts with it
+loses that prefix (a CRI header a log shipper stored with the line).
+``own_event`` (with ``payload_field``): key paths; a record holding any of them is an event
+of the wrapper itself (a request log: ``httpRequest.status``), read with its own ``fields``,
+``extract`` and ``rules`` instead of being unwrapped.
+``identity_hint`` (with ``payload_field``): a note for the report when none of the first
+records names a namespace, pod or container (how to export them with it).
+``json_text`` (jsonl): key paths whose value may be an object, an array or any scalar, read
+as JSON text (a string as itself) instead of being decoded: kubelet's ``pod`` is an object
+or ``ns/name``. A path starting with ``$`` is a JSONPath used as written (for keys holding
+dots: ``$.labels['compute.googleapis.com/resource_name']``); the field is named by it.
 ``newline_terminated`` (with ``payload_field``): the carried line keeps its newline, and one
 without it is a fragment continued by the next record of the same ``stream`` (Docker
 json-file splits lines over 16 KiB so); fragments are joined like CRI partial lines.
@@ -136,7 +152,12 @@ class FormatSpec:
     upstream_local: bool = False
     paths: tuple[str, ...] = ()  # cri: path regexes naming namespace/pod/pod_uid/container
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
-    payload_field: str | None = None  # jsonl: the key holding a wrapped line
+    # jsonl: the keys holding a wrapped line, first present wins (TOML: one key or a list)
+    payload_fields: tuple[str, ...] = field(default=(), metadata=spec_key("payload_field"))
+    payload_prefix: str | None = None  # payload_field: stripped from the carried line
+    own_event: tuple[str, ...] = ()  # payload_field: records holding these are events themselves
+    json_text: tuple[str, ...] = ()  # jsonl: keys read as JSON text, whatever their type
+    identity_hint: str = ""  # payload_field: noted when records name no pod
     newline_terminated: bool = False  # payload_field: a line without its newline continues
     program_field: str | None = None  # text: the field naming the program that wrote a line
     programs: tuple[str, ...] = ()  # the programs whose lines ``source`` and kinds describe
@@ -146,6 +167,10 @@ class FormatSpec:
     override: bool = False  # a user spec that replaces the built-in of the same name
     path: str = field(default="", metadata=spec_key(None))  # the spec's file
     builtin: bool = field(default=False, metadata=spec_key(None))  # bundled
+
+    @property
+    def payload_field(self) -> str | None:
+        return self.payload_fields[0] if self.payload_fields else None
 
     def field_names(self) -> list[str]:
         """Every raw field name the spec reads (for projection)."""
@@ -159,8 +184,8 @@ class FormatSpec:
         names.extend(self.ts_fields)
         names.extend(src for _, parts in self.sum for src in parts)
         names.extend(self.require)
-        if self.payload_field:
-            names.append(self.payload_field)
+        names.extend(self.payload_fields)
+        names.extend(self.own_event)
         if self.program_field:
             names.append(self.program_field)
         if self.newline_terminated:
@@ -233,7 +258,7 @@ def _check_keys(data: dict[str, Any], bad: Bad) -> None:
         simple = _SIMPLE.get(annotation)
         if value is None or simple is None:
             continue
-        if toml_key == "timestamp.field" and isinstance(value, str):
+        if toml_key in ("timestamp.field", "payload_field") and isinstance(value, str):
             continue  # one field or a list of them
         ok, what = simple
         if not ok(value):
@@ -302,6 +327,14 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
             _regex(pattern, f"paths[{i}]", bad)
     for reason, pattern in _pairs(data.get("skip"), "skip", bad):
         _regex(pattern, f"skip.{reason}", bad)
+    if isinstance(data.get("payload_prefix"), str):
+        _regex(data["payload_prefix"], "payload_prefix", bad)
+    json_text = _strs(data.get("json_text"))
+    fields_table = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+    for col, alts in fields_table.items():
+        for name in _strs(alts):
+            if name.startswith("$") and name not in json_text:
+                bad(f"fields.{col}", f"{name} must be in json_text")
     default_kind = data.get("default_kind", "log")
     if default_kind not in KINDS:
         bad("default_kind", f"must be one of {', '.join(KINDS)}")
@@ -494,7 +527,11 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         upstream_local=data.get("upstream_local", False),
         paths=_strs(data.get("paths")),
         also=_strs(data.get("also")),
-        payload_field=data.get("payload_field"),
+        payload_fields=_strs(data.get("payload_field")),
+        payload_prefix=data.get("payload_prefix"),
+        own_event=_strs(data.get("own_event")),
+        json_text=_strs(data.get("json_text")),
+        identity_hint=data.get("identity_hint", ""),
         newline_terminated=data.get("newline_terminated", False),
         program_field=data.get("program_field"),
         programs=_strs(data.get("programs")),

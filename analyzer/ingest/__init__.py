@@ -22,8 +22,8 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
 from analyzer.ingest.dump import find_sections, section_chunks, taken_lines
-from analyzer.ingest.events import parse_event_document
-from analyzer.ingest.jsonl import parse_jsonl, parse_jsonl_robust
+from analyzer.ingest.events import flatten_event, parse_event_document, unwrap_event
+from analyzer.ingest.jsonl import array_elements, key_column, parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines, read_sample
 from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.sniff import Choice, choose
@@ -206,36 +206,97 @@ def _lazy_cri(
     return chunks, _label(spec, routes), choice
 
 
-ENVELOPE_NODE = "_envelope_node"  # the wrapper's node (journald _HOSTNAME), for lines naming none
+#: Identity a wrapper record gives (journald ``_HOSTNAME``, Cloud Logging resource labels,
+#: Loki stream labels): each fills the same column of lines that name none.
+ENVELOPE_IDENTITY = ("namespace", "pod", "container", "pod_uid", "container_id", "node")
 
 
-def _json_payloads(head: str, key: str) -> str:
-    """The wrapped lines of the first records of a JSON wrapper, for sniffing their format."""
-    out = []
-    for line in head.splitlines()[:200]:
-        try:
-            value = json.loads(line).get(key)
-        except (ValueError, RecursionError, AttributeError):
-            continue
+def envelope_column(column: str) -> str:
+    return f"_envelope_{column}"
+
+
+ENVELOPE_NODE = envelope_column("node")
+
+
+def _lookup(obj: object, path: str) -> object:
+    for part in path.split("."):
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
+def _carried(record: str, spec: FormatSpec) -> str | None:
+    """The line one wrapper record carries (as ``_unwrap_json`` finds it), or None."""
+    try:
+        obj = json.loads(record)
+    except (ValueError, RecursionError):
+        return None
+    if any(_lookup(obj, key) is not None for key in spec.own_event):
+        return None  # an event itself, not a carrier
+    for key in spec.payload_fields:
+        value = _lookup(obj, key)
+        if isinstance(value, dict | list):
+            value = json.dumps(value, separators=(",", ":"))
         if isinstance(value, str):
-            out.append(value.rstrip("\n"))
+            value = value.rstrip("\n")
+            return (
+                re.sub(f"^(?:{spec.payload_prefix})", "", value) if spec.payload_prefix else value
+            )
+    return None
+
+
+def _lifted(spec: FormatSpec) -> FormatSpec:
+    """A JSON format as a wrapper carries it: its time key may be gone, the wrapper holds
+    the time (Cloud Logging lifts `time` out of jsonPayload)."""
+    if spec.engine != "jsonl":
+        return spec
+    return replace(spec, require=tuple(p for p in spec.require if p not in spec.ts_fields))
+
+
+def _carried_spec(sample: str) -> FormatSpec:
+    choice = choose([_lifted(s) for s in formats.builtin() if s.payload], sample)
+    return choice.spec if choice.spec is not None else formats.get("generic_text")
+
+
+def _json_payloads(head: str, spec: FormatSpec) -> str:
+    """The wrapped lines of the first records of a JSON wrapper, for sniffing their format."""
+    records = array_elements(head, whole=False)
+    texts = [r for _, r in records] if records is not None else head.splitlines()
+    out = [line for r in texts[:200] if r and (line := _carried(r, spec)) is not None]
     return "\n".join(out)
 
 
 def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
-    """Decoded wrapper fields -> ``text`` (the carried line), ``_envelope_ts``, node."""
-    assert spec.payload_field is not None
-    ts = pl.coalesce([pl.col(f) for f in spec.ts_fields])
-    node = dict(spec.fields).get("node", ())
-    own = [c for c in spec.field_names() if c not in ("line", "raw", "file", "text", "stream")]
-    payload = pl.col(spec.payload_field)
+    """Decoded wrapper fields -> ``text`` (the carried line), ``_envelope_ts``, identity."""
+    assert spec.payload_fields
+    ts = pl.coalesce([pl.col(key_column(f)) for f in spec.ts_fields])
+    fields = dict(spec.fields)
+    own = [key_column(c) for c in spec.field_names() if c != "stream"]
+    payload = pl.coalesce([pl.col(key_column(f)) for f in spec.payload_fields])
+    text = payload.str.strip_suffix("\n")
+    if spec.payload_prefix:
+        text = text.str.replace(f"^(?:{spec.payload_prefix})", "")
+    identity = [
+        (
+            pl.coalesce([pl.col(key_column(n)) for n in fields[c]])
+            if c in fields
+            else pl.lit(None, pl.String)
+        ).alias(envelope_column(c))
+        for c in ENVELOPE_IDENTITY
+    ]
+    keys = ", ".join(spec.payload_fields)
+    lineless = pl.col(OUTCOME).is_null() & payload.is_null()
     frame = frame.with_columns(
-        payload.str.strip_suffix("\n").alias("text"),
-        ts.alias("_envelope_ts"),
-        (pl.coalesce([pl.col(n) for n in node]) if node else pl.lit(None, pl.String)).alias(
-            ENVELOPE_NODE
-        ),
+        text.alias("text"),
+        # A record the wrapper rejected has no time: its line is not kept as a plain line.
+        pl.when(pl.col(OUTCOME).is_null()).then(ts).otherwise(None).alias("_envelope_ts"),
+        *identity,
         (~payload.str.ends_with("\n") if spec.newline_terminated else pl.lit(False)).alias(PARTIAL),
+        pl.when(lineless)
+        .then(pl.lit(f"skip: record carries no line (none of {keys})"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME),
     ).drop(own)
     if isinstance(frame, pl.DataFrame):
         frame = join_fragments(frame)
@@ -266,13 +327,66 @@ def _has_fragments(path: Path, spec: FormatSpec) -> bool:
         return True
 
 
+def _wrapper_notes(head: str, spec: FormatSpec) -> tuple[str, ...]:
+    """``identity_hint`` when none of the first records names a namespace, pod or container."""
+    if not spec.identity_hint:
+        return ()
+    paths = [p for c, alts in spec.fields if c in ("namespace", "pod", "container") for p in alts]
+    entries = array_elements(head, whole=False)
+    records = [r for _, r in entries if r] if entries is not None else head.splitlines()[:200]
+    for record in records:
+        try:
+            obj = json.loads(record)
+        except (ValueError, RecursionError):
+            continue
+        if any(_lookup(obj, p) for p in paths):
+            return ()
+    return (spec.identity_hint,)
+
+
+def _own_rows(spec: FormatSpec) -> pl.Expr:
+    """Records that are events of the wrapper itself (``own_event``), not carried lines."""
+    present = pl.any_horizontal([pl.col(key_column(p)).is_not_null() for p in spec.own_event])
+    return (pl.col(OUTCOME).is_null() & present).fill_null(False)
+
+
+def _mentions(path: Path, keys: tuple[str, ...]) -> bool:
+    """Might a record hold one of these keys? (A textual check, no JSON decode.)"""
+    if not keys:
+        return False
+    names = [f'"{k.split(".")[0]}"' for k in keys]
+    try:
+        hit = pl.any_horizontal([pl.col("line").str.contains(n, literal=True) for n in names])
+        return bool(pl.scan_lines(path, glob=False).select(hit.any()).collect().item())
+    except (pl.exceptions.ComputeError, OSError):
+        return True
+
+
+def _array_lines(path: Path, shown: str) -> pl.DataFrame:
+    """A file that is one JSON array: a row per entry, numbered by the line it starts on."""
+    lines, _ = read_lines(path)
+    entries = array_elements("\n".join(lines["raw"].to_list())) or []
+    frame = pl.DataFrame(
+        {"line": [n for n, _ in entries], "raw": [e for _, e in entries]},
+        schema={"line": pl.UInt32, "raw": pl.String},
+    )
+    frame = _base_frame(frame, shown).with_columns(
+        pl.when(pl.col("raw").is_null())
+        .then(pl.lit("reject: malformed JSON in the array (the rest of the file is unreadable)"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME)
+    )
+    return frame  # type: ignore[return-value]
+
+
 def _json_wrapped(
     path: Path, shown: str, spec: FormatSpec, head: str
 ) -> tuple[tuple[Chunk, ...], str]:
-    """A JSON wrapper (journal export, Docker json-file): one chunk per format of the lines
-    it carries."""
-    assert spec.payload_field is not None
-    inner = _payload_spec(_json_payloads(head, spec.payload_field))
+    """A JSON wrapper (journal export, Docker json-file, log-store export): one chunk per
+    format of the lines it carries, and one for the records that are events themselves."""
+    assert spec.payload_fields
+    sample = _json_payloads(head, spec)
+    inner = _carried_spec(sample)
     # A whole-node journal mixes programs: beyond the sniffed format (from the first
     # records), every text format that can be carried gets its lines, wherever they are.
     text_specs = [inner] if inner.engine == "text" and inner.payload else []
@@ -281,11 +395,27 @@ def _json_wrapped(
         (s for s in formats.specs() if s.payload and s.engine == "text" and s.pattern),
         key=lambda s: -s.priority,
     )
-    order = list(dict.fromkeys([*text_specs, *named, *rest]))
-    index, routes = _routes(order, inner, pl.col("text"))
+    # A log store mixes containers: JSON lines get a JSON format of their own, and a line in
+    # no known format is its container's plain line, not the sniffed format's.
+    json_sample = "\n".join(x for x in sample.splitlines() if x.lstrip().startswith("{"))
+    json_inner = _carried_spec(json_sample) if json_sample and inner.engine == "text" else inner
+    json_specs = [json_inner] if json_inner.engine == "jsonl" else []
+    store = any(c in dict(spec.fields) for c in ("namespace", "pod", "container"))
+    fallback = formats.get("generic_text") if store else inner
+    # Kubernetes Events a store or an exporter's stdout carries (GKE's `events` log).
+    markers = ('"involvedObject"', '"regarding"')
+    events = [formats.get("k8s_events")] if store or any(m in sample for m in markers) else []
+    order = list(dict.fromkeys([*events, *text_specs, *named, *rest, *json_specs]))
+    index, routes = _routes(order, fallback, pl.col("text"))
 
     def parse(lines: Frame, fmt: FormatSpec) -> Frame:
-        frame = _only(lines, index, routes[fmt])
+        if ROUTE in lines.collect_schema().names():  # routed once for every chunk
+            rows = routes[fmt]
+            frame = (lines.filter(rows) if rows is not None else lines).drop(ROUTE)
+        else:
+            frame = _only(lines, index, routes[fmt])
+        if fmt.engine == "events":
+            return _event_rows(frame.collect() if isinstance(frame, pl.LazyFrame) else frame, fmt)
         if fmt.engine == "text":
             parsed = parse_text(frame, fmt)
         elif isinstance(frame, pl.DataFrame):
@@ -294,27 +424,101 @@ def _json_wrapped(
             parsed = parse_jsonl(frame, fmt)
         return _mark_plain(parsed)
 
+    array = array_elements(head, whole=False) is not None
+    own = _own_rows(spec) if spec.own_event and (array or _mentions(path, spec.own_event)) else None
+
+    @cache
+    def decoded() -> pl.DataFrame:
+        """Eager, shared by the chunks: isolates bad records."""
+        lines = _array_lines(path, shown) if array else _base_frame(read_lines(path)[0], shown)
+        return parse_jsonl_robust(lines, spec)  # type: ignore[arg-type]
+
+    def carried(frame: Frame) -> Frame:
+        return _unwrap_json(frame.filter(~own) if own is not None else frame, spec)
+
     @cache
     def unwrapped() -> pl.DataFrame:
-        """Eager, shared by the chunks: isolates bad records, joins fragments."""
-        lines, _ = read_lines(path)
-        decoded = parse_jsonl_robust(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
-        return _unwrap_json(decoded, spec)  # type: ignore[return-value]
+        """Eager, shared by the chunks: joins fragments."""
+        return carried(decoded())  # type: ignore[return-value]
 
-    eager = _has_fragments(path, spec)
-    lazy = lambda: _unwrap_json(parse_jsonl(_lazy_lines(path, shown), spec), spec)  # noqa: E731
-    if not eager:
+    eager = array or _has_fragments(path, spec)
+    lazy_decoded = lambda: parse_jsonl(_lazy_lines(path, shown), spec)  # noqa: E731
+    source: Callable[[], Frame] = lazy_decoded
+    shared: pl.DataFrame | None = None
+    if not eager and (store or own is not None):
+        # A store's records go to many chunks (and its own events to one more): decode and
+        # route them once, in memory, instead of once per chunk.
+        once = _collected(lazy_decoded())
+        if once is not None:
+            source = once.lazy
+            routed = carried(once.lazy()).with_columns(index.alias(ROUTE))
+            shared = _collected(routed)  # type: ignore[arg-type]
+    lazy = lambda: carried(source())  # noqa: E731
+    if shared is not None:
+        routes = _keep_routes(set(shared[ROUTE].unique().to_list()), order, routes, fallback)
+    elif not eager:
         # Each chunk decodes the whole file again: first find the formats that have lines.
-        routes = _taken_routes(lazy(), index, order, routes, inner)
+        routes = _taken_routes(lazy(), index, order, routes, fallback)
 
     def chunk(fmt: FormatSpec) -> Chunk:
         robust = lambda: parse(unwrapped(), fmt)  # noqa: E731
+        if fmt.engine == "events":  # read now, in Python: Events are few
+            read = lambda: parse(shared if shared is not None else lazy(), fmt)  # noqa: E731
+            frame = None if eager else _collected_or(read)
+            return Chunk(fmt, frame if frame is not None else robust())
         if eager:
             return Chunk(fmt, robust(), wrapped=True, envelope_style=spec.ts_style)
-        plan = parse(lazy(), fmt)
+        plan = parse(shared.lazy() if shared is not None else lazy(), fmt)
         return Chunk(fmt, plan, wrapped=True, robust=robust, envelope_style=spec.ts_style)
 
-    return tuple(chunk(f) for f in routes), f"{spec.name}+{inner.name}"
+    chunks = [chunk(f) for f in routes]
+    if own is not None:
+        mine = lambda: decoded().filter(own)  # noqa: E731
+        chunks.append(Chunk(spec, mine() if eager else source().filter(own), robust=mine))
+    return tuple(chunks), f"{spec.name}+{inner.name}"
+
+
+def _event_rows(frame: pl.DataFrame, spec: FormatSpec) -> pl.DataFrame:
+    """The Kubernetes Events carried as JSON lines, flattened as ``k8s_events`` reads them."""
+    paths = spec.field_names()
+    flat: list[dict[str, str | None] | None] = []
+    for text in frame["text"].to_list():
+        try:
+            event = unwrap_event(json.loads(text)) if text else None
+        except (ValueError, RecursionError):
+            event = None
+        flat.append(flatten_event(event, paths) if event is not None else None)
+    found = dict.fromkeys(k for row in flat if row for k in row)
+    keys = [k for k in found if k not in frame.columns]
+    values = {k: [row.get(k) if row else None for row in flat] for k in keys}
+    frame = frame.hstack(pl.DataFrame(values, schema=dict.fromkeys(keys, pl.String)).get_columns())
+    bad = pl.Series([row is None for row in flat], dtype=pl.Boolean)
+    return frame.with_columns(
+        pl.when(pl.col(OUTCOME).is_null() & bad)
+        .then(pl.lit("reject: JSON value is not a Kubernetes Event"))
+        .otherwise(pl.col(OUTCOME))
+        .alias(OUTCOME)
+    )
+
+
+def _collected_or(read: Callable[[], pl.DataFrame]) -> pl.DataFrame | None:
+    try:
+        return read()
+    except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
+        if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return None
+
+
+def _collected(plan: pl.LazyFrame) -> pl.DataFrame | None:
+    """``plan`` run once for the chunks to share; None if the streaming decode fails (a bad
+    record: the chunks then take the robust path)."""
+    try:
+        return plan.collect(engine="streaming")
+    except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
+        if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
+            raise
+        return None
 
 
 def _taken_routes(
@@ -334,6 +538,15 @@ def _taken_routes(
         if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
             raise
         return dict(routes)
+    return _keep_routes(taken, order, routes, fallback)
+
+
+def _keep_routes(
+    taken: set[int],
+    order: list[FormatSpec],
+    routes: dict[FormatSpec, pl.Expr],
+    fallback: FormatSpec,
+) -> dict[FormatSpec, pl.Expr | None]:
     keep = {fmt for i, fmt in enumerate(order) if i in taken} | {fallback}
     if keep == {fallback}:
         # The common case, every line is the sniffed format's: no filter at all.
@@ -374,8 +587,15 @@ def _routes(
         return pl.lit(0), {fallback: None}
     index: pl.Expr = pl.lit(len(order))
     for i, fmt in reversed(list(enumerate(order))):
-        # A JSON-lines format (no pattern) takes the lines that are JSON objects.
-        matches = text.str.contains(fmt.pattern or r"^\s*\{").fill_null(False)
+        if fmt.pattern:
+            matches = text.str.contains(fmt.pattern).fill_null(False)
+        elif fmt.engine == "events":  # a Kubernetes Event object
+            event = text.str.contains('"involvedObject"', literal=True) | text.str.contains(
+                '"regarding"', literal=True
+            )
+            matches = (text.str.strip_chars_start().str.starts_with("{") & event).fill_null(False)
+        else:  # a JSON format takes the lines that are JSON objects
+            matches = text.str.strip_chars_start().str.starts_with("{").fill_null(False)
         index = pl.when(matches).then(i).otherwise(index)
     route = pl.col(ROUTE)
     rows: dict[FormatSpec, pl.Expr | None] = {fmt: route == i for i, fmt in enumerate(order)}
@@ -451,8 +671,10 @@ def _read_as(
     path: Path, shown: str, spec: FormatSpec, choice: Choice, head_bytes: bytes, sample: str
 ) -> ParsedFile:
     if spec.payload_field:
-        chunks, label = _json_wrapped(path, shown, spec, head_bytes.decode("utf-8", "replace"))
-        return ParsedFile(shown, label, None, chunks, path_identity(shown, spec))
+        head = head_bytes.decode("utf-8", "replace")
+        chunks, label = _json_wrapped(path, shown, spec, head)
+        identity, notes = path_identity(shown, spec), _wrapper_notes(head, spec)
+        return ParsedFile(shown, label, None, chunks, identity, notes)
     if spec.engine == "text" or (spec.engine == "jsonl" and (spec.also or choice.companions)):
         contained = not _own_program(spec, sample)
         chunks = _mixed_text(path, shown, spec, choice.companions, contained)

@@ -9,6 +9,7 @@ type never drops a key silently (the NDJSON reader's ``infer_schema_length`` tra
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import polars as pl
@@ -17,6 +18,13 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest.tally import OUTCOME
 
 SMALL_BATCH = 16
+#: Frame columns a top-level JSON key of the same name must not overwrite (Loki's `line`).
+RESERVED = ("line", "raw", "file", "text", OUTCOME)
+
+
+def key_column(path: str) -> str:
+    """The frame column a decoded key path lands in."""
+    return f"json:{path}" if path in RESERVED else path
 
 
 def struct_dtype(paths: list[str]) -> pl.Struct:
@@ -103,7 +111,7 @@ def _flatten_exprs(column: str, dtype: pl.Struct, prefix: str = "") -> list[pl.E
             if isinstance(fld.dtype, pl.Struct):
                 walk(sub, fld.dtype, name + ".")
             else:
-                exprs.append(sub.alias(name))
+                exprs.append(sub.alias(key_column(name)))
 
     walk(pl.col(column), dtype, prefix)
     return exprs
@@ -112,7 +120,7 @@ def _flatten_exprs(column: str, dtype: pl.Struct, prefix: str = "") -> list[pl.E
 def _outcome(spec: FormatSpec) -> pl.Expr:
     missing = pl.lit(False)
     for path in spec.require:
-        missing = missing | pl.col(path).is_null()
+        missing = missing | pl.col(key_column(path)).is_null()
     return (
         pl.when(pl.col(OUTCOME).is_not_null())
         .then(pl.col(OUTCOME))
@@ -124,6 +132,28 @@ def _outcome(spec: FormatSpec) -> pl.Expr:
         .then(pl.lit(f"reject: missing key(s) required by {spec.name}: {', '.join(spec.require)}"))
         .otherwise(None)
     )
+
+
+def _decoded_paths(spec: FormatSpec) -> list[str]:
+    # `json:text` in a spec is the key `text` (see ``key_column``).
+    return [p.removeprefix("json:") for p in spec.field_names() if p and p not in spec.json_text]
+
+
+def json_path(path: str) -> str:
+    """The JSONPath of a spec key path (``$``-paths are already JSONPath)."""
+    return path if path.startswith("$") else "$." + path
+
+
+def _json_text_exprs(spec: FormatSpec, column: str) -> list[pl.Expr]:
+    """``json_text`` keys: objects and arrays as JSON text, scalars as themselves. A JSONPath
+    match never fails on a value's type (the struct decoder fails the whole batch)."""
+    return [
+        pl.when(pl.col("_candidate"))
+        .then(pl.col(column).str.json_path_match(json_path(path)))
+        .otherwise(None)
+        .alias(key_column(path))
+        for path in spec.json_text
+    ]
 
 
 def _candidate(column: str) -> pl.Expr:
@@ -138,7 +168,7 @@ def parse_jsonl(lf: pl.LazyFrame, spec: FormatSpec, *, column: str = "text") -> 
     The caller then falls back to ``parse_jsonl_robust``; clean files take this path, which
     the streaming engine runs in parallel.
     """
-    dtype = struct_dtype([p for p in spec.field_names() if p])
+    dtype = struct_dtype(_decoded_paths(spec))
     lf = lf.with_columns(_candidate(column).alias("_candidate"))
     decoded = (
         pl.when(pl.col("_candidate"))
@@ -147,13 +177,13 @@ def parse_jsonl(lf: pl.LazyFrame, spec: FormatSpec, *, column: str = "text") -> 
         .str.json_decode(dtype)
     )
     lf = lf.with_columns(decoded.alias("_json"), pl.lit(True).alias("_ok"))
-    lf = lf.with_columns(_flatten_exprs("_json", dtype))
+    lf = lf.with_columns(*_flatten_exprs("_json", dtype), *_json_text_exprs(spec, column))
     return lf.with_columns(_outcome(spec).alias(OUTCOME)).drop("_json", "_ok", "_candidate")
 
 
 def parse_jsonl_robust(df: pl.DataFrame, spec: FormatSpec, *, column: str = "text") -> pl.DataFrame:
     """Eager: isolates undecodable lines by bisection and rejects only those."""
-    dtype = struct_dtype([p for p in spec.field_names() if p])
+    dtype = struct_dtype(_decoded_paths(spec))
     df = df.with_columns(_candidate(column).alias("_candidate"))
     texts = df.filter("_candidate")[column]
     decoded, ok = decode(texts, dtype)
@@ -161,5 +191,35 @@ def parse_jsonl_robust(df: pl.DataFrame, spec: FormatSpec, *, column: str = "tex
         df.filter("_candidate").select("line").with_columns(decoded.alias("_json"), ok.alias("_ok"))
     )
     df = df.join(parsed, on="line", how="left", maintain_order="left")
-    df = df.with_columns(_flatten_exprs("_json", dtype))
+    df = df.with_columns(*_flatten_exprs("_json", dtype), *_json_text_exprs(spec, column))
     return df.with_columns(_outcome(spec).alias(OUTCOME)).drop("_json", "_ok", "_candidate")
+
+
+def array_elements(text: str, *, whole: bool = True) -> list[tuple[int, str | None]] | None:
+    """The entries of a JSON array document (``gcloud logging read --format=json``), each
+    as (the line it starts on, compact JSON); None if ``text`` is not an array.
+
+    ``whole``: ``text`` is the whole file, so what cannot be decoded is kept as a last
+    ``(line, None)`` entry; otherwise (a head sample) it is a cut entry and dropped.
+    """
+    start = len(text) - len(text.lstrip())
+    # An array of objects; `[47287] Puma starting` is a line of text, not a document.
+    if not re.match(r"\[\s*[{\]]", text[start : start + 4096]):
+        return None
+    decoder = json.JSONDecoder()
+    out: list[tuple[int, str | None]] = []
+    pos, line, counted = start + 1, 1, 0
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            return out
+        line += text.count("\n", counted, pos)
+        counted = pos
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except (ValueError, RecursionError):
+            if whole:
+                out.append((line, None))
+            return out
+        out.append((line, json.dumps(value, separators=(",", ":"))))  # ASCII: no lone surrogates

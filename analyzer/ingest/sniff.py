@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from analyzer.formats import FormatSpec
 from analyzer.ingest.events import looks_like_event_document, unwrap_event
+from analyzer.ingest.jsonl import array_elements
 
 SAMPLE_LINES = 2000
 MIN_SCORE = 0.5
@@ -148,6 +149,11 @@ def _acceptable(s: Score) -> bool:
 
 def choose(specs: list[FormatSpec], text: str) -> Choice:
     """The best spec for a sample of text, or ``Choice(None, ...)`` when none fits."""
+    entries = array_elements(text, whole=False)
+    if entries is not None:
+        # A JSON array document (gcloud's export): only the wrappers read it entry by entry.
+        text = "\n".join(e for _, e in entries if e)
+        specs = [s for s in specs if s.payload_fields or s.engine == "events"]
     ranking = tuple(rank(specs, text))
     tried = tuple(s.name for s in specs)
     best = next((s for s in ranking if _acceptable(s)), None)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from analyzer.formats import FormatSpec
-from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile
+from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile, envelope_column
 from analyzer.ingest.dump import ENVELOPE_IDENTITY
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
 from analyzer.normalize.kinds import apply_extract, apply_rules
@@ -140,8 +140,12 @@ def canonical(
         pl.coalesce(
             col("container"), pl.when(enveloped).then(col(ENVELOPE_IDENTITY["container"]))
         ).alias("container"),
+        # A wrapper's identity (journald host, log-store labels) fills what the line lacks.
         pl.coalesce(col("node"), col(ENVELOPE_NODE)).alias("node"),
-        col("container_id").str.replace(r"^[a-z-]+://", "").alias("container_id"),
+        pl.coalesce(col("pod_uid"), col(envelope_column("pod_uid"))).alias("pod_uid"),
+        pl.coalesce(col("container_id"), col(envelope_column("container_id")))
+        .str.replace(r"^[a-z-]+://", "")
+        .alias("container_id"),
         col("probe").str.to_lowercase().alias("probe"),
         status.alias("status"),
         col("client").str.replace(_IPV4_PORT, "$1").alias("client"),

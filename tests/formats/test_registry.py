@@ -212,7 +212,7 @@ def test_as_unknown_name_message():
     known = ", ".join(sorted(formats.names()))
     assert (
         str(exc.value)
-        == f"--as kubelet: unknown format (did you mean kubelet_klog?); known: {known}"
+        == f"--as kubelet: unknown format (did you mean kubelet_json or kubelet_klog?); known: {known}"
     )
     assert str(UnknownFormatNameError("zzz", ["a", "b"], "--as zzz")) == (
         "--as zzz: unknown format; known: a, b"
