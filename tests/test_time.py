@@ -2,7 +2,15 @@ from datetime import UTC, datetime
 
 import polars as pl
 
-from analyzer.normalize.time import TimeContext, klog_ts, klog_year, parse_rfc3339, parse_times
+from analyzer.normalize.time import (
+    Span,
+    TimeContext,
+    choose_year,
+    dated_inputs,
+    klog_ts,
+    parse_rfc3339,
+    parse_times,
+)
 
 
 def test_rfc3339_variants():
@@ -25,13 +33,26 @@ def test_rfc3339_variants():
     assert out[5] is None
 
 
+def _day(mmdd: str) -> Span:
+    return Span(f"2000-{mmdd[:2]}-{mmdd[2:]} 00:00:00.000000", f"2000-{mmdd[:2]}-{mmdd[2:]} 00:00:01")
+
+
+def _dated(label: str, *times: datetime, node: str | None = None) -> tuple:
+    events = pl.DataFrame(
+        {"ts": list(times), "node": [node] * len(times)},
+        schema={"ts": pl.Datetime("ns", "UTC"), "node": pl.String},
+    )
+    return dated_inputs(events, label)
+
+
 def test_klog_year_rules():
-    assert klog_year("0405", TimeContext(year=2019), None)[0] == 2019
-    ref = datetime(2023, 1, 2, tzinfo=UTC)
+    assert choose_year(_day("0405"), TimeContext(year=2019))[0] == 2019
     # A December line next to January data belongs to the year before.
-    assert klog_year("1231", TimeContext(reference=ref), None)[0] == 2022
+    near_new_year = _dated("events.json", datetime(2023, 1, 2, tzinfo=UTC))
+    year, how = choose_year(_day("1231"), TimeContext(evidence=near_new_year))
+    assert year == 2022 and "from inputs within 31 days of its span: events.json" in how
     mtime = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
-    year, how = klog_year("0405", TimeContext(), mtime)
+    year, how = choose_year(_day("0405"), TimeContext(), mtime=mtime)
     assert year == 2025 and "modification time" in how
 
 
