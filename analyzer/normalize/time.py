@@ -98,7 +98,7 @@ class Span:
                 local = datetime.fromisoformat(f"{int(text[:4]) - YEAR0 + year}{text[4:]}")
             except ValueError:
                 return None
-            out.append((local.replace(tzinfo=zone) - _EPOCH) // timedelta(microseconds=1) * 1000)
+            out.append(_ns(local.replace(tzinfo=zone)))
         return out[0], out[1]
 
 
@@ -152,7 +152,7 @@ def parse_epoch(expr: pl.Expr) -> pl.Expr:
             else pl.lit(0, dtype=pl.Int64)
         )
         # Beyond the Int64 ns range (after 2262) the product would wrap: no time.
-        fits = whole <= (_INT64_MAX // 10**exponent) - 1
+        fits = whole <= (pl.lit(_INT64_MAX, dtype=pl.Int64) - digits) // 10**exponent
         value = pl.when(fits).then(whole * 10**exponent + digits)
         ns = pl.when(above).then(value).otherwise(ns)
     ns = pl.when(negative).then(-ns).otherwise(ns)
@@ -177,10 +177,15 @@ class _Pick:
     named: tuple[str, ...]  # the inputs that decided (within NEAR of the span, or the nearest)
 
 
-def _closest_year(span: Span, items: Sequence[Dated]) -> _Pick | None:
+def _ns(t: datetime) -> int:
+    return (t - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def _closest_year(span: Span, items: Sequence[Dated], latest: int | None = None) -> _Pick | None:
     """The year whose span overlaps or lies closest to ``items``; a tie goes to the year
-    with more dated times within ``NEAR`` of the span, then to the later year."""
-    near = NEAR // timedelta(microseconds=1) * 1000
+    with more dated times within ``NEAR`` of the span, then to the later year. A year in
+    which the span would end after ``latest`` (ns) is not a candidate."""
+    near = _ns(_EPOCH + NEAR)
     candidates = {
         y for d in items for seen in d.years for y in range(seen - span.rollovers - 1, seen + 2)
     }
@@ -190,6 +195,8 @@ def _closest_year(span: Span, items: Sequence[Dated]) -> _Pick | None:
         if interval is None:
             continue
         start, end = interval
+        if latest is not None and end > latest:
+            continue
         gaps = [(d.gap(start, end), d) for d in items]
         gap = min(g for g, _ in gaps)
         dense = sum(d.count(start - near, end + near) for d in items)
@@ -233,24 +240,29 @@ def choose_year(
         return pick.year, f"year {pick.year} from dated {_names(pick.named)} of the same file" + (
             override
         )
-    near = NEAR // timedelta(microseconds=1) * 1000
+    near = _ns(_EPOCH + NEAR)
+    # Lines are written before their file's modification time: no year after it (unless
+    # the time is implausible, as in archives that zero it).
+    written = _written(mtime)
     own = [d for d in ctx.evidence if d.node is not None and d.node in nodes]
-    pick = _closest_year(span, own)
+    pick = _closest_year(span, own, written)
     if pick is not None and pick.gap <= near:
         node = _names(sorted({d.node for d in own if d.node}))
         return pick.year, (
             f"year {pick.year} from dated files of node {node}: {_names(pick.named)}{override}"
         )
-    pick = _closest_year(span, ctx.evidence)
+    pick = _closest_year(span, ctx.evidence, written)
     if pick is not None and pick.gap <= near:
         where = "overlapping its span" if pick.gap == 0 else f"within {_days(near)} of its span"
         return pick.year, f"year {pick.year} from inputs {where}: {_names(pick.named)}{override}"
-    if pick is None:
+    if not ctx.evidence:
         why = "no input carries a full date"
+    elif pick is None:
+        why = "no dated input overlaps its span before the file was last written"
     else:
         why = (
             f"no dated input overlaps its span (the nearest, {_names(pick.named, 1)}, is "
-            f"{_days(pick.gap)} from it in any year)"
+            f"{_days(pick.gap)} from it in every year)"
         )
     if mtime is not None:
         year = _year_by_mtime(span, mtime)
@@ -259,11 +271,21 @@ def choose_year(
     return year, f"year {year} assumed (current year; {why}){override}"
 
 
+def _written(mtime: float | None) -> int | None:
+    """The latest ns a file's lines can have: its modification time, plus a day for zones."""
+    if mtime is None or mtime < _MTIME_PLAUSIBLE:
+        return None
+    return _ns(datetime.fromtimestamp(mtime, tz=UTC) + timedelta(days=1))
+
+
+_MTIME_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC).timestamp()
+
+
 def _year_by_mtime(span: Span, mtime: float) -> int:
     """A file is written after its lines: the latest year whose span ends before its
     modification time (a day of slack for zones)."""
     written = datetime.fromtimestamp(mtime, tz=UTC)
-    limit = (written + timedelta(days=1) - _EPOCH) // timedelta(microseconds=1) * 1000
+    limit = _ns(written + timedelta(days=1))
     for year in range(written.year, written.year - span.rollovers - 3, -1):
         interval = span.in_year(year)
         if interval is not None and interval[1] <= limit:
