@@ -18,7 +18,7 @@ from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.normalize import collect_file, finish_file, normalize_file
 from analyzer.normalize.identity import fill_from_paths, fill_identity
-from analyzer.normalize.time import Dated, TimeContext, dated_inputs
+from analyzer.normalize.time import TimeContext, dated_inputs
 from analyzer.schema import EVENTS, empty_events
 from analyzer.store import is_export, read_export, write_export
 
@@ -232,14 +232,15 @@ def _normalize_all(
         if on_file is not None:
             on_file(pf.path)
     results: dict[str, tuple[pl.DataFrame, FileTally]] = {}
-    evidence: list[Dated] = []
     later = []
     for c in collected:
         if c.pending and ctx.year is None and not c.same_file:
             later.append(c)
-            continue
-        results[c.path] = finish_file(c, ctx)
-        evidence.extend(dated_inputs(results[c.path][0], c.path))
+        else:
+            results[c.path] = finish_file(c, ctx)
+    if not later:
+        return results
+    evidence = [d for path, (events, _) in results.items() for d in dated_inputs(events, path)]
     known = replace(ctx, evidence=tuple(evidence))
     nodes = {d.node for d in evidence if d.node}
     for c in later:

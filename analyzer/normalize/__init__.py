@@ -237,9 +237,12 @@ class Collected:
         return self.parsed.path
 
 
+_LIVE_YEARLESS = pl.col(OUTCOME).is_null() & pl.col(YEARLESS)
+
+
 def _span(rows: pl.DataFrame, tz: str) -> Span | None:
     """First and last wall-clock time of the yearless rows (fixed-width text sorts as time)."""
-    text = _accepted(rows).filter(pl.col(YEARLESS))[TS_TEXT]
+    text = rows.select(pl.col(TS_TEXT).filter(_LIVE_YEARLESS)).to_series()
     # A month or day out of range is rejected when read; it must not stretch the span.
     valid = text.str.contains(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) ")
     text = text.filter(valid.fill_null(False))
@@ -249,20 +252,22 @@ def _span(rows: pl.DataFrame, tz: str) -> Span | None:
 
 
 def _yearless_nodes(rows: pl.DataFrame) -> tuple[str, ...]:
-    named = _accepted(rows).filter(pl.col(YEARLESS))["node"].drop_nulls().unique().sort()
-    return tuple(named.to_list())
+    named = rows.select(pl.col("node").filter(_LIVE_YEARLESS).drop_nulls().unique().sort())
+    return tuple(named.to_series().to_list())
 
 
 def collect_file(parsed: ParsedFile, ctx: TimeContext) -> Collected:
     """Read every chunk of ``parsed``; dated lines get their times, yearless ones wait."""
     out = Collected(parsed, list(parsed.notes), [])
+    clues = ctx.year is None and needs_year(parsed)  # else nobody asks for this file's dates
     for chunk in parsed.chunks:
         text, style, yearless = _timestamp(chunk)
         rows = _collect_chunk(chunk, text, yearless, out.notes)
         if yearless is None or not rows[YEARLESS].any():
             rows = timed(rows, style, ctx.tz)
             out.frames.append(rows)
-            out.same_file.extend(dated_inputs(_accepted(rows), f"{chunk.spec.name} lines"))
+            if clues:
+                out.same_file.extend(dated_inputs(_accepted(rows), f"{chunk.spec.name} lines"))
             continue
         out.pending.append((rows, style))
         span = _span(rows, ctx.tz)
@@ -270,9 +275,9 @@ def collect_file(parsed: ParsedFile, ctx: TimeContext) -> Collected:
             spans = [s for s in (out.span, span) if s is not None]
             out.span = Span(min(s.first for s in spans), max(s.last for s in spans), ctx.tz)
         out.nodes = tuple(sorted({*out.nodes, *_yearless_nodes(rows)}))
-        own = rows.filter(~pl.col(YEARLESS))
-        if _accepted(own).height:  # `short-iso` prefixed lines among short ones
-            own = _accepted(timed(own, style, ctx.tz))
+        dated = pl.col(OUTCOME).is_null() & ~pl.col(YEARLESS)
+        if clues and rows.select(dated.any()).item():  # `short-iso` lines among short ones
+            own = _accepted(timed(rows.filter(dated), style, ctx.tz))
             out.same_file.extend(dated_inputs(own, "short-iso prefixed lines"))
     return out
 

@@ -173,3 +173,12 @@ def test_a_short_iso_journal_needs_no_year(tmp_path):
     assert _years(events, path) == {2024}
     (tally,) = tallies
     assert not [n for n in tally.notes if "no year" in n]
+
+
+def test_short_iso_lines_date_the_short_ones_of_the_same_file(tmp_path):
+    # Two exports of one node concatenated: the first in `short-iso`, the rest in `short`.
+    iso = [line.replace("Nov 29 18:20:18", "2024-11-29T18:20:18+0000") for line in KUBELET[:2]]
+    path = _write(tmp_path / "journal.log", iso + KUBELET[2:], datetime(2026, 6, 1, tzinfo=UTC))
+    events, tallies = load_events([path])
+    assert _years(events, path) == {2024}
+    assert "year 2024 from dated short-iso prefixed lines of the same file" in _note(tallies, path)
