@@ -194,3 +194,18 @@ def test_a_journald_record_keeps_its_last_microsecond(tmp_path):
     path.write_text(record.replace('"1700434093914700"', '"1700434093914701"') + "\n")
     events, _ = load_events([path])
     assert events["ts"].dt.epoch("ns").to_list() == [1700434093914701000]
+
+
+def test_a_node_matches_its_short_host_name():
+    from analyzer.normalize.time import same_node
+
+    fqdn = "ip-10-0-1-2.eu-west-1.compute.internal"
+    assert same_node("ip-10-0-1-2", fqdn) and same_node("IP-10-0-1-2", "ip-10-0-1-2")
+    assert not same_node("ip-10-0-1-3", fqdn)
+    assert not same_node("node-1.cluster-a", "node-1.cluster-b")
+    # The syslog host of a yearless file finds the dated file Kubernetes named by FQDN.
+    mine = _dated("events.json", datetime(2023, 5, 7, tzinfo=UTC), node=fqdn)
+    crowd = _dated("other.log", *[datetime(2024, 5, 7, 0, 0, 0, us, tzinfo=UTC) for us in (1, 2)])
+    ctx = TimeContext(evidence=(*mine, *crowd))
+    year, how = choose_year(_day("0507"), ctx, nodes=("ip-10-0-1-2",))
+    assert year == 2023 and f"from dated files of node {fqdn}: events.json" in how

@@ -207,6 +207,15 @@ def _closest_year(span: Span, items: Sequence[Dated], latest: int | None = None)
     return best[1] if best else None
 
 
+def same_node(a: str, b: str) -> bool:
+    """One node under two spellings: syslog writes the short host name (``ip-10-0-1-2``)
+    where Kubernetes may use the FQDN (``ip-10-0-1-2.eu-west-1.compute.internal``)."""
+    a, b = a.lower(), b.lower()
+    if "." in a and "." in b:
+        return a == b
+    return a.split(".", 1)[0] == b.split(".", 1)[0]
+
+
 def _names(labels: Sequence[str], most: int = 3) -> str:
     shown = ", ".join(labels[:most])
     return f"{shown} and {len(labels) - most} more" if len(labels) > most else shown
@@ -244,7 +253,9 @@ def choose_year(
     # Lines are written before their file's modification time: no year after it (unless
     # the time is implausible, as in archives that zero it).
     written = _written(mtime)
-    own = [d for d in ctx.evidence if d.node is not None and d.node in nodes]
+    own = [
+        d for d in ctx.evidence if d.node is not None and any(same_node(d.node, n) for n in nodes)
+    ]
     pick = _closest_year(span, own, written)
     if pick is not None and pick.gap <= near:
         node = _names(sorted({d.node for d in own if d.node}))
