@@ -287,7 +287,7 @@ def finish_file(
 ) -> tuple[pl.DataFrame, FileTally]:
     """Date the yearless rows of ``collected`` (``choose_year``; ``nodes``: more node names
     its lines may belong to, e.g. from its path) and tally all lines of the file."""
-    parsed, notes, frames = collected.parsed, collected.notes, list(collected.frames)
+    parsed, notes, frames = collected.parsed, list(collected.notes), list(collected.frames)
     if collected.pending and collected.span is not None:
         year, how = choose_year(
             collected.span,
