@@ -139,24 +139,39 @@ def parse_epoch(expr: pl.Expr) -> pl.Expr:
     """
     text = expr.cast(pl.String, strict=False).str.strip_chars()
     parts = text.str.extract_groups(r"^([+-]?)(\d+)(?:\.(\d*))?$")
-    negative = parts.struct.field("1") == "-"
     whole = parts.struct.field("2").cast(pl.Int64, strict=False)
-    fraction = parts.struct.field("3").fill_null("")
-    has_fraction = fraction.str.contains("[1-9]")
+    ns = _scaled(whole, parts.struct.field("3").fill_null(""))
+    ns = pl.when(parts.struct.field("1") == "-").then(-ns).otherwise(ns)
+    return pl.coalesce(ns, _float_epoch(expr)).cast(TS)
+
+
+def _integer_epoch(raw: pl.Series) -> pl.Series:
+    """``parse_epoch`` for integer text only (journald's µs): one cast, no regex."""
+    whole = raw.cast(pl.Int64, strict=False)
+    frame = pl.DataFrame({"w": whole, "a": whole.abs()})
+    mag = pl.col("a")
+    scale = pl.lit(None, dtype=pl.Int64)
+    limit = pl.lit(None, dtype=pl.Int64)
+    for bound, exponent in reversed(_EPOCH_UNITS):
+        scale = pl.when(mag > bound).then(10**exponent).otherwise(scale)
+        limit = pl.when(mag > bound).then(_INT64_MAX // 10**exponent).otherwise(limit)
+    # Beyond the Int64 ns range (after 2262) the product would wrap: no time.
+    ns = pl.when(mag <= limit).then(pl.col("w") * scale)
+    return frame.select(ns.cast(TS)).to_series()
+
+
+def _scaled(whole: pl.Expr, fraction: pl.Expr) -> pl.Expr:
+    """ns from a non-negative integer part and the fraction's digits, unit by magnitude."""
     ns: pl.Expr = pl.lit(None, dtype=pl.Int64)
     for bound, exponent in reversed(_EPOCH_UNITS):  # the largest bound is tested first
-        above = (whole > bound) | ((whole == bound) & has_fraction)
-        digits = (
-            fraction.str.slice(0, exponent).str.pad_end(exponent, "0").cast(pl.Int64)
-            if exponent
-            else pl.lit(0, dtype=pl.Int64)
-        )
+        above = (whole > bound) | ((whole == bound) & fraction.str.contains("[1-9]"))
+        digits = fraction.str.slice(0, exponent).str.pad_end(exponent, "0").cast(pl.Int64)
+        digits = digits if exponent else pl.lit(0, dtype=pl.Int64)
         # Beyond the Int64 ns range (after 2262) the product would wrap: no time.
         fits = whole <= (pl.lit(_INT64_MAX, dtype=pl.Int64) - digits) // 10**exponent
         value = pl.when(fits).then(whole * 10**exponent + digits)
         ns = pl.when(above).then(value).otherwise(ns)
-    ns = pl.when(negative).then(-ns).otherwise(ns)
-    return pl.coalesce(ns, _float_epoch(expr)).cast(TS)
+    return ns
 
 
 def _float_epoch(expr: pl.Expr) -> pl.Expr:
@@ -400,7 +415,13 @@ def parse_times(raw: pl.Series, style: str, tz: str = "UTC") -> pl.Series:
             "%d/%b/%Y:%H:%M:%S %z", time_unit="ns", time_zone="UTC", strict=False
         ).alias("ts")
     if style == "epoch":
-        return pl.select(parse_epoch(pl.lit(raw))).to_series().alias("ts")
+        # Integers (journald) in one cast; the regex path only for what that missed.
+        ts = _integer_epoch(raw).alias("ts")
+        missed = ts.is_null() & raw.is_not_null()
+        if missed.any():
+            idx = missed.arg_true()
+            ts = ts.scatter(idx, pl.select(parse_epoch(pl.lit(raw.gather(idx)))).to_series())
+        return ts
     fast = raw.str.to_datetime(_RFC3339[0], time_unit="ns", time_zone="UTC", strict=False).alias(
         "ts"
     )
