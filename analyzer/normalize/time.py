@@ -61,17 +61,17 @@ def dated_inputs(events: pl.DataFrame, label: str) -> tuple[Dated, ...]:
     """Evidence from ``events`` (``ts``, ``node``): one ``Dated`` per node named (or none)."""
     if events.height == 0:
         return ()
-    groups = (
-        events.select("node", pl.col("ts"))
-        .drop_nulls("ts")
-        .group_by("node")
-        .agg(pl.col("ts").dt.epoch("ns").sort().alias("ns"), pl.col("ts").dt.year().unique())
-        .sort("node", nulls_last=True)
+    frame = (
+        events.select("node", pl.col("ts").dt.epoch("ns").alias("ns"), pl.col("ts").dt.year())
+        .drop_nulls("ns")
+        .sort("ns")
     )
+    parts = frame.partition_by("node", maintain_order=True, as_dict=True)
     return tuple(
-        Dated(label, pl.Series(ns, dtype=pl.Int64), tuple(sorted(years)), node)
-        for node, ns, years in groups.iter_rows()
-        if ns
+        Dated(label, part["ns"], tuple(part["ts"].unique().sort().to_list()), node)
+        for (node,), part in sorted(
+            parts.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")
+        )
     )
 
 
