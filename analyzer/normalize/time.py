@@ -58,21 +58,21 @@ class Dated:
 
 
 def dated_inputs(events: pl.DataFrame, label: str) -> tuple[Dated, ...]:
-    """Evidence from ``events`` (``ts``, ``node``): one ``Dated`` per node named (or none)."""
-    if events.height == 0:
-        return ()
+    """Evidence from ``events`` (``ts``, ``node``): one ``Dated`` for all of them (``node``
+    None), then one per node they name."""
     frame = (
         events.select("node", pl.col("ts").dt.epoch("ns").alias("ns"), pl.col("ts").dt.year())
         .drop_nulls("ns")
         .sort("ns")
     )
-    parts = frame.partition_by("node", maintain_order=True, as_dict=True)
-    return tuple(
-        Dated(label, part["ns"], tuple(part["ts"].unique().sort().to_list()), node)
-        for (node,), part in sorted(
-            parts.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "")
-        )
-    )
+    if frame.height == 0:
+        return ()
+
+    def dated(part: pl.DataFrame, node: str | None) -> Dated:
+        return Dated(label, part["ns"], tuple(part["ts"].unique().sort().to_list()), node)
+
+    named = frame.drop_nulls("node").partition_by("node", maintain_order=True, as_dict=True)
+    return (dated(frame, None), *(dated(named[k], k[0]) for k in sorted(named)))
 
 
 @dataclass(frozen=True)
@@ -259,7 +259,8 @@ def choose_year(
         year = datetime.now(tz=UTC).year
         return year, f"year {year} assumed (current year; override: --year)"
     override = " (override: --year)"
-    pick = _closest_year(span, same_file)
+    whole = [d for d in ctx.evidence if d.node is None]  # per node: only for the node rule
+    pick = _closest_year(span, [d for d in same_file if d.node is None])
     if pick is not None:
         return pick.year, f"year {pick.year} from dated {_names(pick.named)} of the same file" + (
             override
@@ -277,11 +278,11 @@ def choose_year(
         return pick.year, (
             f"year {pick.year} from dated files of node {node}: {_names(pick.named)}{override}"
         )
-    pick = _closest_year(span, ctx.evidence, written)
+    pick = _closest_year(span, whole, written)
     if pick is not None and pick.gap <= near:
         where = "overlapping its span" if pick.gap == 0 else f"within {_days(near)} of its span"
         return pick.year, f"year {pick.year} from inputs {where}: {_names(pick.named)}{override}"
-    if not ctx.evidence:
+    if not whole:
         why = "no input carries a full date"
     elif pick is None:
         why = "no dated input overlaps its span before the file was last written"
