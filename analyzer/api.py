@@ -18,9 +18,9 @@ from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.ingest.discover import discover
-from analyzer.normalize import needs_year, normalize_file
+from analyzer.normalize import collect_file, finish_file, normalize_file
 from analyzer.normalize.identity import fill_from_paths, fill_identity
-from analyzer.normalize.time import TimeContext
+from analyzer.normalize.time import TimeContext, dated_inputs
 from analyzer.schema import EVENTS, empty_events
 from analyzer.store import exported_inputs, is_export, read_export, write_export
 
@@ -236,23 +236,7 @@ def _load_events(
     if not parsed and not exports:
         msg = f"no input files under {', '.join(map(str, paths))}"
         raise InputError(msg)
-    # Files with full dates first: their times anchor the year of yearless klog files.
-    dated = [p for p in parsed if not needs_year(p)]
-    yearless = [p for p in parsed if needs_year(p)]
-    results: dict[str, tuple[pl.DataFrame, FileTally]] = {}
-    ctx = TimeContext(year=year, tz=tz)
-    for pf in dated:
-        results[pf.path] = normalize_file(pf, ctx)
-        if on_file is not None:
-            on_file(pf.path)
-    # The median time of the dated files: one odd line cannot move the klog year.
-    stamps = pl.Series([ev["ts"].median() for ev, _ in results.values() if ev.height])
-    if len(stamps):
-        ctx = TimeContext(year=year, tz=tz, reference=stamps.sort()[len(stamps) // 2])
-    for pf in yearless:
-        results[pf.path] = normalize_file(pf, ctx)
-        if on_file is not None:
-            on_file(pf.path)
+    results = _normalize_all(parsed, TimeContext(year=year, tz=tz), on_file)
     tallies = tuple(results[p.path][1] for p in parsed)
     if strict:
         _raise_first_problem(parsed, results)
@@ -279,6 +263,44 @@ def _load_events(
         replace(t, notes=(*t.notes, unclear[t.path])) if t.path in unclear else t for t in tallies
     )
     return events.select(EVENTS.names()).sort("ts", "file", "line"), tallies
+
+
+def _normalize_all(
+    parsed: list[ParsedFile], ctx: TimeContext, on_file: Callable[[str], None] | None
+) -> dict[str, tuple[pl.DataFrame, FileTally]]:
+    """Every file normalized; yearless lines dated by the closest clue (``choose_year``).
+
+    Files are read first; then files whose every line is dated, and yearless files dated by
+    ``--year`` or by their own dated lines, become the evidence for the remaining yearless
+    files (so the result does not depend on the order of the inputs).
+    """
+    collected = []
+    for pf in parsed:
+        collected.append(collect_file(pf, ctx))
+        if on_file is not None:
+            on_file(pf.path)
+    results: dict[str, tuple[pl.DataFrame, FileTally]] = {}
+    later = []
+    for c in collected:
+        if c.pending and ctx.year is None and not c.same_file:
+            later.append(c)
+        else:
+            results[c.path] = finish_file(c, ctx)
+    if not later:
+        return results
+    evidence = [d for path, (events, _) in results.items() for d in dated_inputs(events, path)]
+    known = replace(ctx, evidence=tuple(evidence))
+    nodes = {d.node for d in evidence if d.node}
+    for c in later:
+        results[c.path] = finish_file(c, known, _nodes_in_path(c.path, nodes))
+    return results
+
+
+def _nodes_in_path(path: str, nodes: set[str]) -> tuple[str, ...]:
+    """Node names that are a directory or file name of ``path`` (``nodes/<node>/kubelet.log``,
+    ``<node>.log``): a raw klog file names no node inside."""
+    parts = Path(path).parts
+    return tuple(sorted(n for n in nodes if any(p == n or Path(p).stem == n for p in parts)))
 
 
 def _raise_first_problem(

@@ -1,16 +1,20 @@
 """Timestamp rules.
 
-klog headers and syslog prefixes carry neither year nor zone (log-formats.md 1.4). The year
-comes, in this order, from ``--year``; from the timestamps of the other inputs that do carry
-one (the candidate year that puts the file's first line closest to them); from the file's
-modification time. Within a file, a month that goes backwards (Dec -> Jan) starts the next
-year. The zone is ``--tz`` (default UTC), because managed nodes mostly run UTC.
+klog headers and syslog prefixes carry neither year nor zone (log-formats.md 1.4). A
+yearless line takes its year from the closest clue (``choose_year``): ``--year``; dated lines
+of the same file (containerd's ``time=`` in a journal beside the kubelet's); dated inputs of
+the same node; dated inputs whose times overlap or lie near the file's span in some year;
+the file's modification time; the current year. Within a file, a month that goes backwards
+(Dec -> Jan) starts the next year. The zone is ``--tz`` (default UTC), because managed
+nodes mostly run UTC.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -19,13 +23,93 @@ _RFC3339 = ("%Y-%m-%dT%H:%M:%S%.f%#z", "%Y-%m-%d %H:%M:%S%.f %#z", "%Y-%m-%d %H:
 _NAIVE = ("%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f")
 
 
+#: The year yearless text is written in until its real year is known: a leap year, so that
+#: 29 February reads and the span of a file can be taken before its year is chosen.
+YEAR0 = 2000
+#: Dated inputs further than this from a yearless file's span, in every candidate year, are
+#: of another era (old fixtures beside today's logs): they do not date it.
+NEAR = timedelta(days=31)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Dated:
+    """The times of one dated input (a file, or some lines of one), as evidence for a year."""
+
+    label: str  # how the year note names it
+    ns: pl.Series = field(compare=False)  # Int64 ns since the epoch, sorted, no nulls
+    years: tuple[int, ...] = ()
+    node: str | None = None
+
+    def gap(self, start: int, end: int) -> int:
+        """ns from ``[start, end]`` to the nearest of these times; 0 when one is inside."""
+        n = len(self.ns)
+        i = self.ns.search_sorted(start, side="left")
+        if i < n and self.ns[i] <= end:
+            return 0
+        after = self.ns[i] - end if i < n else None
+        before = start - self.ns[i - 1] if i > 0 else None
+        return min(g for g in (after, before) if g is not None)
+
+    def count(self, start: int, end: int) -> int:
+        return int(
+            self.ns.search_sorted(end, side="right") - self.ns.search_sorted(start, side="left")
+        )
+
+
+def dated_inputs(events: pl.DataFrame, label: str) -> tuple[Dated, ...]:
+    """Evidence from ``events`` (``ts``, ``node``): one ``Dated`` for all of them (``node``
+    None), then one per node they name."""
+    frame = (
+        events.select("node", pl.col("ts").dt.epoch("ns").alias("ns"), pl.col("ts").dt.year())
+        .drop_nulls("ns")
+        .sort("ns")
+    )
+    if frame.height == 0:
+        return ()
+
+    def dated(part: pl.DataFrame, node: str | None) -> Dated:
+        return Dated(label, part["ns"], tuple(part["ts"].unique().sort().to_list()), node)
+
+    named = frame.drop_nulls("node").partition_by("node", maintain_order=True, as_dict=True)
+    return (dated(frame, None), *(dated(named[k], k[0]) for k in sorted(named)))
+
+
+@dataclass(frozen=True)
+class Span:
+    """The wall-clock range of a file's yearless lines, written in year ``YEAR0`` (plus the
+    Dec -> Jan rollovers inside the file), in zone ``tz``."""
+
+    first: str  # "2000-05-07 11:59:34.518822"
+    last: str
+    tz: str = "UTC"
+
+    @property
+    def rollovers(self) -> int:
+        return int(self.last[:4]) - YEAR0
+
+    def in_year(self, year: int) -> tuple[int, int] | None:
+        """UTC ns of the first and last line if the first is in ``year``; None if a date
+        does not exist then (29 February)."""
+        zone = ZoneInfo(self.tz)
+        out = []
+        for text in (self.first, self.last):
+            try:
+                local = datetime.fromisoformat(f"{int(text[:4]) - YEAR0 + year}{text[4:]}")
+            except ValueError:
+                return None
+            out.append(_ns(local.replace(tzinfo=zone)))
+        return out[0], out[1]
+
+
 @dataclass(frozen=True)
 class TimeContext:
     """What the yearless, zoneless formats need to become absolute times."""
 
     year: int | None = None  # --year
     tz: str = "UTC"  # --tz, the zone of klog headers and syslog prefixes
-    reference: datetime | None = None  # a time from inputs that carry a full date
+    # Dated inputs (other files) that may give a yearless file its year.
+    evidence: tuple[Dated, ...] = field(default=(), compare=False)
 
 
 def parse_rfc3339(expr: pl.Expr) -> pl.Expr:
@@ -40,57 +124,209 @@ def parse_rfc3339(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce([*zoned, *naive, parse_epoch(expr)])
 
 
+#: Magnitude -> unit (digits of ns per unit), as (exclusive lower bound, exponent): ns above
+#: 1e17, µs above 1e14 (journald), ms above 1e11 (kubelet JSON ``ts``), s above 1e8.
+_EPOCH_UNITS = ((10**17, 0), (10**14, 3), (10**11, 6), (10**8, 9))
+_INT64_MAX = 2**63 - 1
+
+
 def parse_epoch(expr: pl.Expr) -> pl.Expr:
-    """Numbers since the epoch; the unit is told by magnitude (kubelet JSON ``ts`` is ms)."""
-    num = expr.cast(pl.Float64, strict=False)
+    """Numbers since the epoch; the unit is told by magnitude (kubelet JSON ``ts`` is ms).
+
+    Decimal text is read exactly: the integer part as Int64, the fraction as digits (a
+    Float64 has 53 bits; µs since the epoch are 51 and ns 61, so floats lose the last
+    digits). Only exponent notation (``1.6e9``) goes through a float.
+    """
+    text = expr.cast(pl.String, strict=False).str.strip_chars()
+    parts = text.str.extract_groups(r"^([+-]?)(\d+)(?:\.(\d*))?$")
+    whole = parts.struct.field("2").cast(pl.Int64, strict=False)
+    ns = _scaled(whole, parts.struct.field("3").fill_null(""))
+    ns = pl.when(parts.struct.field("1") == "-").then(-ns).otherwise(ns)
+    return pl.coalesce(ns, _float_epoch(expr)).cast(TS)
+
+
+def _integer_epoch(raw: pl.Series) -> pl.Series:
+    """``parse_epoch`` for integer text only (journald's µs): one cast, no regex."""
+    whole = raw.cast(pl.Int64, strict=False)
+    frame = pl.DataFrame({"w": whole, "a": whole.abs()})
+    mag = pl.col("a")
+    scale = pl.lit(None, dtype=pl.Int64)
+    limit = pl.lit(None, dtype=pl.Int64)
+    for bound, exponent in reversed(_EPOCH_UNITS):
+        scale = pl.when(mag > bound).then(10**exponent).otherwise(scale)
+        limit = pl.when(mag > bound).then(_INT64_MAX // 10**exponent).otherwise(limit)
+    # Beyond the Int64 ns range (after 2262) the product would wrap: no time.
+    ns = pl.when(mag <= limit).then(pl.col("w") * scale)
+    return frame.select(ns.cast(TS)).to_series()
+
+
+def _scaled(whole: pl.Expr, fraction: pl.Expr) -> pl.Expr:
+    """ns from a non-negative integer part and the fraction's digits, unit by magnitude."""
+    ns: pl.Expr = pl.lit(None, dtype=pl.Int64)
+    for bound, exponent in reversed(_EPOCH_UNITS):  # the largest bound is tested first
+        above = (whole > bound) | ((whole == bound) & fraction.str.contains("[1-9]"))
+        digits = fraction.str.slice(0, exponent).str.pad_end(exponent, "0").cast(pl.Int64)
+        digits = digits if exponent else pl.lit(0, dtype=pl.Int64)
+        # Beyond the Int64 ns range (after 2262) the product would wrap: no time.
+        fits = whole <= (pl.lit(_INT64_MAX, dtype=pl.Int64) - digits) // 10**exponent
+        value = pl.when(fits).then(whole * 10**exponent + digits)
+        ns = pl.when(above).then(value).otherwise(ns)
+    return ns
+
+
+def _float_epoch(expr: pl.Expr) -> pl.Expr:
+    """Exponent notation, which no integer split reads (rare: JSON writers print decimals)."""
+    num = expr.cast(pl.String, strict=False).str.strip_chars().cast(pl.Float64, strict=False)
+    num = pl.when(expr.cast(pl.String, strict=False).str.contains("[eE]")).then(num)
     mag = num.abs()
-    ns = (
-        pl.when(mag > 1e17)
-        .then(num)
-        .when(mag > 1e14)
-        .then(num * 1e3)
-        .when(mag > 1e11)
-        .then(num * 1e6)
-        .when(mag > 1e8)
-        .then(num * 1e9)
-        .otherwise(None)
-    )
-    return ns.cast(pl.Int64, strict=False).cast(TS)
+    ns = pl.lit(None, dtype=pl.Float64)
+    for bound, exponent in reversed(_EPOCH_UNITS):
+        ns = pl.when(mag > bound).then(num * 10**exponent).otherwise(ns)
+    return ns.cast(pl.Int64, strict=False)
 
 
-def klog_year(first_mmdd: str | None, ctx: TimeContext, mtime: float | None) -> tuple[int, str]:
-    """The year of a yearless file's first line, and how it was chosen."""
+@dataclass(frozen=True)
+class _Pick:
+    year: int
+    gap: int  # ns from the span in that year to the nearest dated time; 0: they overlap
+    named: tuple[str, ...]  # the inputs that decided (within NEAR of the span, or the nearest)
+
+
+def _ns(t: datetime) -> int:
+    return (t - _EPOCH) // timedelta(microseconds=1) * 1000
+
+
+def _closest_year(span: Span, items: Sequence[Dated], latest: int | None = None) -> _Pick | None:
+    """The year whose span overlaps or lies closest to ``items``; a tie goes to the year
+    with more dated times within ``NEAR`` of the span, then to the later year. A year in
+    which the span would end after ``latest`` (ns) is not a candidate."""
+    near = _ns(_EPOCH + NEAR)
+    candidates = {
+        y for d in items for seen in d.years for y in range(seen - span.rollovers - 1, seen + 2)
+    }
+    best: tuple[tuple[int, int, int], _Pick] | None = None
+    for year in sorted(candidates):
+        interval = span.in_year(year)
+        if interval is None:
+            continue
+        start, end = interval
+        if latest is not None and end > latest:
+            continue
+        gaps = [(d.gap(start, end), d) for d in items]
+        gap = min(g for g, _ in gaps)
+        dense = sum(d.count(start - near, end + near) for d in items)
+        named = [d.label for g, d in gaps if g <= max(gap, near)]
+        key = (gap, -dense, -year)
+        if best is None or key < best[0]:
+            best = (key, _Pick(year, gap, tuple(dict.fromkeys(named))))
+    return best[1] if best else None
+
+
+def same_node(a: str, b: str) -> bool:
+    """One node under two spellings: syslog writes the short host name (``ip-10-0-1-2``)
+    where Kubernetes may use the FQDN (``ip-10-0-1-2.eu-west-1.compute.internal``)."""
+    a, b = a.lower(), b.lower()
+    if "." in a and "." in b:
+        return a == b
+    return a.split(".", 1)[0] == b.split(".", 1)[0]
+
+
+def _names(labels: Sequence[str], most: int = 3) -> str:
+    shown = ", ".join(labels[:most])
+    return f"{shown} and {len(labels) - most} more" if len(labels) > most else shown
+
+
+def _days(ns: int) -> str:
+    return f"{ns / 86_400e9:.0f} days"
+
+
+def choose_year(
+    span: Span | None,
+    ctx: TimeContext,
+    same_file: Sequence[Dated] = (),
+    nodes: Sequence[str] = (),
+    mtime: float | None = None,
+) -> tuple[int, str]:
+    """The year of a yearless file's first line, and which clue decided it (for its note).
+
+    In order: ``--year``; dated lines of the same file; dated inputs of the same node; any
+    dated input near its span (within ``NEAR`` in some candidate year); its modification
+    time; the current year.
+    """
     if ctx.year is not None:
         return ctx.year, f"year {ctx.year} from --year"
-    month, day = (int(first_mmdd[:2]), int(first_mmdd[2:])) if first_mmdd else (1, 1)
-
-    def closest(ref: datetime) -> int:
-        def distance(year: int) -> float:
-            try:
-                return abs((datetime(year, month, day, tzinfo=UTC) - ref).total_seconds())
-            except ValueError:  # 29 Feb in a non-leap year
-                return float("inf")
-
-        return min((ref.year - 1, ref.year, ref.year + 1), key=distance)
-
-    if ctx.reference is not None:
-        year = closest(ctx.reference)
-        return (
-            year,
-            f"year {year} inferred from the timestamps of the other inputs (override: --year)",
+    if span is None:  # no yearless line has a valid date: the year changes nothing
+        year = datetime.now(tz=UTC).year
+        return year, f"year {year} assumed (current year; override: --year)"
+    override = " (override: --year)"
+    whole = [d for d in ctx.evidence if d.node is None]  # per node: only for the node rule
+    pick = _closest_year(span, [d for d in same_file if d.node is None])
+    if pick is not None:
+        return pick.year, f"year {pick.year} from dated {_names(pick.named)} of the same file" + (
+            override
+        )
+    near = _ns(_EPOCH + NEAR)
+    # Lines are written before their file's modification time: no year after it (unless
+    # the time is implausible, as in archives that zero it).
+    written = _written(mtime)
+    own = [
+        d for d in ctx.evidence if d.node is not None and any(same_node(d.node, n) for n in nodes)
+    ]
+    pick = _closest_year(span, own, written)
+    if pick is not None and pick.gap <= near:
+        node = _names(sorted({d.node for d in own if d.node}))
+        return pick.year, (
+            f"year {pick.year} from dated files of node {node}: {_names(pick.named)}{override}"
+        )
+    pick = _closest_year(span, whole, written)
+    if pick is not None and pick.gap <= near:
+        where = "overlapping its span" if pick.gap == 0 else f"within {_days(near)} of its span"
+        return pick.year, f"year {pick.year} from inputs {where}: {_names(pick.named)}{override}"
+    if not whole:
+        why = "no input carries a full date"
+    elif pick is None:
+        why = "no dated input overlaps its span before the file was last written"
+    else:
+        why = (
+            f"no dated input overlaps its span (the nearest, {_names(pick.named, 1)}, is "
+            f"{_days(pick.gap)} from it in every year)"
         )
     if mtime is not None:
-        # A file is written after its lines: the latest year that is not after its mtime.
-        ref = datetime.fromtimestamp(mtime, tz=UTC)
-        year = ref.year
-        try:
-            if datetime(year, month, day, tzinfo=UTC) > ref + timedelta(days=1):
-                year -= 1
-        except ValueError:
-            year -= 1
-        return year, f"year {year} inferred from the file's modification time (override: --year)"
+        year = _year_by_mtime(span, mtime)
+        return year, f"year {year} from the file's modification time; {why}{override}"
     year = datetime.now(tz=UTC).year
-    return year, f"year {year} assumed (current year; override: --year)"
+    return year, f"year {year} assumed (current year; {why}){override}"
+
+
+def _written(mtime: float | None) -> int | None:
+    """The latest ns a file's lines can have: its modification time, plus a day for zones."""
+    if mtime is None or mtime < _MTIME_PLAUSIBLE:
+        return None
+    return _ns(datetime.fromtimestamp(mtime, tz=UTC) + timedelta(days=1))
+
+
+_MTIME_PLAUSIBLE = datetime(1990, 1, 1, tzinfo=UTC).timestamp()
+
+
+def _year_by_mtime(span: Span, mtime: float) -> int:
+    """A file is written after its lines: the latest year whose span ends before its
+    modification time (a day of slack for zones)."""
+    written = datetime.fromtimestamp(mtime, tz=UTC)
+    limit = _ns(written + timedelta(days=1))
+    for year in range(written.year, written.year - span.rollovers - 3, -1):
+        interval = span.in_year(year)
+        if interval is not None and interval[1] <= limit:
+            return year
+    return written.year - span.rollovers - 1
+
+
+def with_year(text: pl.Expr, yearless: pl.Expr, year: int) -> pl.Expr:
+    """Yearless time text written in ``YEAR0`` (see ``klog_text``) moved to ``year``."""
+    shifted = pl.concat_str(
+        (text.str.slice(0, 4).cast(pl.Int32, strict=False) + (year - YEAR0)).cast(pl.String),
+        text.str.slice(4),
+    )
+    return pl.when(yearless).then(shifted).otherwise(text)
 
 
 def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int) -> pl.Expr:
@@ -187,7 +423,13 @@ def parse_times(
             "%d/%b/%Y:%H:%M:%S %z", time_unit="ns", time_zone="UTC", strict=False
         ).alias("ts")
     if style == "epoch":
-        return pl.select(parse_epoch(pl.lit(raw))).to_series().alias("ts")
+        # Integers (journald) in one cast; the regex path only for what that missed.
+        ts = _integer_epoch(raw).alias("ts")
+        missed = ts.is_null() & raw.is_not_null()
+        if missed.any():
+            idx = missed.arg_true()
+            ts = ts.scatter(idx, pl.select(parse_epoch(pl.lit(raw.gather(idx)))).to_series())
+        return ts
     fast = raw.str.to_datetime(_RFC3339[0], time_unit="ns", time_zone="UTC", strict=False).alias(
         "ts"
     )
