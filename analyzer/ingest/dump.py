@@ -21,6 +21,7 @@ from analyzer import formats
 from analyzer.formats import FormatSpec
 from analyzer.ingest.jsonl import parse_jsonl_robust
 from analyzer.ingest.sniff import choose
+from analyzer.ingest.tally import OUTCOME
 from analyzer.ingest.text import parse_text
 
 # END may also end a log line that had no final newline (kubectl writes the END marker
@@ -140,8 +141,22 @@ def section_chunks(
         rows = df.join(ranges, on="line", how="inner").sort("line")
         rows = rows.filter(~pl.col("line").is_in(in_body))
         parsed = parse_text(rows, spec) if spec.engine == "text" else parse_jsonl_robust(rows, spec)
-        out.append((spec, parsed))
+        out.append((spec, parsed.with_columns(_untimed_output_skipped())))
     return out, spans
+
+
+UNTIMED = "skip: container output without a time of its own (in a cluster-info dump section)"
+
+
+def _untimed_output_skipped() -> pl.Expr:
+    """kubectl adds no timestamps: a section's line in no format (an app's startup banner)
+    cannot be dated, which is not the line's fault. A line of the format with a bad time
+    is still rejected."""
+    outcome = pl.col(OUTCOME)
+    unformatted = outcome.str.starts_with("reject: line does not match") | (
+        outcome == "reject: not a JSON object"
+    )
+    return pl.when(unformatted).then(pl.lit(UNTIMED)).otherwise(outcome).alias(OUTCOME)
 
 
 def _bodies(sections: list[Section]) -> list[tuple[int, int]]:

@@ -347,10 +347,10 @@ def collect_file(parsed: ParsedFile, ctx: TimeContext) -> Collected:
     out = Collected(parsed, list(parsed.notes), [])
     clues = ctx.year is None and needs_year(parsed)  # else nobody asks for this file's dates
     for chunk in parsed.chunks:
-        if chunk.spec.ts_style == "local" and not chunk.wrapped:
-            out.notes.append(f"{chunk.spec.name} times without a zone are read in {ctx.tz} (--tz)")
         text, style, yearless = _timestamp(chunk)
         rows = _collect_chunk(chunk, text, yearless, out.notes)
+        if chunk.spec.ts_style == "local" and not chunk.wrapped and rows[OUTCOME].is_null().any():
+            out.notes.append(f"{chunk.spec.name} times without a zone are read in {ctx.tz} (--tz)")
         if yearless is None or not rows[YEARLESS].any():
             rows = timed(rows, style, ctx.tz, layout=chunk.spec.ts_layout)
             out.frames.append(rows)
