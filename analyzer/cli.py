@@ -253,10 +253,11 @@ def list_formats(
         registry = registry_for(formats_dirs or ())
     except AnalyzerError as err:
         raise _fail(err) from err
+    width = max(len(spec.name) for spec in registry.specs)
     for spec in registry.specs:
         where = "file" if spec.standalone else ""
         where += ("+" if where and spec.payload else "") + ("payload" if spec.payload else "")
-        line = f"{spec.name:<16} {spec.source:<8} {where or '-':<13} {spec.description}"
+        line = f"{spec.name:<{width}} {spec.source:<8} {where or '-':<13} {spec.description}"
         if not spec.builtin:
             mark = "user, replaces the built-in" if spec.override else "user"
             line += f"  [{mark}: {spec.path}]"

@@ -57,3 +57,18 @@ def test_adding_a_format_is_a_file(tmp_path):
     )
     spec = formats.load_spec(path)
     assert spec.rules[0].kind == "shutdown_started"
+
+
+def test_readme_format_table_matches_the_registry():
+    import re
+
+    from analyzer import formats
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| name | what |", 1)[1].split("\n\n", 1)[0]
+    named = set()
+    for row in table.splitlines()[2:]:
+        first_cell = row.split("|")[1]
+        named |= set(re.findall(r"`([a-z0-9_]+)`", first_cell))
+    assert named == {s.name for s in formats.builtin()}

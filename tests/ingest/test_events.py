@@ -347,9 +347,12 @@ def test_cluster_info_dump_as_yaml(write):
     assert t.format == "cluster_info_dump+kubelet_klog+istio_proxy" and t.reconciles
     # the controller's startup banner has no time of its own: skipped, not its fault
     assert t.rejected == 0
-    assert dict(t.skip_reasons)[
-        "container output without a time of its own (in a cluster-info dump section)"
-    ] == 7
+    assert (
+        dict(t.skip_reasons)[
+            "container output without a time of its own (in a cluster-info dump section)"
+        ]
+        == 7
+    )
     assert events.filter(pl.col("format") == "k8s_events").height == 9
     assert events.filter(pl.col("format") == "kubelet_klog").height == 16
     assert dict(t.skip_reasons)["empty ReplicationControllerList (no items)"] == 5
