@@ -62,6 +62,9 @@ journal's identifier) and the programs whose lines this format's ``source`` and 
 (``kubelet``). A line another program wrote, or that a container wrote (inside a runtime
 wrapper, or a file without the format's ``sniff_contains`` markers), is that program's own log:
 source ``app``, kind ``log``, its pod from where it was written (the log path), not from text.
+On a wrapper (``payload_field``), ``program_field`` names the program of each record (a
+journal's ``SYSLOG_IDENTIFIER``): a carried line in no format we read is skipped and counted
+per program instead of being kept as a plain log line.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
 ``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample, and a
 user's spec has its samples parsed when it is loaded.

@@ -94,11 +94,25 @@ def parse_with(df: pl.DataFrame, spec: FormatSpec) -> pl.DataFrame:
 PLAIN = "_plain"  # a wrapped line whose payload is in no known format: kept as a plain log line
 
 
+PROGRAM = "_program"  # the program a journal record names (its wrapper's ``program_field``)
+
+
 def _mark_plain(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
-    """Payloads the inner format rejects are still lines the container wrote: keep them."""
+    """Payloads the inner format rejects are still lines the container wrote: keep them.
+
+    In a journal, such a line is another program's (the kernel's, systemd's): skipped and
+    counted per program instead.
+    """
     plain = (
         pl.col(OUTCOME).str.starts_with("reject: ") & pl.col("_envelope_ts").is_not_null()
     ).fill_null(False)
+    if PROGRAM in df.collect_schema().names():
+        program = pl.col(PROGRAM).fill_null("unnamed program")
+        other = pl.concat_str(pl.lit("skip: "), program, pl.lit(" line in no format we read"))
+        return df.with_columns(
+            pl.when(plain).then(other).otherwise(pl.col(OUTCOME)).alias(OUTCOME),
+            pl.lit(False).alias(PLAIN),
+        ).drop(PROGRAM)
     return df.with_columns(plain.alias(PLAIN)).with_columns(
         pl.when(pl.col(PLAIN)).then(None).otherwise(pl.col(OUTCOME)).alias(OUTCOME)
     )
@@ -287,7 +301,9 @@ def _unwrap_json(frame: Frame, spec: FormatSpec) -> Frame:
     ]
     keys = ", ".join(spec.payload_fields)
     lineless = pl.col(OUTCOME).is_null() & payload.is_null()
+    program = [pl.col(key_column(spec.program_field)).alias(PROGRAM)] if spec.program_field else []
     frame = frame.with_columns(
+        *program,
         text.alias("text"),
         # A record the wrapper rejected has no time: its line is not kept as a plain line.
         pl.when(pl.col(OUTCOME).is_null()).then(ts).otherwise(None).alias("_envelope_ts"),

@@ -48,10 +48,12 @@ def test_puma_pages_generic_fixtures():
 def test_journald_json_export_carries_kubelet_and_containerd_lines():
     events, (t,) = load_events([FIXTURES / "journald_json" / "journal.json"])
     assert t.format == "journald_json+kubelet_klog+containerd"
-    assert (t.lines, t.events, t.rejected, t.skipped) == (5, 4, 1, 0)
+    assert (t.lines, t.events, t.rejected, t.skipped) == (5, 3, 1, 1)
     assert t.reject_examples == ((4, "malformed JSON"),)
+    # systemd's line is another program's: counted per program, not a kubelet event
+    assert dict(t.skip_reasons) == {"systemd line in no format we read": 1}
     events = events.sort("line")
-    assert events["kind"].to_list() == ["kill", "kill", "log", "container_died"]
+    assert events["kind"].to_list() == ["kill", "kill", "container_died"]
     assert events["format"].to_list()[:2] == ["kubelet_klog", "containerd"]
     # The journal's time (µs) and host, since the klog line has no year and no host.
     assert events["ts"][0] == datetime(2023, 11, 19, 22, 48, 13, 914700, tzinfo=UTC)
