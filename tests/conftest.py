@@ -60,3 +60,19 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+def assert_same_critical_incident(result: analyzer.Analysis, story: analyzer.Analysis) -> None:
+    """``result`` (the story read in another shape) finds the story's critical incident."""
+    assert all(t.rejected == 0 for t in result.inputs)
+    (inc,) = [i for i in result.incidents if i.severity == "critical"]
+    (want,) = [i for i in story.incidents if i.severity == "critical"]
+    assert [(f.code, f.container) for f in inc.findings] == [
+        (f.code, f.container) for f in want.findings
+    ]
+    assert (inc.start, inc.end, inc.status_counts(), inc.frames.pods) == (
+        want.start,
+        want.end,
+        want.status_counts(),
+        want.frames.pods,
+    )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import analyzer
+from tests.conftest import assert_same_critical_incident
 
 POD, NS, IP, CID = "checkout-api-6f7d9c8b5-q2w3e", "shop", "10.8.3.17", "ab" * 32
 UID = "5b9c8e7a-1111-4222-8333-944455556666"
@@ -327,18 +328,8 @@ def test_a_dockershim_node_writes_docker_json_files(tmp_path, story):
     result = analyzer.analyze([root])
     formats = {t.format for t in result.inputs if "containers" in t.path}
     assert formats == {"docker_json+workhorse_json", "docker_json+puma_json"}
-    assert all(t.rejected == 0 and t.reconciles for t in result.inputs)
-    (inc,) = [i for i in result.incidents if i.severity == "critical"]
-    (want,) = [i for i in story.incidents if i.severity == "critical"]
-    assert [(f.code, f.container) for f in inc.findings] == [
-        (f.code, f.container) for f in want.findings
-    ]
-    assert (inc.start, inc.end, inc.status_counts(), inc.frames.pods) == (
-        want.start,
-        want.end,
-        want.status_counts(),
-        want.frames.pods,
-    )
+    assert all(t.reconciles for t in result.inputs)
+    assert_same_critical_incident(result, story)
 
 
 @pytest.mark.parametrize(

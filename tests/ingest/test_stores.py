@@ -10,6 +10,7 @@ import pytest
 from analyzer.api import load_events, parse_lines
 from analyzer.errors import FormatSpecError
 from analyzer.formats import parse_spec
+from tests.conftest import assert_same_critical_incident
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 GKE = FIXTURES / "gcp_logentry" / "gke.ndjson"
@@ -411,22 +412,7 @@ def _as_gke(ts: str, who: dict, line: str) -> dict:
     return entry
 
 
-def _same_incident(result, story) -> None:
-    assert all(t.rejected == 0 for t in result.inputs)
-    (inc,) = [i for i in result.incidents if i.severity == "critical"]
-    (want,) = [i for i in story.incidents if i.severity == "critical"]
-    assert [(f.code, f.container) for f in inc.findings] == [
-        (f.code, f.container) for f in want.findings
-    ]
-    assert (inc.start, inc.end, inc.status_counts(), inc.frames.pods) == (
-        want.start,
-        want.end,
-        want.status_counts(),
-        want.frames.pods,
-    )
-
-
-def test_the_story_from_a_gke_export_finds_the_same_incident(tmp_path, story):
+def test_the_story_from_a_gke_export_finds_theassert_same_critical_incident(tmp_path, story):
     """The nodes are gone; Cloud Logging kept their lines. Same incident, same findings."""
     import shutil
 
@@ -448,10 +434,10 @@ def test_the_story_from_a_gke_export_finds_the_same_incident(tmp_path, story):
     result = analyzer.analyze([tmp_path])
     (gke,) = [t for t in result.inputs if t.path.endswith("gke.ndjson")]
     assert (gke.lines, gke.events) == (len(entries), len(entries))
-    _same_incident(result, story)
+    assert_same_critical_incident(result, story)
 
 
-def test_the_story_from_a_loki_export_finds_the_same_incident(tmp_path, story):
+def test_the_story_from_a_loki_export_finds_theassert_same_critical_incident(tmp_path, story):
     """The same story from Loki: whole CRI lines (no `cri` stage), newest first."""
     import shutil
 
@@ -471,7 +457,7 @@ def test_the_story_from_a_loki_export_finds_the_same_incident(tmp_path, story):
     result = analyzer.analyze([tmp_path])
     (loki,) = [t for t in result.inputs if t.path.endswith("logcli.jsonl")]
     assert (loki.lines, loki.events) == (len(records), len(records))
-    _same_incident(result, story)
+    assert_same_critical_incident(result, story)
 
 
 def test_json_keys_named_like_reader_columns_keep_both():
