@@ -1,3 +1,5 @@
+from datetime import UTC, datetime
+
 import polars as pl
 
 from analyzer.api import load_events
@@ -13,7 +15,7 @@ def test_pods_path_gives_identity_and_partials_are_joined():
     assert t.format.startswith("cri+")
     assert dict(t.skip_reasons) == {
         "partial line joined into line 2": 1,
-        "partial line joined into line 6": 1,
+        "partial line joined into line 6": 2,
     }
     assert set(events["namespace"]) == {"kube-system"} and set(events["container"]) == {
         "calico-node"
@@ -22,8 +24,12 @@ def test_pods_path_gives_identity_and_partials_are_joined():
     assert joined.endswith("Invalidating dataplane cache error")
     untagged = events.filter(pl.col("line") == 5)["message"].item()
     assert untagged.startswith("2017-09-12 22:32:21.212 [INFO]")
+    # CRI-O: `+00:00` offset, two P fragments then F, joined without a separator.
     crio = events.filter(pl.col("line") == 6).row(0, named=True)
-    assert crio["message"] == "partial line 1 log finished"
+    assert crio["message"] == (
+        "First line of log entrySecond line of the log entryLast line of the log entry"
+    )
+    assert crio["ts"] == datetime(2021, 3, 31, 12, 59, 28, 573159, tzinfo=UTC)
 
 
 def test_containers_symlink_path_and_workhorse_payload():
