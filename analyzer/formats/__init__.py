@@ -37,7 +37,8 @@ the wrapper gives the time and its identity ``fields`` (``namespace``, ``pod``, 
 ``pod_uid``, ``container_id``, ``node``) fill what the line lacks. A list: the first key
 present (Cloud Logging: ``textPayload``, else ``jsonPayload``); an object-valued key must
 be in ``json_text`` and is carried as its JSON text. A wrapper also reads a file that is one
-JSON array of records (``gcloud logging read --format=json``).
+JSON array of records (``gcloud logging read --format=json``) or a YAML stream of them
+(``gcloud logging read``'s default output; see ``analyzer.ingest.records``).
 ``payload_prefix`` (with ``payload_field``): a regex; a carried line that starts with it
 loses that prefix (a CRI header a log shipper stored with the line).
 ``own_event`` (with ``payload_field``): key paths; a record holding any of them is an event
