@@ -15,6 +15,9 @@ Spec keys (all formats):
 the line after the match becomes this field.
 ``skip`` (text): ``{reason = regex}``; matching lines are counted as skipped, not rejected.
 ``require`` (jsonl): key paths that must all be present for a line to be this format.
+``prefix`` (jsonl): a regex for what a line may carry before its JSON (a journal or syslog
+prefix: ``Nov 19 02:13:48 kind-worker2 kubelet[250]: {...}``); it is stripped before
+decoding, and its named groups are fields (``node = "host"``), not JSON keys.
 ``fields``: canonical column -> field name(s) (regex group names for text, dotted JSON key
 paths for jsonl); a list means "first non-null". A top-level JSON key named ``line``, ``raw``,
 ``file`` or ``text`` (the reader's own columns) is the field ``json:<key>``.
@@ -34,7 +37,8 @@ the wrapper gives the time and its identity ``fields`` (``namespace``, ``pod``, 
 ``pod_uid``, ``container_id``, ``node``) fill what the line lacks. A list: the first key
 present (Cloud Logging: ``textPayload``, else ``jsonPayload``); an object-valued key must
 be in ``json_text`` and is carried as its JSON text. A wrapper also reads a file that is one
-JSON array of records (``gcloud logging read --format=json``).
+JSON array of records (``gcloud logging read --format=json``) or a YAML stream of them
+(``gcloud logging read``'s default output; see ``analyzer.ingest.records``).
 ``payload_prefix`` (with ``payload_field``): a regex; a carried line that starts with it
 loses that prefix (a CRI header a log shipper stored with the line).
 ``own_event`` (with ``payload_field``): key paths; a record holding any of them is an event
@@ -158,6 +162,7 @@ class FormatSpec:
     # jsonl: the keys holding a wrapped line, first present wins (TOML: one key or a list)
     payload_fields: tuple[str, ...] = field(default=(), metadata=spec_key("payload_field"))
     payload_prefix: str | None = None  # payload_field: stripped from the carried line
+    prefix: str | None = None  # jsonl: a line prefix before the JSON; its groups are fields
     own_event: tuple[str, ...] = ()  # payload_field: records holding these are events themselves
     json_text: tuple[str, ...] = ()  # jsonl: keys read as JSON text, whatever their type
     identity_hint: str = ""  # payload_field: noted when records name no pod
@@ -330,8 +335,9 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
             _regex(pattern, f"paths[{i}]", bad)
     for reason, pattern in _pairs(data.get("skip"), "skip", bad):
         _regex(pattern, f"skip.{reason}", bad)
-    if isinstance(data.get("payload_prefix"), str):
-        _regex(data["payload_prefix"], "payload_prefix", bad)
+    for key in ("payload_prefix", "prefix"):
+        if isinstance(data.get(key), str):
+            _regex(data[key], key, bad)
     json_text = _strs(data.get("json_text"))
     fields_table = data.get("fields") if isinstance(data.get("fields"), dict) else {}
     for col, alts in fields_table.items():
@@ -532,6 +538,7 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         also=_strs(data.get("also")),
         payload_fields=_strs(data.get("payload_field")),
         payload_prefix=data.get("payload_prefix"),
+        prefix=data.get("prefix"),
         own_event=_strs(data.get("own_event")),
         json_text=_strs(data.get("json_text")),
         identity_hint=data.get("identity_hint", ""),

@@ -22,10 +22,17 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
 from analyzer.ingest.discover import discover
 from analyzer.ingest.dump import find_sections, section_chunks, taken_lines
-from analyzer.ingest.events import flatten_event, parse_event_document, unwrap_event
+from analyzer.ingest.events import (
+    COMMENT,
+    MULTILINE,
+    flatten_event,
+    parse_event_document,
+    unwrap_event,
+)
 from analyzer.ingest.jsonl import array_elements, key_column, parse_jsonl, parse_jsonl_robust
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines, read_sample
 from analyzer.ingest.partial import PARTIAL, join_fragments
+from analyzer.ingest.records import document_form, head_records, yaml_records
 from analyzer.ingest.sniff import Choice, choose
 from analyzer.ingest.tally import OUTCOME, FileTally
 from analyzer.ingest.text import Frame, parse_text
@@ -275,8 +282,8 @@ def _carried_spec(sample: str) -> FormatSpec:
 
 def _json_payloads(head: str, spec: FormatSpec) -> str:
     """The wrapped lines of the first records of a JSON wrapper, for sniffing their format."""
-    records = array_elements(head, whole=False)
-    texts = [r for _, r in records] if records is not None else head.splitlines()
+    records = head_records(head)
+    texts = records if records is not None else head.splitlines()
     out = [line for r in texts[:200] if r and (line := _carried(r, spec)) is not None]
     return "\n".join(out)
 
@@ -348,8 +355,8 @@ def _wrapper_notes(head: str, spec: FormatSpec) -> tuple[str, ...]:
     if not spec.identity_hint:
         return ()
     paths = [p for c, alts in spec.fields if c in ("namespace", "pod", "container") for p in alts]
-    entries = array_elements(head, whole=False)
-    records = [r for _, r in entries if r] if entries is not None else head.splitlines()[:200]
+    entries = head_records(head)
+    records = entries[:200] if entries is not None else head.splitlines()[:200]
     for record in records:
         try:
             obj = json.loads(record)
@@ -393,6 +400,31 @@ def _array_lines(path: Path, shown: str) -> pl.DataFrame:
         .alias(OUTCOME)
     )
     return frame  # type: ignore[return-value]
+
+
+def _yaml_lines(path: Path, shown: str) -> pl.DataFrame:
+    """A YAML stream of records: a row per line; a record's first line carries it as JSON,
+    its other lines are skipped as part of it, a broken record is rejected there."""
+    lines, _ = read_lines(path)
+    records = yaml_records("\n".join(lines["raw"].to_list())) or ()
+    docs = pl.DataFrame(
+        records, schema={"line": pl.UInt32, "_record": pl.String, "_why": pl.String}, orient="row"
+    )
+    frame = _base_frame(lines, shown).join(docs, on="line", how="left", maintain_order="left")
+    first = pl.col("_record").is_not_null() | pl.col("_why").is_not_null()
+    outcome = (
+        pl.when(first)
+        .then(pl.col("_why"))
+        .when(pl.col(OUTCOME).is_not_null())
+        .then(pl.col(OUTCOME))
+        .when(pl.col("raw").str.starts_with("#"))
+        .then(pl.lit(COMMENT))
+        .otherwise(pl.lit(MULTILINE.format("YAML")))
+    )
+    record = pl.coalesce("_record", "raw")
+    return frame.with_columns(  # type: ignore[return-value]
+        record.alias("raw"), record.alias("text"), outcome.alias(OUTCOME)
+    ).drop("_record", "_why")
 
 
 def _json_wrapped(
@@ -440,14 +472,23 @@ def _json_wrapped(
             parsed = parse_jsonl(frame, fmt)
         return _mark_plain(parsed)
 
-    array = array_elements(head, whole=False) is not None
-    own = _own_rows(spec) if spec.own_event and (array or _mentions(path, spec.own_event)) else None
+    form = document_form(head)  # a JSON array or a YAML stream of records
+    own = (
+        _own_rows(spec)
+        if spec.own_event and (form is not None or _mentions(path, spec.own_event))
+        else None
+    )
 
     @cache
     def decoded() -> pl.DataFrame:
         """Eager, shared by the chunks: isolates bad records."""
-        lines = _array_lines(path, shown) if array else _base_frame(read_lines(path)[0], shown)
-        return parse_jsonl_robust(lines, spec)  # type: ignore[arg-type]
+        if form == "array":
+            lines = _array_lines(path, shown)
+        elif form == "yaml":
+            lines = _yaml_lines(path, shown)
+        else:
+            lines = _base_frame(read_lines(path)[0], shown)  # type: ignore[assignment]
+        return parse_jsonl_robust(lines, spec)
 
     def carried(frame: Frame) -> Frame:
         return _unwrap_json(frame.filter(~own) if own is not None else frame, spec)
@@ -457,7 +498,7 @@ def _json_wrapped(
         """Eager, shared by the chunks: joins fragments."""
         return carried(decoded())  # type: ignore[return-value]
 
-    eager = array or _has_fragments(path, spec)
+    eager = form is not None or _has_fragments(path, spec)
     lazy_decoded = lambda: parse_jsonl(_lazy_lines(path, shown), spec)  # noqa: E731
     source: Callable[[], Frame] = lazy_decoded
     shared: pl.DataFrame | None = None
@@ -610,6 +651,8 @@ def _routes(
                 '"regarding"', literal=True
             )
             matches = (text.str.strip_chars_start().str.starts_with("{") & event).fill_null(False)
+        elif fmt.prefix:  # ... maybe behind its prefix
+            matches = text.str.contains(f"^(?:{fmt.prefix})?\\s*\\{{").fill_null(False)
         else:  # a JSON format takes the lines that are JSON objects
             matches = text.str.strip_chars_start().str.starts_with("{").fill_null(False)
         index = pl.when(matches).then(i).otherwise(index)
@@ -645,9 +688,20 @@ def _text_chunk(
     return Chunk(spec, plan, robust=eager, contained=contained)
 
 
-def _eager(path: Path, shown: str, spec: FormatSpec) -> pl.DataFrame:
+def _eager(
+    path: Path, shown: str, spec: FormatSpec, prepare: Callable[[Frame], Frame] = lambda f: f
+) -> pl.DataFrame:
     lines, _ = read_lines(path)
-    return parse_with(_base_frame(lines, shown), spec)  # type: ignore[arg-type]
+    return parse_with(prepare(_base_frame(lines, shown)), spec)  # type: ignore[arg-type]
+
+
+def _comments(frame: Frame) -> Frame:
+    """In a file of JSON lines a `#` line is a comment (a header someone wrote), not a
+    broken record. (Inside a wrapper it stays a line the container wrote.)"""
+    comment = pl.col(OUTCOME).is_null() & pl.col("raw").str.starts_with("#")
+    return frame.with_columns(
+        pl.when(comment).then(pl.lit(COMMENT)).otherwise(pl.col(OUTCOME)).alias(OUTCOME)
+    )
 
 
 def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
@@ -696,8 +750,8 @@ def _read_as(
         chunks = _mixed_text(path, shown, spec, choice.companions, contained)
         return ParsedFile(shown, spec.name, None, chunks)
     if spec.engine == "jsonl":
-        plan = parse_jsonl(_lazy_lines(path, shown), spec)
-        chunk = Chunk(spec, plan, robust=lambda: _eager(path, shown, spec))
+        plan = parse_jsonl(_comments(_lazy_lines(path, shown)), spec)
+        chunk = Chunk(spec, plan, robust=lambda: _eager(path, shown, spec, _comments))
         return ParsedFile(shown, spec.name, None, (chunk,))
     if spec.engine == "cri":
         identity = path_identity(shown, spec)

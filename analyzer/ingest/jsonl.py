@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from analyzer.formats import FormatSpec
+from analyzer.formats.check import group_names
 from analyzer.ingest.tally import OUTCOME
 
 SMALL_BATCH = 16
@@ -135,8 +136,33 @@ def _outcome(spec: FormatSpec) -> pl.Expr:
 
 
 def _decoded_paths(spec: FormatSpec) -> list[str]:
-    # `json:text` in a spec is the key `text` (see ``key_column``).
-    return [p.removeprefix("json:") for p in spec.field_names() if p and p not in spec.json_text]
+    # `json:text` in a spec is the key `text` (see ``key_column``); a prefix group is no key.
+    own = set(prefix_groups(spec))
+    return [
+        p.removeprefix("json:")
+        for p in spec.field_names()
+        if p and p not in spec.json_text and p not in own
+    ]
+
+
+BODY = "_body"  # a line's JSON once its ``prefix`` is stripped
+
+
+def prefix_groups(spec: FormatSpec) -> list[str]:
+    return [g for g in group_names(spec.prefix) if not g.isdigit()] if spec.prefix else []
+
+
+def _unprefixed(frame: Any, spec: FormatSpec, column: str) -> tuple[Any, str]:
+    """``spec.prefix`` split off each line that has it: its named groups become columns and
+    the JSON after it is the column to decode (a line without the prefix is decoded whole)."""
+    if not spec.prefix:
+        return frame, column
+    prefix = f"^(?:{spec.prefix})"
+    groups = pl.col(column).str.extract_groups(prefix)
+    return frame.with_columns(
+        *(groups.struct.field(g).alias(key_column(g)) for g in prefix_groups(spec)),
+        pl.col(column).str.replace(prefix, "").alias(BODY),
+    ), BODY
 
 
 def json_path(path: str) -> str:
@@ -169,6 +195,7 @@ def parse_jsonl(lf: pl.LazyFrame, spec: FormatSpec, *, column: str = "text") -> 
     the streaming engine runs in parallel.
     """
     dtype = struct_dtype(_decoded_paths(spec))
+    lf, column = _unprefixed(lf, spec, column)
     lf = lf.with_columns(_candidate(column).alias("_candidate"))
     decoded = (
         pl.when(pl.col("_candidate"))
@@ -178,12 +205,14 @@ def parse_jsonl(lf: pl.LazyFrame, spec: FormatSpec, *, column: str = "text") -> 
     )
     lf = lf.with_columns(decoded.alias("_json"), pl.lit(True).alias("_ok"))
     lf = lf.with_columns(*_flatten_exprs("_json", dtype), *_json_text_exprs(spec, column))
-    return lf.with_columns(_outcome(spec).alias(OUTCOME)).drop("_json", "_ok", "_candidate")
+    lf = lf.with_columns(_outcome(spec).alias(OUTCOME))
+    return lf.drop("_json", "_ok", "_candidate", BODY, strict=False)
 
 
 def parse_jsonl_robust(df: pl.DataFrame, spec: FormatSpec, *, column: str = "text") -> pl.DataFrame:
     """Eager: isolates undecodable lines by bisection and rejects only those."""
     dtype = struct_dtype(_decoded_paths(spec))
+    df, column = _unprefixed(df, spec, column)
     df = df.with_columns(_candidate(column).alias("_candidate"))
     texts = df.filter("_candidate")[column]
     decoded, ok = decode(texts, dtype)
@@ -192,7 +221,8 @@ def parse_jsonl_robust(df: pl.DataFrame, spec: FormatSpec, *, column: str = "tex
     )
     df = df.join(parsed, on="line", how="left", maintain_order="left")
     df = df.with_columns(*_flatten_exprs("_json", dtype), *_json_text_exprs(spec, column))
-    return df.with_columns(_outcome(spec).alias(OUTCOME)).drop("_json", "_ok", "_candidate")
+    df = df.with_columns(_outcome(spec).alias(OUTCOME))
+    return df.drop("_json", "_ok", "_candidate", BODY, strict=False)
 
 
 def array_elements(text: str, *, whole: bool = True) -> list[tuple[int, str | None]] | None:

@@ -20,6 +20,7 @@ from functools import lru_cache
 from analyzer.formats import FormatSpec
 from analyzer.ingest.events import looks_like_event_document, unwrap_event
 from analyzer.ingest.jsonl import array_elements
+from analyzer.ingest.records import SNIFF_CHARS, yaml_records
 
 SAMPLE_LINES = 2000
 MIN_SCORE = 0.5
@@ -65,11 +66,15 @@ def _has_path(obj: dict[str, object], path: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=1)
-def _decoded(lines: tuple[str, ...]) -> tuple[dict[str, object], ...]:
-    """The sample's JSON objects, decoded once for every JSON spec that scores it."""
+@lru_cache(maxsize=4)
+def _decoded(lines: tuple[str, ...], prefix: str | None = None) -> tuple[dict[str, object], ...]:
+    """The sample's JSON objects, decoded once for every JSON spec that scores it (per line
+    ``prefix``: it is stripped first)."""
+    strip = re.compile(f"(?:{prefix})") if prefix else None
     out = []
     for line in lines:
+        m = strip.match(line) if strip else None
+        line = line[m.end() :] if m else line
         if not line.lstrip().startswith("{"):
             continue
         try:
@@ -95,12 +100,14 @@ def _line_score(spec: FormatSpec, lines: list[str]) -> tuple[float, int, int]:
                 total += 1
         return (hits / total if total and hits else 0.0), hits, total
     hits = 0
-    for obj in _decoded(tuple(lines)):
+    for obj in _decoded(tuple(lines), spec.prefix):
         if spec.engine == "events":
             hits += unwrap_event(obj) is not None
         elif all(_has_path(obj, p) for p in spec.require):
             hits += 1
-    return (hits / len(lines) if lines else 0.0), hits, len(lines)
+    # A `#` line is never JSON: a comment (a header someone wrote), on neither side.
+    total = sum(not line.startswith("#") for line in lines)
+    return (hits / total if total else 0.0), hits, total
 
 
 def _score(spec: FormatSpec, lines: list[str], head: str) -> Score:
@@ -150,10 +157,20 @@ def _acceptable(s: Score) -> bool:
 def choose(specs: list[FormatSpec], text: str) -> Choice:
     """The best spec for a sample of text, or ``Choice(None, ...)`` when none fits."""
     entries = array_elements(text, whole=False)
+    # A JSON array or YAML stream document (gcloud's exports): only the wrappers read it
+    # record by record.
+    wrappers = [s for s in specs if s.payload_fields or s.engine == "events"]
     if entries is not None:
-        # A JSON array document (gcloud's export): only the wrappers read it entry by entry.
-        text = "\n".join(e for _, e in entries if e)
-        specs = [s for s in specs if s.payload_fields or s.engine == "events"]
+        return _best(wrappers, "\n".join(e for _, e in entries if e))
+    docs = yaml_records(text[:SNIFF_CHARS], whole=False)
+    if docs:
+        choice = _best(wrappers, "\n".join(r for _, r, _ in docs if r))
+        if choice.spec is not None:
+            return choice  # else `key: value` lines of some text format
+    return _best(specs, text)
+
+
+def _best(specs: list[FormatSpec], text: str) -> Choice:
     ranking = tuple(rank(specs, text))
     tried = tuple(s.name for s in specs)
     best = next((s for s in ranking if _acceptable(s)), None)
