@@ -29,7 +29,13 @@ from analyzer.ingest.events import (
     parse_event_document,
     unwrap_event,
 )
-from analyzer.ingest.jsonl import array_elements, key_column, parse_jsonl, parse_jsonl_robust
+from analyzer.ingest.jsonl import (
+    array_elements,
+    get_path,
+    key_column,
+    parse_jsonl,
+    parse_jsonl_robust,
+)
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines, read_sample
 from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.records import document_form, head_records, yaml_records
@@ -239,24 +245,16 @@ def envelope_column(column: str) -> str:
 ENVELOPE_NODE = envelope_column("node")
 
 
-def _lookup(obj: object, path: str) -> object:
-    for part in path.split("."):
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(part)
-    return obj
-
-
 def _carried(record: str, spec: FormatSpec) -> str | None:
     """The line one wrapper record carries (as ``_unwrap_json`` finds it), or None."""
     try:
         obj = json.loads(record)
     except (ValueError, RecursionError):
         return None
-    if any(_lookup(obj, key) is not None for key in spec.own_event):
+    if any(get_path(obj, key) is not None for key in spec.own_event):
         return None  # an event itself, not a carrier
     for key in spec.payload_fields:
-        value = _lookup(obj, key)
+        value = get_path(obj, key)
         if isinstance(value, dict | list):
             value = json.dumps(value, separators=(",", ":"))
         if isinstance(value, str):
@@ -362,7 +360,7 @@ def _wrapper_notes(head: str, spec: FormatSpec) -> tuple[str, ...]:
             obj = json.loads(record)
         except (ValueError, RecursionError):
             continue
-        if any(_lookup(obj, p) for p in paths):
+        if any(get_path(obj, p) for p in paths):
             return ()
     return (spec.identity_hint,)
 

@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 import yaml
 
+from analyzer.ingest.jsonl import get_path
 from analyzer.ingest.tally import OUTCOME
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -85,15 +86,6 @@ def looks_like_event_document(head: str) -> bool:
 # --- events -> fields -----------------------------------------------------------------
 
 
-def _get(obj: dict[str, Any], path: str | tuple[str, ...]) -> Any:
-    node: Any = obj
-    for part in path.split(".") if isinstance(path, str) else path:
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
-
-
 def _text(value: Any) -> str | None:
     if value is None or value == "":
         return None
@@ -108,13 +100,13 @@ def _split_paths(paths: tuple[str, ...]) -> tuple[tuple[str, tuple[str, ...]], .
 def flatten_event(event: dict[str, Any], paths: list[str]) -> dict[str, str | None]:
     """The declared key paths as strings, plus the fields derived from the object model
     (core/v1 and events.k8s.io/v1 names; log-formats.md 3.1, 3.2)."""
-    row = {p: _text(_get(event, parts)) for p, parts in _split_paths(tuple(paths))}
+    row = {p: _text(get_path(event, parts)) for p, parts in _split_paths(tuple(paths))}
     obj = event.get("involvedObject") or event.get("regarding") or {}
     note = event.get("message") or event.get("note") or ""
-    count = event.get("count") or _get(event, "series.count") or event.get("deprecatedCount")
+    count = event.get("count") or get_path(event, "series.count") or event.get("deprecatedCount")
     last = (
         event.get("lastTimestamp")
-        or _get(event, "series.lastObservedTime")
+        or get_path(event, "series.lastObservedTime")
         or event.get("deprecatedLastTimestamp")
     )
     is_pod = isinstance(obj, dict) and obj.get("kind") == "Pod"

@@ -28,6 +28,15 @@ def key_column(path: str) -> str:
     return f"json:{path}" if path in RESERVED else path
 
 
+def get_path(obj: Any, path: str | tuple[str, ...]) -> Any:
+    """The value at a dotted key path of decoded JSON, or None where the path ends early."""
+    for part in path.split(".") if isinstance(path, str) else path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(part)
+    return obj
+
+
 def struct_dtype(paths: list[str]) -> pl.Struct:
     """A nested Struct with a String leaf for every dotted key path."""
     tree: dict[str, Any] = {}

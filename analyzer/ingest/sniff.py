@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from analyzer.formats import FormatSpec
 from analyzer.ingest.events import looks_like_event_document, unwrap_event
-from analyzer.ingest.jsonl import array_elements
+from analyzer.ingest.jsonl import array_elements, get_path
 from analyzer.ingest.records import SNIFF_CHARS, yaml_records
 
 SAMPLE_LINES = 2000
@@ -55,15 +55,6 @@ class Choice:
     @property
     def runner_up(self) -> Score | None:
         return next((s for s in self.ranking if s.spec != self.spec and s.score > 0), None)
-
-
-def _has_path(obj: dict[str, object], path: str) -> bool:
-    node: object = obj
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    return True
 
 
 @lru_cache(maxsize=4)
@@ -103,7 +94,7 @@ def _line_score(spec: FormatSpec, lines: list[str]) -> tuple[float, int, int]:
     for obj in _decoded(tuple(lines), spec.prefix):
         if spec.engine == "events":
             hits += unwrap_event(obj) is not None
-        elif all(_has_path(obj, p) for p in spec.require):
+        elif all(get_path(obj, p) is not None for p in spec.require):
             hits += 1
     # A `#` line is never JSON: a comment (a header someone wrote), on neither side.
     total = sum(not line.startswith("#") for line in lines)
