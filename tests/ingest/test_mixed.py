@@ -26,10 +26,13 @@ KERNEL = (
     "Nov 29 18:20:19 aks-np2-39852331-vmss000000 kernel: cni0: port 3(veth9a1b2c3d) entered "
     "disabled state"
 )
+# elastic/beats (Apache-2.0) filebeat/module/nginx/ingress_controller/test/test.log (tests/corpus).
 NGINX_502 = (
-    '10.232.41.102 - - [18/Jun/2020:09:14:35 +0000] "GET / HTTP/1.1" 502 157 "-" "-" 38 0.001 '
-    "[default-my-nginx-80] [] 10.46.12.80:80, 10.46.12.79:80, 10.46.12.80:80 0, 0, 0 "
-    "0.000, 0.000, 0.000 502, 502, 502 5cfc063dbe7daf1db953a0e16891f100"
+    '2a02:cf40::4e36 - - [24/Aug/2022:18:05:41 +0000] "GET /favicon.ico HTTP/2.0" 502 552 '
+    '"https://localhost:8080/" "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 '
+    '(KHTML, like Gecko) Chrome/104.0.0.0 Safari/537.36" 27 0.000 [localhost-8080] [] '
+    "[2a02:cf40::7]:5000, [2a02:cf40::4e36]:5000 0, 0 0.000, 0.000 502, 502 "
+    "3db73c6c673c4256ade033a6ce08c2ab"
 )
 CONTROLLER_KLOG = (
     'W0618 09:14:30.725530       7 controller.go:1241] Service "default/catalog" does not have '

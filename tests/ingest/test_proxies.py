@@ -35,16 +35,19 @@ def test_istio_proxy_log_holds_access_and_own_lines():
     assert (tcp_fail["kind"], tcp_fail["status"], tcp_fail["upstream"]) == (
         "upstream_error",
         None,
-        "127.0.0.1:12950",
+        "127.0.0.1:80",
     )
-    assert (tcp_fail["detail"], tcp_fail["duration_ms"]) == ("UF,URX", 2285.0)
-    tcp_ok = _row(events, 3)
-    assert (tcp_ok["kind"], tcp_ok["status"], tcp_ok["duration_ms"]) == ("http", None, 84.0)
+    assert (tcp_fail["detail"], tcp_fail["duration_ms"]) == ("UF,URX", 1.0)
+    tcp_ok = _row(events, 3)  # Istio 1.3-1.8 layout (mixer field), TCP
+    assert (tcp_ok["kind"], tcp_ok["status"], tcp_ok["duration_ms"]) == ("http", None, 35.0)
     uf = _row(events, 5)
     assert (uf["kind"], uf["status"], uf["detail"], uf["duration_ms"]) == ("http", 503, "UF", 0.0)
-    assert uf["ts"] == datetime(2022, 6, 9, 16, 6, 6, 942000, tzinfo=UTC)
-    # Istio 1.3-1.8 (mixer field) and Envoy's default layout: duration read from the end.
-    assert [_row(events, n)["duration_ms"] for n in (6, 8, 9)] == [18.0, 11939.0, 1001.0]
+    assert uf["ts"] == datetime(2020, 11, 25, 21, 26, 20, 409000, tzinfo=UTC)
+    uc = _row(events, 7)
+    assert (uc["status"], uc["detail"], uc["upstream"]) == (503, "UC", "10.44.1.27:80")
+    # Istio 1.3-1.8 (mixer field), current Istio and Envoy's default layout: duration read
+    # from the end.
+    assert [_row(events, n)["duration_ms"] for n in (6, 8, 9)] == [90.0, 4.0, 2.0]
     kinds = dict(zip(events["line"], events["kind"], strict=True))
     assert [kinds[n] for n in (2, 14, 15, 17, 20, 21, 22)] == [
         "app_started",  # Envoy proxy is ready
@@ -56,9 +59,10 @@ def test_istio_proxy_log_holds_access_and_own_lines():
         "shutdown_started",  # envoy main: caught SIGTERM
     ]
     assert kinds[16] == "log"  # "Envoy proxy is NOT ready: ... DRAINING" is the probe's view
-    native = _row(events, 10)  # [2019-08-13 17:36:34.683][22][warning][config] (no zone: UTC)
-    assert native["ts"] == datetime(2019, 8, 13, 17, 36, 34, 683000, tzinfo=UTC)
-    assert native["message"] == "gRPC config stream closed: 13,"
+    native = _row(events, 10)  # [2018-09-28 22:25:31.741][18][warning][config] (no zone: UTC)
+    assert native["ts"] == datetime(2018, 9, 28, 22, 25, 31, 741000, tzinfo=UTC)
+    assert native["message"] == "gRPC config stream closed: 14, no healthy upstream"
+    assert _row(events, 1)["message"] == "Envoy proxy is NOT ready: 3 errors occurred:"
     newest = _row(events, 23)  # scope with file:line, `\tthread=N` tail dropped
     assert newest["message"].endswith("upstream headers complete: end_stream=false")
 
@@ -90,18 +94,18 @@ def test_istio_json_access_log():
         "http",
         503,
         "UC",
-        70706.0,
+        1.0,
     )
     assert (uc["upstream"], uc["client"], uc["method"]) == (
-        "10.203.102.216:80",
-        "44.225.244.145",
-        "POST",
+        "10.44.1.27:80",
+        "10.44.1.23",
+        "GET",
     )
-    assert uc["ts"] == datetime(2021, 1, 7, 19, 38, 2, 373000, tzinfo=UTC)
+    assert uc["ts"] == datetime(2020, 11, 25, 21, 26, 21, 409000, tzinfo=UTC)
     uo = _row(events, 2)  # TCP, response_code "0", circuit breaker
     assert (uo["kind"], uo["status"], uo["detail"]) == ("upstream_error", None, "UO")
     typed = _row(events, 3)  # typed JSON (numbers, null)
-    assert (typed["status"], typed["duration_ms"], typed["detail"]) == (200, 412.0, None)
+    assert (typed["status"], typed["duration_ms"], typed["detail"]) == (418, 4.0, None)
     assert _row(events, 4)["kind"] == "shutdown_started"  # the agent's own line, same file
 
 
@@ -118,32 +122,33 @@ def test_ingress_nginx_access_and_error_log():
     access, refused = _row(events, 1), _row(events, 2)
     assert (access["status"], access["duration_ms"], access["upstream"]) == (
         502,
-        1.0,
-        "172.17.0.5:8080",
+        0.0,
+        "[2a02:cf40::4e36]:5000",  # two attempts: the client got the last one's answer
     )
-    assert _row(events, 6)["duration_ms"] == 1266.0  # $request_time 1.266 s
+    assert _row(events, 6)["duration_ms"] == 33.0  # $request_time 0.033 s
+    assert _row(events, 4)["upstream"] is None  # a bad request: no upstream, "- - - -"
     assert (refused["format"], refused["kind"], refused["status"]) == (
         "nginx_error",
         "upstream_error",
         None,
     )
     assert (refused["upstream"], refused["client"], refused["method"], refused["path"]) == (
-        "172.17.0.5:8080",
-        "192.168.64.1",
+        "[2a02:cf40::4e36]:5000",
+        "2a02:cf40::4e36",
         "GET",
-        "/",
+        "/favicon.ico",
     )
     assert refused["message"].startswith("connect() failed (111: Connection refused)")
-    assert refused["ts"] == datetime(2020, 12, 14, 12, 38, 11, tzinfo=UTC)
+    assert refused["ts"] == datetime(2022, 8, 24, 18, 5, 41, tzinfo=UTC)
     closed = _row(events, 7)
-    assert (closed["kind"], closed["upstream"]) == ("upstream_error", "10.42.4.66:8080")
+    assert (closed["kind"], closed["upstream"]) == ("upstream_error", "172.17.0.5:8080")
 
 
 def test_nginx_error_log_time_is_local_and_follows_tz():
     events, _ = _load("ingress_nginx/controller.log", tz="Europe/Berlin")
     # The error log has no zone (read in --tz); the access log's +0000 stays as written.
-    assert _row(events, 2)["ts"] == datetime(2020, 12, 14, 11, 38, 11, tzinfo=UTC)
-    assert _row(events, 1)["ts"] == datetime(2020, 12, 14, 12, 38, 11, tzinfo=UTC)
+    assert _row(events, 2)["ts"] == datetime(2022, 8, 24, 16, 5, 41, tzinfo=UTC)  # CEST
+    assert _row(events, 1)["ts"] == datetime(2022, 8, 24, 18, 5, 41, tzinfo=UTC)
     _, t = _load("ingress_nginx/controller.log", tz="Europe/Berlin")
     assert "nginx_error times without a zone are read in Europe/Berlin (--tz)" in t.notes
 
@@ -174,25 +179,25 @@ def test_nginx_upstream_failures_are_upstream_errors(message):
 def test_ingress_nginx_json_access_log():
     events, t = _load("ingress_nginx_json/controller.log")
     assert (t.format, t.lines, t.events, t.rejected) == ("ingress_nginx_json+nginx_error", 4, 4, 0)
-    real = _row(events, 1)  # only "$request": method and path from the request line
-    assert (real["method"], real["path"], real["status"], real["duration_ms"]) == (
-        "GET",
-        "/api/datasources/1/resources/api/v1/label/color/values",
-        200,
-        14.0,
-    )
-    assert real["request_id"] == "83dba8d5de53989604ed458e6a955187"
-    retried = _row(events, 2)
+    only_request = _row(events, 1)  # only "$request": method and path from the request line
+    assert (
+        only_request["method"],
+        only_request["path"],
+        only_request["status"],
+        only_request["duration_ms"],
+    ) == ("POST", "/products", 200, 1.0)
+    assert only_request["request_id"] == "529a007902362a5f51385a5fa7049884"
+    retried = _row(events, 2)  # the client got the last attempt's answer (IPv6 pods)
     assert (retried["status"], retried["upstream"], retried["detail"]) == (
         502,
-        "10.46.12.80:80",
-        "502, 502, 502",
+        "[2a02:cf40::4e36]:5000",
+        "502, 502",
     )
     refused = _row(events, 3)  # the error log, same stream
     assert (refused["format"], refused["kind"], refused["upstream"]) == (
         "nginx_error",
         "upstream_error",
-        "10.46.12.80:80",
+        "[2a02:cf40::4e36]:5000",
     )
     assert _row(events, 4)["upstream"] is None  # no endpoints: "-"
 
@@ -202,19 +207,19 @@ def test_traefik_json_access_log():
     assert (t.format, t.lines, t.events, t.rejected) == ("traefik_json", 3, 3, 0)
     ok = _row(events, 1)
     assert (ok["status"], ok["upstream"], ok["duration_ms"], ok["method"]) == (
-        207,
-        "172.29.0.2:8111",
-        8.184335,
-        "REPORT",
+        304,
+        "172.19.0.3:5601",
+        2.0,
+        "GET",
     )
-    assert ok["ts"] == datetime(2024, 12, 29, 11, 42, 47, 503803, tzinfo=UTC)  # StartUTC
+    assert ok["ts"] == datetime(2017, 10, 2, 20, 22, 7, 512380, tzinfo=UTC)  # StartUTC
     own = _row(events, 2)  # OriginStatus 0: Traefik answered, no server saw the request
-    assert (own["status"], own["upstream"]) == (403, None)
+    assert (own["status"], own["upstream"]) == (404, None)
     assert own["detail"].startswith("answered by Traefik")
     failed = _row(events, 3)
     assert (failed["status"], failed["upstream"], failed["duration_ms"]) == (
         502,
-        "172.29.0.2:8111",
+        "172.19.0.3:5601",
         1.204311,
     )
 
@@ -222,8 +227,10 @@ def test_traefik_json_access_log():
 def test_traefik_clf_access_log():
     events, t = _load("traefik_clf/access.log")
     assert (t.format, t.lines, t.events, t.rejected) == ("traefik_clf", 4, 4, 0)
-    assert events.select("status", "upstream", "duration_ms").row(3) == (502, "10.42.0.4:80", 2.0)
-    assert events["duration_ms"].to_list()[:3] == [55.0, 4.0, 1.0]
+    assert events.select("status", "upstream", "duration_ms").row(3) == (502, "10.42.0.4:5601", 3.0)
+    assert events["duration_ms"].to_list()[:3] == [2.0, 41.0, 1.0]
+    # Traefik 1.x names the frontend (`Host-host-1`), later ones the router (`name@provider`).
+    assert events["upstream"].to_list()[0] == "172.19.0.3:5601"
 
 
 def test_haproxy_http_log():
