@@ -39,7 +39,7 @@ from analyzer.ingest.jsonl import (
 from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines, read_sample
 from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.records import document_form, head_records, yaml_records
-from analyzer.ingest.sniff import Choice, choose
+from analyzer.ingest.sniff import SAMPLE_LINES, Choice, choose
 from analyzer.ingest.tally import OUTCOME, FileTally
 from analyzer.ingest.text import Frame, parse_text
 
@@ -273,16 +273,20 @@ def _lifted(spec: FormatSpec) -> FormatSpec:
     return replace(spec, require=tuple(p for p in spec.require if p not in spec.ts_fields))
 
 
+def _carried_choice(sample: str) -> Choice:
+    return choose([_lifted(s) for s in formats.specs() if s.payload], sample)
+
+
 def _carried_spec(sample: str) -> FormatSpec:
-    choice = choose([_lifted(s) for s in formats.builtin() if s.payload], sample)
-    return choice.spec if choice.spec is not None else formats.get("generic_text")
+    spec = _carried_choice(sample).spec
+    return spec if spec is not None else formats.get("generic_text")
 
 
 def _json_payloads(head: str, spec: FormatSpec) -> str:
     """The wrapped lines of the first records of a JSON wrapper, for sniffing their format."""
     records = head_records(head)
     texts = records if records is not None else head.splitlines()
-    out = [line for r in texts[:200] if r and (line := _carried(r, spec)) is not None]
+    out = [line for r in texts[:SAMPLE_LINES] if r and (line := _carried(r, spec)) is not None]
     return "\n".join(out)
 
 
@@ -426,21 +430,28 @@ def _yaml_lines(path: Path, shown: str) -> pl.DataFrame:
 
 
 def _json_wrapped(
-    path: Path, shown: str, spec: FormatSpec, head: str
+    path: Path, shown: str, spec: FormatSpec, head: str, across: str
 ) -> tuple[tuple[Chunk, ...], str]:
     """A JSON wrapper (journal export, Docker json-file, log-store export): one chunk per
-    format of the lines it carries, and one for the records that are events themselves."""
+    format of the lines it carries, and one for the records that are events themselves.
+
+    ``head`` is the file's first bytes, ``across`` records sampled from across the file.
+    """
     assert spec.payload_fields
-    sample = _json_payloads(head, spec)
-    inner = _carried_spec(sample)
-    # A whole-node journal mixes programs: beyond the sniffed format (from the first
-    # records), every text format that can be carried gets its lines, wherever they are.
+    sample = _json_payloads(across, spec)
+    choice = _carried_choice(sample)
+    inner = choice.spec if choice.spec is not None else formats.get("generic_text")
     text_specs = [inner] if inner.engine == "text" and inner.payload else []
     named = [formats.get(name) for name in inner.also]
-    rest = sorted(
-        (s for s in formats.specs() if s.payload and s.engine == "text" and s.pattern),
-        key=lambda s: -s.priority,
-    )
+    if spec.program_field or any(c in dict(spec.fields) for c in ("namespace", "pod")):
+        # A whole-node journal or a log store mixes programs: beyond the sniffed format,
+        # every text format that can be carried gets its lines, wherever they are.
+        rest = sorted(
+            (s for s in formats.specs() if s.payload and s.engine == "text" and s.pattern),
+            key=lambda s: -s.priority,
+        )
+    else:  # one container's output: the formats the sample found beside the sniffed one
+        rest = list(choice.companions)
     # A log store mixes containers: JSON lines get a JSON format of their own, and a line in
     # no known format is its container's plain line, not the sniffed format's.
     json_sample = "\n".join(x for x in sample.splitlines() if x.lstrip().startswith("{"))
@@ -521,10 +532,21 @@ def _json_wrapped(
             read = lambda: parse(shared if shared is not None else lazy(), fmt)  # noqa: E731
             frame = None if eager else _collected_or(read)
             return Chunk(fmt, frame if frame is not None else robust())
+        # A wrapper that knows container log paths is a runtime's: a container wrote its lines.
+        contained = bool(spec.paths)
         if eager:
-            return Chunk(fmt, robust(), wrapped=True, envelope_style=spec.ts_style)
+            return Chunk(
+                fmt, robust(), wrapped=True, envelope_style=spec.ts_style, contained=contained
+            )
         plan = parse(shared.lazy() if shared is not None else lazy(), fmt)
-        return Chunk(fmt, plan, wrapped=True, robust=robust, envelope_style=spec.ts_style)
+        return Chunk(
+            fmt,
+            plan,
+            wrapped=True,
+            robust=robust,
+            envelope_style=spec.ts_style,
+            contained=contained,
+        )
 
     chunks = [chunk(f) for f in routes]
     if own is not None:
@@ -740,7 +762,8 @@ def _read_as(
 ) -> ParsedFile:
     if spec.payload_field:
         head = head_bytes.decode("utf-8", "replace")
-        chunks, label = _json_wrapped(path, shown, spec, head)
+        across = head if document_form(head) is not None else sample
+        chunks, label = _json_wrapped(path, shown, spec, head, across)
         identity, notes = path_identity(shown, spec), _wrapper_notes(head, spec)
         return ParsedFile(shown, label, None, chunks, identity, notes)
     if spec.engine == "text" or (spec.engine == "jsonl" and (spec.also or choice.companions)):

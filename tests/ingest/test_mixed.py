@@ -161,3 +161,20 @@ def test_forced_format_still_wins(tmp_path):
     path.write_text(APISERVER_KLOG + "\n")
     _, (t,) = load_events([path], as_format="kubelet_klog", year=2020)
     assert (t.format, t.events) == ("kubelet_klog", 1)
+
+
+def test_klog_in_a_docker_json_file_is_its_containers_log(tmp_path):
+    import json
+
+    name = "kube-scheduler-node1_kube-system_kube-scheduler-" + "0123456789abcdef" * 4 + ".log"
+    path = tmp_path / "var/log/containers" / name
+    path.parent.mkdir(parents=True)
+    records = [
+        {"log": line + "\n", "stream": "stderr", "time": f"2020-06-18T09:14:3{i}.0Z"}
+        for i, line in enumerate([APISERVER_KLOG, CONTROLLER_KLOG])
+    ]
+    path.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    events, (t,) = load_events([path])
+    assert (t.format, t.events, t.rejected) == ("docker_json+kubelet_klog", 2, 0)
+    rows = events.select("source", "kind", "namespace", "pod", "container").unique().rows()
+    assert rows == [("app", "log", "kube-system", "kube-scheduler-node1", "kube-scheduler")]
