@@ -242,7 +242,7 @@ def array_elements(text: str, *, whole: bool = True) -> list[tuple[int, str | No
     ``(line, None)`` entry; otherwise (a head sample) it is a cut entry and dropped.
     """
     start = len(text) - len(text.lstrip())
-    # An array of objects; `[47287] Puma starting` is a line of text, not a document.
+    # An array of objects; `[162886] Puma starting` is a line of text, not a document.
     if not re.match(r"\[\s*[{\]]", text[start : start + 4096]):
         return None
     decoder = json.JSONDecoder()

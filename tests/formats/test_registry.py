@@ -338,7 +338,7 @@ def test_samples_of_a_payload_only_format_get_an_envelope_time(tmp_path, no_user
         "pattern = '''^(?P<_m>)\\[(?P<pid>\\d+)\\] (?P<body>.*)$'''\n"
         '[timestamp]\nstyle = "envelope"\n[fields]\nmessage = "body"\n'
         '[[rules]]\nkind = "shutdown_started"\nregex = { body = "^- Gracefully" }\n'
-        "[[samples]]\nline = '''[88087] - Gracefully shutting down workers...'''\n"
+        "[[samples]]\nline = '''[2136] - Gracefully shutting down workers...'''\n"
         'kind = "shutdown_started"\n'
     )
     registry = formats.load([tmp_path])
