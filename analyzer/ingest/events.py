@@ -377,7 +377,7 @@ _SPECIAL = {v: "tag:yaml.org,2002:null" for v in ("", "~", "null", "Null", "NULL
 _PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class YamlLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     """Safe YAML with the scalar types API objects use: a plain scalar is null, a boolean,
     an integer or text. Timestamps stay the text they were written as (RFC 3339), and
     the C parser calls this for every scalar: PyYAML's own resolver (a list of regexes
@@ -427,10 +427,10 @@ def _pruned(node: yaml.Node, keep: frozenset[str]) -> yaml.Node:
     return yaml.MappingNode(node.tag, pairs, node.start_mark, node.end_mark, node.flow_style)
 
 
-_DOC_START = re.compile(r"^---(?=\s|$)", re.M)
+YAML_DOC_START = re.compile(r"^---(?=\s|$)", re.M)
 
 
-def _yaml_error(err: Exception, first: int) -> str:
+def yaml_error(err: Exception, first: int) -> str:
     mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
     problem = getattr(err, "problem", None) or str(err).splitlines()[0]
     where = f", line {first + mark.line + 1}" if mark is not None else ""
@@ -457,7 +457,7 @@ def _node_last_line(node: yaml.Node) -> int:
 
 def _yaml_doc(text: str, first: int, found: Found, keep: frozenset[str]) -> None:
     """One YAML document (lines from ``first``) into ``found``."""
-    loader = _Loader(text)
+    loader = YamlLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -488,7 +488,7 @@ def _yaml_doc(text: str, first: int, found: Found, keep: frozenset[str]) -> None
             try:
                 value = loader.construct_document(_pruned(node, keep))
             except (yaml.YAMLError, RecursionError) as err:
-                found.bad.append((first + start, first + last, _yaml_error(err, first)))
+                found.bad.append((first + start, first + last, yaml_error(err, first)))
                 continue
             found.values.append((first + start, first + last, value, kind or "List", api))
     except (yaml.YAMLError, RecursionError) as err:
@@ -500,7 +500,7 @@ def _yaml_doc(text: str, first: int, found: Found, keep: frozenset[str]) -> None
 def _salvage_yaml(text: str, first: int, err: Exception, found: Found) -> None:
     """A document with a syntax error: each List item is read on its own, so a broken one
     costs only itself; the List's own keys are rejected only if they hold the error."""
-    reason = _yaml_error(err, first)
+    reason = yaml_error(err, first)
     lines = text.split("\n")
     n = len(lines) - (1 if text.endswith("\n") else 0)
     starts, stop = _yaml_item_starts(text, lines, n)
@@ -512,9 +512,9 @@ def _salvage_yaml(text: str, first: int, err: Exception, found: Found) -> None:
     for j, start in enumerate(starts):
         end = starts[j + 1] if j + 1 < len(starts) else stop
         try:
-            values = yaml.load("\n".join(lines[start:end]), Loader=_Loader)  # noqa: S506
+            values = yaml.load("\n".join(lines[start:end]), Loader=YamlLoader)  # noqa: S506
         except (yaml.YAMLError, RecursionError) as item_err:
-            found.bad.append((first + start, first + end - 1, _yaml_error(item_err, first + start)))
+            found.bad.append((first + start, first + end - 1, yaml_error(item_err, first + start)))
             continue
         value = values[0] if isinstance(values, list) and values else values
         list_kind = kind.group(1) if kind else "List"
@@ -523,9 +523,9 @@ def _salvage_yaml(text: str, first: int, err: Exception, found: Found) -> None:
         )
     rest = [*lines[: starts[0]], *[""] * (stop - starts[0]), *lines[stop:n]]
     try:
-        yaml.load("\n".join(rest), Loader=_Loader)  # noqa: S506
+        yaml.load("\n".join(rest), Loader=YamlLoader)  # noqa: S506
     except (yaml.YAMLError, RecursionError) as rest_err:
-        why = _yaml_error(rest_err, first)
+        why = yaml_error(rest_err, first)
         found.bad.extend((first + i, first + i, why) for i, ln in enumerate(rest) if ln.strip())
 
 
@@ -554,7 +554,7 @@ def _yaml_item_starts(text: str, lines: list[str], n: int) -> tuple[list[int], i
 def _yaml_found(text: str, keep: frozenset[str] = _MODEL_KEYS) -> Found:
     """Every ``---`` document of a YAML stream; a broken one does not stop the next."""
     found = Found(language="YAML")
-    bounds = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start() > 0), len(text)]
+    bounds = [0, *(m.start() for m in YAML_DOC_START.finditer(text) if m.start() > 0), len(text)]
     first = 0
     for a, b in zip(bounds, bounds[1:], strict=False):
         _yaml_doc(text[a:b], first, found, keep)

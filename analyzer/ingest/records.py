@@ -16,10 +16,10 @@ from functools import lru_cache
 import yaml
 
 from analyzer.ingest.events import (
-    _DOC_START,
-    _Loader,
-    _yaml_error,
+    YAML_DOC_START,
+    YamlLoader,
     looks_like_event_document,
+    yaml_error,
 )
 from analyzer.ingest.jsonl import array_elements
 
@@ -48,7 +48,7 @@ def yaml_records(text: str, *, whole: bool = True) -> tuple[Record, ...] | None:
     """
     if not looks_like_yaml_records(text):
         return None
-    bounds = [0, *(m.start() for m in _DOC_START.finditer(text) if m.start() > 0), len(text)]
+    bounds = [0, *(m.start() for m in YAML_DOC_START.finditer(text) if m.start() > 0), len(text)]
     out: list[Record] = []
     first = 0  # 0-based line where the document's text starts
     for a, b in zip(bounds, bounds[1:], strict=False):
@@ -61,7 +61,7 @@ def yaml_records(text: str, *, whole: bool = True) -> tuple[Record, ...] | None:
 
 def _document(text: str, first: int) -> Record | None:
     """One YAML document as a record; None when it holds nothing (comments, `---` alone)."""
-    loader = _Loader(text)
+    loader = YamlLoader(text)
     try:
         root = loader.get_single_node()
         if root is None:
@@ -73,7 +73,7 @@ def _document(text: str, first: int) -> Record | None:
     except (yaml.YAMLError, RecursionError, TypeError, ValueError) as err:
         content = _CONTENT.search(text)
         line = text.count("\n", 0, content.start()) if content else 0
-        return first + line + 1, None, _yaml_error(err, first)
+        return first + line + 1, None, yaml_error(err, first)
     finally:
         loader.dispose()
 
