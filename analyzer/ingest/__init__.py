@@ -757,6 +757,22 @@ def _own_program(spec: FormatSpec, sample: str) -> bool:
     return not spec.programs or any(m in sample for m in spec.sniff_contains)
 
 
+def _the_container_is_the_program(
+    chunks: tuple[Chunk, ...], identity: dict[str, str], sample: str
+) -> tuple[Chunk, ...]:
+    """A container log whose container is the program itself (RKE runs the kubelet in a
+    container named ``kubelet``; Docker's own path names no container, then the file's
+    markers tell) is that program's log, not an app's."""
+
+    def own(chunk: Chunk) -> bool:
+        name = identity.get("container")
+        if name is not None:
+            return name in chunk.spec.programs
+        return bool(chunk.spec.programs) and _own_program(chunk.spec, sample)
+
+    return tuple(replace(c, contained=False) if c.contained and own(c) else c for c in chunks)
+
+
 def _read_as(
     path: Path, shown: str, spec: FormatSpec, choice: Choice, head_bytes: bytes, sample: str
 ) -> ParsedFile:
@@ -765,6 +781,7 @@ def _read_as(
         across = head if document_form(head) is not None else sample
         chunks, label = _json_wrapped(path, shown, spec, head, across)
         identity, notes = path_identity(shown, spec), _wrapper_notes(head, spec)
+        chunks = _the_container_is_the_program(chunks, identity, across)
         return ParsedFile(shown, label, None, chunks, identity, notes)
     if spec.engine == "text" or (spec.engine == "jsonl" and (spec.also or choice.companions)):
         contained = not _own_program(spec, sample)
@@ -779,9 +796,11 @@ def _read_as(
         fast = _lazy_cri(path, shown, spec, sample)
         if fast is not None:
             chunks, label, inner = fast
+            chunks = _the_container_is_the_program(chunks, identity, sample)
             return ParsedFile(shown, label, None, chunks, identity, choice=inner)
         notes: list[str] = []
         chunks, label, n, inner = _parse_cri(path, shown, spec, sample, notes)
+        chunks = _the_container_is_the_program(chunks, identity, sample)
         return ParsedFile(shown, label, n, chunks, identity, tuple(notes), choice=inner)
     lines, notes = read_lines(path)
     df = _base_frame(lines, shown)

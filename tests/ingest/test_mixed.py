@@ -178,3 +178,23 @@ def test_klog_in_a_docker_json_file_is_its_containers_log(tmp_path):
     assert (t.format, t.events, t.rejected) == ("docker_json+kubelet_klog", 2, 0)
     rows = events.select("source", "kind", "namespace", "pod", "container").unique().rows()
     assert rows == [("app", "log", "kube-system", "kube-scheduler-node1", "kube-scheduler")]
+
+
+def test_a_kubelet_running_in_a_container_is_still_the_kubelet(tmp_path):
+    # RKE1 runs the kubelet as a Docker container; Docker's own path names no container.
+    import json
+
+    cid = "0123456789abcdef" * 4
+    path = tmp_path / "var/lib/docker/containers" / cid / f"{cid}-json.log"
+    path.parent.mkdir(parents=True)
+    kill = KUBELET_KILL.split("kubelet[2775]: ", 1)[1]
+    record = {"log": kill + "\n", "stream": "stderr", "time": "2024-11-29T18:20:18.2Z"}
+    path.write_text(json.dumps(record) + "\n")
+    events, (t,) = load_events([path])
+    assert events.select("source", "kind", "pod").rows() == [("kubelet", "kill", "nginx")]
+    # a pod's container named kubelet (kubelet in a container, as RKE names it) too
+    pods = tmp_path / "var/log/pods" / ("kube-system_kubelet-node1_" + "a" * 32) / "kubelet"
+    pods.mkdir(parents=True)
+    (pods / "0.log").write_text(cri("2024-11-29T18:20:18.2Z", kill) + "\n")
+    events, _ = load_events([pods / "0.log"])
+    assert events.select("source", "kind", "pod").rows() == [("kubelet", "kill", "nginx")]
