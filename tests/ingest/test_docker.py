@@ -36,7 +36,7 @@ def test_containers_path_names_the_pod_and_workhorse_lines_are_parsed():
     # The access line was split around a stderr record; joined, it is the 502 it logged.
     assert events["kind"].to_list() == ["http", "log", "upstream_error", "shutdown_started"]
     access = events.row(0, named=True)
-    assert (access["line"], access["status"], access["client"]) == (1, 502, "173.34.175.144")
+    assert (access["line"], access["status"], access["client"]) == (1, 502, "203.0.113.45")
     assert events["message"][1] == "panic: hostile <b>stderr</b> line"
 
 

@@ -19,10 +19,16 @@ def test_workhorse_fixture():
         "shutdown_finished",
     ]
     e502 = events.filter(pl.col("line") == 1).row(0, named=True)
-    assert (e502["status"], e502["client"], e502["path"]) == (502, "173.34.175.144", "/favicon.ico")
+    assert (e502["status"], e502["client"], e502["path"]) == (
+        502,
+        "203.0.113.45",
+        "/explore/projects",
+    )
     err = events.filter(pl.col("line") == 3).row(0, named=True)
     assert err["upstream"] == "/var/opt/gitlab/gitlab-rails/sockets/gitlab.socket"
     assert err["ts"].hour == 9  # +08:00 converted to UTC
+    gone = events.filter(pl.col("line") == 4).row(0, named=True)  # socket not there (ENOENT)
+    assert gone["upstream"] == err["upstream"]
 
 
 def test_puma_pages_generic_fixtures():

@@ -98,7 +98,7 @@ def test_gke_json_payload_object_is_parsed_by_its_format_without_its_lifted_time
     events, _ = _load(GKE)
     access = _row(events, 5)
     assert (access["format"], access["kind"], access["status"]) == ("workhorse_json", "http", 502)
-    assert access["path"] == "/favicon.ico"
+    assert access["path"] == "/explore/projects"
     assert access["ts"] == _at("2024-10-25T14:50:49Z")
     assert (access["pod"], access["container"]) == (
         "gitlab-webservice-default-5d8f9c7b6-abcde",
@@ -116,9 +116,9 @@ def test_gke_http_request_entries_are_request_events():
         "GET",
     )
     assert lb["ts"] == _at("2024-10-25T14:50:49.5Z")
-    assert lb["path"] == "/favicon.ico"  # scheme, host and query dropped
+    assert lb["path"] == "/explore/projects"  # scheme, host and query dropped
     assert lb["duration_ms"] == pytest.approx(2.345)  # "0.002345s"
-    assert (lb["upstream"], lb["client"]) == ("10.8.2.14", "173.34.175.144")
+    assert (lb["upstream"], lb["client"]) == ("10.8.2.14", "203.0.113.45")
     assert lb["detail"] == "failed_to_connect_to_backend"
     app = _row(events, 8)
     assert (app["status"], app["duration_ms"], app["path"]) == (

@@ -36,8 +36,8 @@ def test_workhorse_text_fixture():
     assert (err["ts"].day, err["ts"].hour) == (2, 22)  # 07:15+09:00 is the day before in UTC
     assert (access["status"], access["client"], access["path"]) == (
         502,
-        "173.34.175.144",
-        "/favicon.ico",
+        "203.0.113.45",
+        "/explore/projects",
     )
     assert events["message"].to_list()[3] == "shutting down"  # not logrus's error="<nil>"
 
