@@ -33,15 +33,26 @@ def rule_condition(rule: Rule, have: set[str]) -> pl.Expr:
     return cond.fill_null(False)
 
 
+RULE = "_rule"  # which rule a line's kind came from (the first whose conditions it meets)
+
+
 def apply_rules(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
-    """Set ``kind`` (first matching rule wins) and the rules' constant columns."""
+    """Set ``kind`` (first matching rule wins) and the winning rule's constant columns."""
     have = set(df.collect_schema().names())
+    winner: pl.Expr = pl.lit(None, dtype=pl.Int32)
+    for i, rule in reversed(list(enumerate(spec.rules))):
+        winner = pl.when(rule_condition(rule, have)).then(pl.lit(i, pl.Int32)).otherwise(winner)
+    rule_at = pl.col(RULE)
     kind: pl.Expr = pl.lit(spec.default_kind)
     sets: dict[str, pl.Expr] = {}
-    for rule in reversed(spec.rules):
-        cond = rule_condition(rule, have)
-        kind = pl.when(cond).then(pl.lit(rule.kind)).otherwise(kind)
+    for i, rule in reversed(list(enumerate(spec.rules))):
+        won = rule_at == i
+        kind = pl.when(won).then(pl.lit(rule.kind)).otherwise(kind)
         for column, value in rule.set:
             base = sets.get(column, _col(column, have))
-            sets[column] = pl.when(cond).then(pl.lit(value)).otherwise(base)
-    return df.with_columns(kind.alias("kind"), *(e.alias(c) for c, e in sets.items()))
+            sets[column] = pl.when(won).then(pl.lit(value)).otherwise(base)
+    return (
+        df.with_columns(winner.alias(RULE))
+        .with_columns(kind.alias("kind"), *(e.alias(c) for c, e in sets.items()))
+        .drop(RULE)
+    )
