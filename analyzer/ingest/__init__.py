@@ -131,10 +131,6 @@ def _mark_plain(df: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl.LazyFrame:
     )
 
 
-def _payload_spec(sample: str) -> FormatSpec:
-    return _payload_choice(sample)[0]
-
-
 def _payload_choice(sample: str) -> tuple[FormatSpec, tuple[FormatSpec, ...], Choice]:
     """The format of a wrapper's payloads, and the text formats sharing the stream."""
     choice = choose([s for s in formats.specs() if s.payload], sample)

@@ -117,11 +117,6 @@ def _score(spec: FormatSpec, lines: list[str], head: str) -> Score:
     return Score(spec, base, hits, counted, share)
 
 
-def score(spec: FormatSpec, lines: list[str], head: str) -> float:
-    """How well ``spec`` explains the sample (0 = not at all)."""
-    return _score(spec, lines, head).score
-
-
 def sample_lines(text: str) -> list[str]:
     """Up to ``SAMPLE_LINES`` non-blank lines, spread evenly over the sample."""
     lines = [ln.rstrip("\r") for ln in text.splitlines() if ln.strip()]
