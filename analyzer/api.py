@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import polars as pl
 
 from analyzer import formats
-from analyzer.correlate import Correlation, correlate, request_container_phases
+from analyzer.correlate import Correlation, all_requests, correlate, request_container_phases
 from analyzer.correlate.incidents import IncidentFrames, timeline
 from analyzer.diagnose.finding import SEVERITIES, Finding
 from analyzer.diagnose.rules import diagnose
@@ -20,8 +21,9 @@ from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.ingest.discover import discover
 from analyzer.normalize import collect_file, finish_file, normalize_file
 from analyzer.normalize.identity import fill_from_paths, fill_identity
+from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
-from analyzer.schema import EVENTS, empty_events
+from analyzer.schema import COUNT, EVENTS, REDUCED, empty_events
 from analyzer.store import exported_inputs, is_export, read_export, write_export
 
 
@@ -91,17 +93,45 @@ class Incident:
 
 @dataclass(frozen=True)
 class Analysis:
-    """Everything ``analyze`` found; frames are polars DataFrames."""
+    """Everything ``analyze`` found; frames are polars DataFrames.
+
+    ``reduced`` is what was correlated (``schema.REDUCED``: events kept whole, the bulk as
+    per-second counts). ``events`` and ``requests``, one row per line, are read again from
+    the inputs the first time they are asked for (the notebook loses nothing; a report
+    never pays for them).
+    """
 
     inputs: tuple[FileTally, ...]
-    events: pl.DataFrame
+    reduced: pl.DataFrame
     correlation: Correlation
     incidents: tuple[Incident, ...]
     options: dict[str, object] = field(default_factory=dict)
+    paths: tuple[str, ...] = ()
+    registry: formats.Registry | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def events(self) -> pl.DataFrame:
+        """Every event, one row each (``schema.EVENTS``), read again from ``paths``."""
+        events, _ = load_events(
+            self.paths,
+            as_format=self.options.get("as_format"),  # type: ignore[arg-type]
+            year=self.options.get("year"),  # type: ignore[arg-type]
+            tz=str(self.options.get("tz") or "UTC"),
+            registry=self.registry,
+        )
+        return events
+
+    @cached_property
+    def requests(self) -> pl.DataFrame:
+        """Every request, one row each, with the pod and container it hit and their phases
+        (``correlation.requests`` is the same with the successful ones counted per second)."""
+        with formats.using(self.registry or formats.active()):
+            return all_requests(self.events, self.correlation)
 
     @property
-    def requests(self) -> pl.DataFrame:
-        return self.correlation.requests
+    def event_count(self) -> int:
+        """How many events the inputs held (count rows stand for ``count`` events each)."""
+        return int(self.reduced[COUNT].sum() or 0) if self.reduced.height else 0
 
     @property
     def bursts(self) -> pl.DataFrame:
@@ -206,17 +236,54 @@ def load_events(
     formats_dirs: Sequence[str | Path] = (),
     registry: formats.Registry | None = None,
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
-    """Ingest and normalize ``paths`` into one event frame (``schema.EVENTS``) and tallies.
+    """Ingest and normalize ``paths`` into one event frame (``schema.EVENTS``, one row per
+    event) and tallies. ``load_reduced`` is the same read with the bulk counted per second.
 
-    A directory written by ``export`` is read back as is. ``on_file`` is called with each
-    file's path once it is done (progress display). Formats: see ``registry_for``.
+    An export directory (``export``) holds counts, not every line: its rows come back as
+    they are (``count`` > 1 rows included). ``on_file`` is called with each file's path once
+    it is done (progress display). Formats: see ``registry_for``.
     """
+    events, tallies = _load(
+        paths, as_format, strict, year, tz, on_file, formats_dirs, registry, reduce=False
+    )
+    return events.select(EVENTS.names()), tallies
+
+
+def load_reduced(
+    paths: Sequence[str | Path],
+    *,
+    as_format: str | None = None,
+    strict: bool = False,
+    year: int | None = None,
+    tz: str = "UTC",
+    on_file: Callable[[str], None] | None = None,
+    formats_dirs: Sequence[str | Path] = (),
+    registry: formats.Registry | None = None,
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
+    """``load_events`` reduced while reading (``schema.REDUCED``): lifecycle, probe, runtime
+    and shutdown events and failing requests one row each; successful requests and plain
+    log lines as per-second count rows. This is what ``analyze`` correlates."""
+    return _load(paths, as_format, strict, year, tz, on_file, formats_dirs, registry, reduce=True)
+
+
+def _load(
+    paths: Sequence[str | Path],
+    as_format: str | None,
+    strict: bool,
+    year: int | None,
+    tz: str,
+    on_file: Callable[[str], None] | None,
+    formats_dirs: Sequence[str | Path],
+    registry: formats.Registry | None,
+    *,
+    reduce: bool,
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     _check_tz(tz)
     reg = registry_for(formats_dirs, registry)
     if as_format:
         reg.get(as_format, subject=f"--as {as_format}")
     with formats.using(reg):
-        return _load_events(paths, as_format, strict, year, tz, on_file)
+        return _load_events(paths, as_format, strict, year, tz, on_file, reduce)
 
 
 def _load_events(
@@ -226,6 +293,7 @@ def _load_events(
     year: int | None,
     tz: str,
     on_file: Callable[[str], None] | None,
+    reduce: bool,
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     exports = [Path(p) for p in paths if is_export(Path(p))]
     raw_paths = [p for p in paths if not is_export(Path(p))]
@@ -236,7 +304,7 @@ def _load_events(
     if not parsed and not exports:
         msg = f"no input files under {', '.join(map(str, paths))}"
         raise InputError(msg)
-    results = _normalize_all(parsed, TimeContext(year=year, tz=tz), on_file)
+    results = _normalize_all(parsed, TimeContext(year=year, tz=tz), on_file, reduce)
     tallies = tuple(results[p.path][1] for p in parsed)
     if strict:
         _raise_first_problem(parsed, results)
@@ -257,16 +325,19 @@ def _load_events(
         )
         for f in twice
     )
-    events = pl.concat(frames) if frames else empty_events()
+    events = pl.concat(frames) if frames else as_reduced(empty_events())
     events, unclear = fill_from_paths(fill_identity(events))
     tallies = tuple(
         replace(t, notes=(*t.notes, unclear[t.path])) if t.path in unclear else t for t in tallies
     )
-    return events.select(EVENTS.names()).sort("ts", "file", "line"), tallies
+    return events.select(REDUCED.names()).sort("ts", "file", "line"), tallies
 
 
 def _normalize_all(
-    parsed: list[ParsedFile], ctx: TimeContext, on_file: Callable[[str], None] | None
+    parsed: list[ParsedFile],
+    ctx: TimeContext,
+    on_file: Callable[[str], None] | None,
+    reduce: bool = True,
 ) -> dict[str, tuple[pl.DataFrame, FileTally]]:
     """Every file normalized; yearless lines dated by the closest clue (``choose_year``).
 
@@ -276,7 +347,7 @@ def _normalize_all(
     """
     collected = []
     for pf in parsed:
-        collected.append(collect_file(pf, ctx))
+        collected.append(collect_file(pf, ctx, reduce=reduce))
         if on_file is not None:
             on_file(pf.path)
     results: dict[str, tuple[pl.DataFrame, FileTally]] = {}
@@ -430,11 +501,11 @@ def analyze(
     [('inc-1', 'info'), ('inc-2', 'critical')]
     """
     reg = registry_for(formats_dirs, registry)
-    events, tallies = load_events(
+    reduced, tallies = load_reduced(
         paths, as_format=as_format, strict=strict, year=year, tz=tz, on_file=on_file, registry=reg
     )
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
-        corr = correlate(events)
+        corr = correlate(reduced)
         incidents = tuple(
             Incident(
                 id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f)
@@ -443,10 +514,12 @@ def analyze(
         )
     return Analysis(
         inputs=tallies,
-        events=events,
+        reduced=reduced,
         correlation=corr,
         incidents=incidents,
         options={"as_format": as_format, "strict": strict, "year": year, "tz": tz},
+        paths=tuple(str(p) for p in paths),
+        registry=reg,
     )
 
 
@@ -480,6 +553,7 @@ __all__ = [
     "FileSniff",
     "export",
     "load_events",
+    "load_reduced",
     "sniff",
     "parse_lines",
     "registry_for",

@@ -80,6 +80,16 @@ EVENTS = pl.Schema(
 
 COLUMNS: tuple[str, ...] = tuple(EVENTS.names())
 
+#: The frame ``analyze`` works on: events kept in full, and per-second counts of the lines
+#: that are only counted (successful requests, plain log lines), as rows of ``EVENTS`` with
+#: ``count`` lines from ``ts``/``line`` (the first) to ``last_ts``/``last_line`` (the last);
+#: ``message`` is the last one's, ``duration_ms`` their mean. A row kept in full has
+#: ``count`` 1, ``last_ts == ts`` and ``last_line == line``.
+COUNT, LAST_TS, LAST_LINE = "count", "last_ts", "last_line"
+REDUCED = pl.Schema(
+    {**EVENTS, COUNT: pl.UInt32, LAST_TS: pl.Datetime("ns", "UTC"), LAST_LINE: pl.UInt32}
+)
+
 
 def empty_events() -> pl.DataFrame:
     """A zero-row frame with the canonical schema."""

@@ -15,13 +15,13 @@ import polars as pl
 
 from analyzer.errors import InputError
 from analyzer.ingest.tally import FileTally
-from analyzer.schema import EVENTS
+from analyzer.schema import REDUCED
 
 if TYPE_CHECKING:
     from analyzer.api import Analysis
 
 MANIFEST = "analyzer-export.json"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: ``events`` holds ``schema.REDUCED`` rows (the bulk counted per second)
 
 
 def is_export(path: Path) -> bool:
@@ -63,7 +63,7 @@ def write_export(analysis: Analysis, out_dir: str | Path, *, replace: bool = Fal
     out.mkdir(parents=True, exist_ok=True)
     corr = analysis.correlation
     frames = {
-        "events": analysis.events,
+        "events": analysis.reduced,
         "requests": corr.requests,
         "failures": corr.failures,
         "bursts": corr.bursts,
@@ -106,8 +106,8 @@ def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     except (OSError, pl.exceptions.PolarsError) as err:
         msg = f"{path / 'events.parquet'}: unreadable ({str(err).splitlines()[0]}); re-export it"
         raise InputError(msg) from err
-    if events.schema != EVENTS:
-        msg = f"{path / 'events.parquet'}: columns differ from schema.EVENTS; re-export it"
+    if events.schema != REDUCED:
+        msg = f"{path / 'events.parquet'}: columns differ from schema.REDUCED; re-export it"
         raise InputError(msg)
     try:
         tallies = _tallies(manifest)

@@ -17,13 +17,17 @@ from analyzer.correlate.lifecycle import (
     pod_phases,
 )
 from analyzer.correlate.upstreams import attribute, failing
+from analyzer.normalize.reduce import as_reduced
+from analyzer.schema import COUNT
 
 __all__ = ["Correlation", "correlate"]
 
 
 @dataclass(frozen=True)
 class Correlation:
-    requests: pl.DataFrame  # every request line, with target pod/container and their phases
+    # every request, with target pod/container and their phases (successful ones as
+    # per-second count rows when correlating a ``REDUCED`` frame: ``count``, ``last_ts``)
+    requests: pl.DataFrame
     failures: pl.DataFrame  # failing requests
     bursts: pl.DataFrame  # per pod that failed to answer (else per reporting component)
     proxy_bursts: pl.DataFrame  # the same failures per component that reported them
@@ -78,7 +82,16 @@ def request_container_phases(requests: pl.DataFrame, containers: pl.DataFrame) -
     return phase_at(pairs, containers, keys=["namespace", "pod", "container"], prefix="")
 
 
+def all_requests(events: pl.DataFrame, corr: Correlation) -> pl.DataFrame:
+    """Every request of ``events`` (one row per line) attributed and phased as ``corr`` did
+    its reduced rows (the same address book and phases)."""
+    return with_phases(attribute(events), corr.pod_phases, corr.container_phases)
+
+
 def correlate(events: pl.DataFrame) -> Correlation:
+    """Requests to pods, phases, bursts and incidents of ``events`` (``schema.EVENTS`` or
+    ``schema.REDUCED``; the bulk counted per second is as good as one row per line)."""
+    events = events if COUNT in events.columns else as_reduced(events)
     requests = attribute(events)
     pods = pod_phases(events)
     containers = container_phases(events)

@@ -16,7 +16,7 @@ from datetime import timedelta
 import polars as pl
 
 from analyzer import formats
-from analyzer.schema import EVENTS, Kind
+from analyzer.schema import EVENTS, LAST_TS, Kind
 
 LOOPBACK = r"^(?:127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1):"
 REQUEST_KINDS = (Kind.HTTP.value, Kind.UPSTREAM_ERROR.value)
@@ -202,9 +202,12 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
         .sort("_quiet_from")
     )
     # Silence after the end: the next answer from that IP (status below 502) comes too late.
+    # A count row's answers run to its ``last_ts``: the first answer after a moment is at
+    # most that second's last one.
+    answered_at = pl.col(LAST_TS) if LAST_TS in unknown.columns else pl.col("ts")
     answers = (
         unknown.filter(~proxy_failed.fill_null(False) & pl.col("status").is_not_null())
-        .select("_host", pl.col("ts").alias("_answer"))
+        .select("_host", answered_at.alias("_answer"))
         .sort("_answer")
     )
     pairs = pairs.join_asof(

@@ -9,7 +9,7 @@ import polars as pl
 
 from analyzer.correlate.incidents import IncidentFrames
 from analyzer.diagnose.finding import Evidence, Finding
-from analyzer.schema import Kind
+from analyzer.schema import LAST_LINE, LAST_TS, Kind
 
 Rule = Callable[[IncidentFrames, pl.DataFrame], list[Finding]]
 
@@ -21,6 +21,14 @@ def _ev(row: dict[str, object], text: str | None = None) -> Evidence:
         line=int(row["line"]),  # type: ignore[call-overload]
         text=text if text is not None else str(row.get("raw") or row.get("message") or ""),
     )
+
+
+def _last_request(requests: pl.DataFrame) -> dict[str, object]:
+    """The latest of ``requests`` as a row; of a count row, its last line."""
+    if LAST_TS not in requests.columns:
+        return requests.sort("ts").row(-1, named=True)
+    row = requests.sort(LAST_TS, LAST_LINE).row(-1, named=True)
+    return {**row, "ts": row[LAST_TS], "line": row[LAST_LINE]}
 
 
 def _share(inc: IncidentFrames, cond: pl.Expr) -> float:
@@ -271,9 +279,9 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
             continue
         first = probes.row(0, named=True)
         t_first = first["ts"]
-        traffic = inc.requests.filter(_pod_cond(ns, pod) & life & (pl.col("ts") > t_first)).sort(
-            "ts"
-        )
+        # A count row arrived until its ``last_ts``.
+        until = pl.col(LAST_TS) if LAST_TS in inc.requests.columns else pl.col("ts")
+        traffic = inc.requests.filter(_pod_cond(ns, pod) & life & (until > t_first))
         failing_after = inc.failures.filter(_pod_cond(ns, pod) & life & (pl.col("ts") > t_first))
         if traffic.height == 0 or failing_after.height == 0:
             continue
@@ -291,7 +299,7 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
                 3,
                 "no not-ready transition logged; failureThreshold assumed 3 (default)",
             )
-        last = traffic.row(-1, named=True)
+        last = _last_request(traffic)
         lasted = (last["ts"] - t_first).total_seconds()
         if period is None or lasted < period:
             continue

@@ -83,3 +83,36 @@ def tally_from_outcomes(
         skip_reasons=tuple(sorted(skip_reasons)),
         notes=notes,
     )
+
+
+def tally_from_groups(
+    path: str,
+    fmt: str,
+    lines: int,
+    events: int,
+    groups: pl.DataFrame,
+    notes: tuple[str, ...] = (),
+) -> FileTally:
+    """Tally of a file read by a reducing plan: ``events`` lines became events, ``groups``
+    (``_outcome``, ``n``, ``first_lines``) counts the rest per reason."""
+    rejected = skipped = 0
+    skip_reasons: list[tuple[str, int]] = []
+    examples: list[tuple[int, str]] = []
+    for outcome, n, first in groups.select(OUTCOME, "n", "first_lines").iter_rows():
+        if outcome.startswith("reject: "):
+            rejected += n
+            examples.extend((int(ln), outcome.removeprefix("reject: ")) for ln in first)
+        else:
+            skipped += n
+            skip_reasons.append((outcome.removeprefix("skip: "), n))
+    return FileTally(
+        path=path,
+        format=fmt,
+        lines=lines,
+        events=events,
+        rejected=rejected,
+        skipped=skipped,
+        reject_examples=tuple(sorted(examples)[:MAX_EXAMPLES]),
+        skip_reasons=tuple(sorted(skip_reasons)),
+        notes=notes,
+    )

@@ -11,8 +11,16 @@ import polars as pl
 from analyzer.formats import FormatSpec
 from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile, envelope_column
 from analyzer.ingest.dump import ENVELOPE_IDENTITY
-from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_outcomes
+from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_groups
 from analyzer.normalize.kinds import apply_extract, apply_rules
+from analyzer.normalize.reduce import (
+    as_reduced,
+    count_rows,
+    counted,
+    counted_lines,
+    merge_outcomes,
+    outcome_groups,
+)
 from analyzer.normalize.time import (
     YEAR0,
     Dated,
@@ -20,11 +28,12 @@ from analyzer.normalize.time import (
     TimeContext,
     choose_year,
     dated_inputs,
+    fast_times,
     klog_text,
     parse_times,
     with_year,
 )
-from analyzer.schema import EVENTS, Kind, empty_events
+from analyzer.schema import COUNT, EVENTS, LAST_TS, Kind, empty_events
 
 _IPV4_PORT = r"^(\d{1,3}(?:\.\d{1,3}){3}):\d+$"
 
@@ -133,6 +142,19 @@ def canonical_rows(
 ) -> pl.DataFrame:
     """``canonical`` up to the reading of times: the rows keep ``_ts_text`` (and, given
     ``yearless``, a ``_yearless`` flag), for ``timed``."""
+    plan = canonical_plan(frame, spec, ts_text, yearless, contained=contained)
+    return plan.collect(engine="streaming")
+
+
+def canonical_plan(
+    frame: pl.DataFrame | pl.LazyFrame,
+    spec: FormatSpec,
+    ts_text: pl.Expr,
+    yearless: pl.Expr | None = None,
+    *,
+    contained: bool = False,
+) -> pl.LazyFrame:
+    """``canonical_rows`` as a lazy plan (``_plain`` kept: wrapped lines in no format)."""
     df = apply_numbers(map_fields(apply_rules(apply_extract(frame.lazy(), spec), spec), spec), spec)
     have = set(df.collect_schema().names())
 
@@ -213,7 +235,7 @@ def canonical_rows(
         pl.col(TS_TEXT),
         *([yearless.fill_null(False).alias(YEARLESS)] if yearless is not None else []),
         *plain,
-    ).collect(engine="streaming")
+    )
 
 
 def timed(
@@ -281,25 +303,93 @@ def needs_year(parsed: ParsedFile) -> bool:
     return any(c.spec.ts_style == "klog" and not c.wrapped for c in parsed.chunks)
 
 
+#: A row the reducing plan counts instead of keeping (see ``reduce``).
+_COUNTED = "_counted"
+_FAST_TS = "_fast_ts"
+_LAST_TEXT = "_last_ts_text"  # a yearless count row's last time, until its year is known
+
+
+@dataclass
+class ChunkRows:
+    """One chunk after its plan ran: rows kept whole (times still text), count rows, and
+    the skipped/rejected lines per reason (``reduce.outcome_groups``)."""
+
+    kept: pl.DataFrame
+    counts: pl.DataFrame  # dated: ``REDUCED`` rows; yearless: ``_ts_text``/``_last_ts_text``
+    outcomes: pl.DataFrame
+
+
+def _chunk_plans(
+    rows: pl.LazyFrame, style: str, tz: str, layout: str | None, yearless: bool, reduce: bool
+) -> list[pl.LazyFrame]:
+    """The plans ``pl.collect_all`` runs over one shared scan: kept rows, outcome groups,
+    count rows (``reduce``), and the number of plain wrapped lines (if the chunk has any)."""
+    text = pl.col(TS_TEXT)
+    fast = None if yearless or not reduce else fast_times(text, style, tz, layout=layout)
+    if reduce and yearless and tz == "UTC":
+        # Yearless text is fixed-width (``klog_text``): its first 19 characters are its second.
+        # (Another zone's folded hour needs every neighbouring line: then nothing is counted.)
+        count_me = counted() & pl.col(YEARLESS)
+    elif fast is not None:
+        rows = rows.with_columns(fast.alias(_FAST_TS))
+        count_me = counted() & pl.col(_FAST_TS).is_between(*PLAUSIBLE, closed="left")
+    else:
+        count_me = pl.lit(False)
+    rows = rows.with_columns(count_me.fill_null(False).alias(_COUNTED))
+    helpers = [c for c in (_COUNTED, _FAST_TS, PLAIN) if c in rows.collect_schema().names()]
+    plans = [
+        rows.filter(~pl.col(_COUNTED) & pl.col(OUTCOME).is_null()).drop(helpers),
+        outcome_groups(rows),
+    ]
+    if fast is not None:
+        ts = pl.col(_FAST_TS)
+        plans.append(count_rows(rows.filter(pl.col(_COUNTED)), ts, ts.dt.truncate("1s")))
+    elif reduce and yearless and tz == "UTC":
+        plans.append(
+            count_rows(
+                rows.filter(pl.col(_COUNTED)),
+                text,
+                text.str.slice(0, 19),
+                first=TS_TEXT,
+                last=_LAST_TEXT,
+            )
+        )
+    if PLAIN in helpers:
+        plans.append(rows.select(pl.col(PLAIN).sum()))
+    return plans
+
+
 def _collect_chunk(
-    chunk: Chunk, text: pl.Expr, yearless: pl.Expr | None, notes: list[str]
-) -> pl.DataFrame:
+    chunk: Chunk,
+    text: pl.Expr,
+    style: str,
+    yearless: pl.Expr | None,
+    tz: str,
+    reduce: bool,
+    notes: list[str],
+) -> ChunkRows:
     frame = chunk.frame.sort("line") if isinstance(chunk.frame, pl.DataFrame) else chunk.frame
+
+    def run(source: pl.DataFrame | pl.LazyFrame) -> tuple[list[pl.DataFrame], bool]:
+        rows = canonical_plan(source, chunk.spec, text, yearless, contained=chunk.contained)
+        layout = chunk.spec.ts_layout
+        plans = _chunk_plans(rows, style, tz, layout, yearless is not None, reduce)
+        return pl.collect_all(plans, engine="streaming"), PLAIN in rows.collect_schema()
+
     try:
-        rows = canonical_rows(frame, chunk.spec, text, yearless, contained=chunk.contained)
+        out, has_plain = run(frame)
     except BaseException as err:  # polars raises PanicException (a BaseException) on bad JSON
         if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError) or chunk.robust is None:
             raise
         notes.append(f"read with the robust parser ({str(err).splitlines()[0][:120]})")
-        rows = canonical_rows(chunk.robust(), chunk.spec, text, yearless, contained=chunk.contained)
-    if PLAIN in rows.columns:
-        n_plain = int(rows[PLAIN].sum())
-        if n_plain:
-            notes.append(
-                f"{n_plain} payload line(s) are not {chunk.spec.name}; kept as plain log lines"
-            )
-        rows = rows.drop(PLAIN)
-    return rows
+        out, has_plain = run(chunk.robust())
+    kept, outcomes, *rest = out
+    n_plain = int(rest.pop().item() or 0) if has_plain else 0
+    if n_plain:
+        notes.append(
+            f"{n_plain} payload line(s) are not {chunk.spec.name}; kept as plain log lines"
+        )
+    return ChunkRows(kept, rest[0] if rest else pl.DataFrame(), outcomes)
 
 
 def _accepted(rows: pl.DataFrame) -> pl.DataFrame:
@@ -308,27 +398,32 @@ def _accepted(rows: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass
 class Collected:
-    """A file read to its rows; the yearless ones (``pending``) wait for ``choose_year``."""
+    """A file read to its rows; the yearless ones (``pending``) wait for ``choose_year``.
 
-    parsed: ParsedFile
+    Holds frames and plain values only (no plans), so a worker can send it back."""
+
+    path: str
+    format: str
+    lines: int | None
+    identity: dict[str, str]
+    mtime: float | None
+    chunk_formats: tuple[str, ...]
+    reader_notes: int  # how many of ``notes`` the reader wrote (the year note goes after)
     notes: list[str]
-    frames: list[pl.DataFrame]  # rows with their times read
-    pending: list[tuple[pl.DataFrame, str]] = field(default_factory=list)  # rows, time style
+    frames: list[pl.DataFrame]  # ``REDUCED`` rows with their times read
+    outcomes: list[pl.DataFrame] = field(default_factory=list)  # ``reduce.outcome_groups``
+    pending: list[tuple[ChunkRows, str]] = field(default_factory=list)  # rows, time style
     same_file: list[Dated] = field(default_factory=list)  # dated lines of this file
     span: Span | None = None  # of the yearless lines; None: the file has none
     nodes: tuple[str, ...] = ()  # the node(s) the yearless lines name (syslog host)
 
-    @property
-    def path(self) -> str:
-        return self.parsed.path
 
-
-_LIVE_YEARLESS = pl.col(OUTCOME).is_null() & pl.col(YEARLESS)
-
-
-def _span(rows: pl.DataFrame, tz: str) -> Span | None:
+def _span(part: ChunkRows, tz: str) -> Span | None:
     """First and last wall-clock time of the yearless rows (fixed-width text sorts as time)."""
-    text = rows.select(pl.col(TS_TEXT).filter(_LIVE_YEARLESS)).to_series()
+    texts = [part.kept.select(pl.col(TS_TEXT).filter(pl.col(YEARLESS))).to_series()]
+    if part.counts.height:
+        texts += [part.counts[TS_TEXT], part.counts[_LAST_TEXT]]
+    text = pl.concat(texts)
     # A month or day out of range is rejected when read; it must not stretch the span.
     valid = text.str.contains(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) ")
     text = text.filter(valid.fill_null(False))
@@ -337,103 +432,180 @@ def _span(rows: pl.DataFrame, tz: str) -> Span | None:
     return Span(str(text.min()), str(text.max()), tz)
 
 
-def _yearless_nodes(rows: pl.DataFrame) -> tuple[str, ...]:
-    named = rows.select(pl.col("node").filter(_LIVE_YEARLESS).drop_nulls().unique().sort())
-    return tuple(named.to_series().to_list())
+def _yearless_nodes(part: ChunkRows) -> tuple[str, ...]:
+    named = [part.kept.select(pl.col("node").filter(pl.col(YEARLESS)))]
+    if part.counts.height:
+        named.append(part.counts.select("node"))
+    nodes = pl.concat(named).to_series().drop_nulls().unique().sort()
+    return tuple(nodes.to_list())
 
 
-def collect_file(parsed: ParsedFile, ctx: TimeContext) -> Collected:
-    """Read every chunk of ``parsed``; dated lines get their times, yearless ones wait."""
-    out = Collected(parsed, list(parsed.notes), [])
+def _timed_kept(
+    kept: pl.DataFrame, style: str, tz: str, layout: str | None, outcomes: list[pl.DataFrame]
+) -> pl.DataFrame:
+    """Kept rows with their times read; rows whose time is unreadable become outcomes."""
+    kept = timed(kept, style, tz, layout=layout)
+    if kept[OUTCOME].is_not_null().any():
+        outcomes.append(outcome_groups(kept).collect())
+    return as_reduced(_accepted(kept).drop(OUTCOME))
+
+
+def collect_file(parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True) -> Collected:
+    """Read every chunk of ``parsed``; dated lines get their times, yearless ones wait.
+
+    ``reduce``: count successful requests and plain log lines per second instead of keeping
+    a row each (``reduce``); otherwise every event is kept whole."""
+    out = Collected(
+        path=parsed.path,
+        format=parsed.format,
+        lines=parsed.lines,
+        identity=dict(parsed.identity),
+        mtime=parsed.mtime,
+        chunk_formats=tuple(c.spec.name for c in parsed.chunks),
+        reader_notes=len(parsed.notes),
+        notes=list(parsed.notes),
+        frames=[],
+    )
     clues = ctx.year is None and needs_year(parsed)  # else nobody asks for this file's dates
     for chunk in parsed.chunks:
         text, style, yearless = _timestamp(chunk)
-        rows = _collect_chunk(chunk, text, yearless, out.notes)
-        if chunk.spec.ts_style == "local" and not chunk.wrapped and rows[OUTCOME].is_null().any():
+        part = _collect_chunk(chunk, text, style, yearless, ctx.tz, reduce, out.notes)
+        out.outcomes.append(part.outcomes)
+        layout = chunk.spec.ts_layout
+        if (
+            chunk.spec.ts_style == "local"
+            and not chunk.wrapped
+            and (part.kept.height or part.counts.height)
+        ):
             out.notes.append(f"{chunk.spec.name} times without a zone are read in {ctx.tz} (--tz)")
-        if yearless is None or not rows[YEARLESS].any():
-            rows = timed(rows, style, ctx.tz, layout=chunk.spec.ts_layout)
-            out.frames.append(rows)
+        if yearless is None or not (part.kept[YEARLESS].any() or part.counts.height):
+            kept = part.kept.drop(YEARLESS, strict=False)
+            kept = _timed_kept(kept, style, ctx.tz, layout, out.outcomes)
+            counts = as_reduced(part.counts) if part.counts.height else part.counts
+            out.frames.extend(f for f in (kept, counts) if f.height)
             if clues:
-                out.same_file.extend(dated_inputs(_accepted(rows), f"{chunk.spec.name} lines"))
+                out.same_file.extend(
+                    dated_inputs(_times_of([kept, counts]), f"{chunk.spec.name} lines")
+                )
             continue
-        out.pending.append((rows, style))
-        span = _span(rows, ctx.tz)
+        out.pending.append((part, style))
+        span = _span(part, ctx.tz)
         if span is not None:
             spans = [s for s in (out.span, span) if s is not None]
             out.span = Span(min(s.first for s in spans), max(s.last for s in spans), ctx.tz)
-        out.nodes = tuple(sorted({*out.nodes, *_yearless_nodes(rows)}))
-        dated = pl.col(OUTCOME).is_null() & ~pl.col(YEARLESS)
-        if clues and rows.select(dated.any()).item():  # `short-iso` lines among short ones
-            own = _accepted(timed(rows.filter(dated), style, ctx.tz))
+        out.nodes = tuple(sorted({*out.nodes, *_yearless_nodes(part)}))
+        dated = part.kept.filter(~pl.col(YEARLESS))
+        if clues and dated.height:  # `short-iso` lines among short ones
+            own = _accepted(timed(dated, style, ctx.tz))
             out.same_file.extend(dated_inputs(own, "short-iso prefixed lines"))
     return out
 
 
-def _label(parsed: ParsedFile, rows: pl.DataFrame) -> str:
+def _times_of(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """``node``, ``ts`` of ``REDUCED`` frames (the evidence ``dated_inputs`` weighs)."""
+    parts = [f.select("node", "ts") for f in frames if f.height]
+    if not parts:
+        return pl.DataFrame(schema={"node": pl.String, "ts": EVENTS["ts"]})
+    return pl.concat(parts)
+
+
+def _label(collected: Collected, frames: list[pl.DataFrame]) -> str:
     """The file's format, plus each other format some of its lines were in (a journal's
     containerd lines, a container log's klog lines)."""
-    names = parsed.format.split("+")
-    found = set(rows.filter(pl.col(OUTCOME).is_null())["format"].unique().to_list())
+    names = collected.format.split("+")
+    found = {f for frame in frames for f in frame["format"].unique().to_list()}
     # The first chunk is the file's own format, which the label already names.
-    for chunk in parsed.chunks[1:]:
-        if chunk.spec.name not in names and chunk.spec.name in found:
-            names.append(chunk.spec.name)
+    for name in collected.chunk_formats[1:]:
+        if name not in names and name in found:
+            names.append(name)
     return "+".join(names)
+
+
+def _dated_counts(
+    counts: pl.DataFrame, style: str, tz: str, year: int, outcomes: list[pl.DataFrame]
+) -> pl.DataFrame:
+    """Yearless count rows with their first and last times read in ``year``."""
+    if counts.height == 0:
+        return counts
+    counts = counts.sort("line")
+    first = counts.select(with_year(pl.col(TS_TEXT), pl.lit(True), year)).to_series()
+    last = counts.select(with_year(pl.col(_LAST_TEXT), pl.lit(True), year)).to_series()
+    counts = counts.with_columns(
+        parse_times(first, style, tz).alias("ts"), parse_times(last, style, tz).alias(LAST_TS)
+    )
+    good = pl.col("ts").is_between(*PLAUSIBLE, closed="left") & pl.col(LAST_TS).is_not_null()
+    bad = counts.filter(~good.fill_null(False))
+    if bad.height:  # a date that does not exist in that year (29 Feb), or out of range
+        outcomes.append(
+            bad.group_by(
+                pl.when(pl.col("ts").is_null())
+                .then(pl.lit("reject: timestamp missing or unreadable"))
+                .otherwise(pl.lit("reject: timestamp out of range (before 1990 or after 2199)"))
+                .alias(OUTCOME)
+            ).agg(
+                pl.col(COUNT).sum().cast(pl.Int64).alias("n"),
+                pl.col("line").cast(pl.Int64).sort().head(5).alias("first_lines"),
+            )
+        )
+    return as_reduced(counts.filter(good.fill_null(False)))
 
 
 def finish_file(
     collected: Collected, ctx: TimeContext, nodes: Sequence[str] = ()
 ) -> tuple[pl.DataFrame, FileTally]:
     """Date the yearless rows of ``collected`` (``choose_year``; ``nodes``: more node names
-    its lines may belong to, e.g. from its path) and tally all lines of the file."""
-    parsed, notes, frames = collected.parsed, list(collected.notes), list(collected.frames)
+    its lines may belong to, e.g. from its path) and tally all lines of the file.
+
+    Returns the file's ``REDUCED`` rows in line order, and its tally."""
+    notes, frames = list(collected.notes), list(collected.frames)
+    outcomes = list(collected.outcomes)
     if collected.pending and collected.span is not None:
         year, how = choose_year(
             collected.span,
             ctx,
             collected.same_file,
             (*collected.nodes, *nodes),
-            parsed.mtime,
+            collected.mtime,
         )
         # After the reader's own notes, before the chunks': the order the report had.
         notes.insert(
-            len(parsed.notes),
+            collected.reader_notes,
             f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)",
         )
     else:
         year = ctx.year or YEAR0
-    for rows, style in collected.pending:
-        dated = rows.with_columns(with_year(pl.col(TS_TEXT), pl.col(YEARLESS), year))
-        frames.append(timed(dated, style, ctx.tz))
-    rows = (
-        pl.concat(frames, how="vertical")
-        if frames
-        else empty_events().with_columns(pl.lit(None, dtype=pl.String).alias(OUTCOME))
-    )
+    for part, style in collected.pending:
+        dated = part.kept.with_columns(with_year(pl.col(TS_TEXT), pl.col(YEARLESS), year))
+        frames.append(_timed_kept(dated, style, ctx.tz, None, outcomes))
+        frames.append(_dated_counts(part.counts, style, ctx.tz, year, outcomes))
+    frames = [f for f in frames if f.height]
+    rows = pl.concat(frames, how="vertical") if frames else as_reduced(empty_events())
     fill = [
         pl.coalesce(pl.col(k), pl.lit(v)).alias(k)
-        for k, v in parsed.identity.items()
+        for k, v in collected.identity.items()
         if k in EVENTS
     ]
     if fill:
         rows = rows.with_columns(fill)
-    lines = parsed.lines if parsed.lines is not None else rows.height
-    tally = tally_from_outcomes(
-        parsed.path,
-        _label(parsed, rows),
+    groups = merge_outcomes(outcomes)
+    events = counted_lines(rows)
+    lines = collected.lines if collected.lines is not None else events + int(groups["n"].sum())
+    tally = tally_from_groups(
+        collected.path,
+        _label(collected, frames),
         lines,
-        rows.select("line", OUTCOME),
+        events,
+        groups,
         tuple(dict.fromkeys(notes)),
     )
-    events = rows.filter(pl.col(OUTCOME).is_null()).drop(OUTCOME).sort("line")
-    return events, tally
+    return rows.sort("line", "ts"), tally
 
 
 def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, FileTally]:
-    """Canonical events of one parsed file, and the tally of all its lines.
+    """Canonical events of one parsed file (one row per event), and the tally of all its lines.
 
     Yearless lines take their year from ``ctx`` and from the file's own dated lines
     (``load_events`` also weighs the other files: ``collect_file`` + ``finish_file``).
     """
-    return finish_file(collect_file(parsed, ctx), ctx)
+    rows, tally = finish_file(collect_file(parsed, ctx, reduce=False), ctx)
+    return rows.select(EVENTS.names()), tally

@@ -147,17 +147,20 @@ def parse_epoch(expr: pl.Expr) -> pl.Expr:
 
 def _integer_epoch(raw: pl.Series) -> pl.Series:
     """``parse_epoch`` for integer text only (journald's µs): one cast, no regex."""
-    whole = raw.cast(pl.Int64, strict=False)
-    frame = pl.DataFrame({"w": whole, "a": whole.abs()})
-    mag = pl.col("a")
+    return raw.to_frame("t").select(integer_epoch(pl.col("t"))).to_series()
+
+
+def integer_epoch(text: pl.Expr) -> pl.Expr:
+    """Integer epoch text (s, ms, µs or ns, told by magnitude) -> ``TS``; null otherwise."""
+    whole = text.cast(pl.Int64, strict=False)
+    mag = whole.abs()
     scale = pl.lit(None, dtype=pl.Int64)
     limit = pl.lit(None, dtype=pl.Int64)
     for bound, exponent in reversed(_EPOCH_UNITS):
         scale = pl.when(mag > bound).then(10**exponent).otherwise(scale)
         limit = pl.when(mag > bound).then(_INT64_MAX // 10**exponent).otherwise(limit)
     # Beyond the Int64 ns range (after 2262) the product would wrap: no time.
-    ns = pl.when(mag <= limit).then(pl.col("w") * scale)
-    return frame.select(ns.cast(TS)).to_series()
+    return pl.when(mag <= limit).then(whole * scale).cast(TS)
 
 
 def _scaled(whole: pl.Expr, fraction: pl.Expr) -> pl.Expr:
@@ -394,6 +397,31 @@ def klog_ts(mmdd: pl.Expr, hms: pl.Expr, year: int, tz: str) -> pl.Expr:
     return local_to_utc(klog_text(mmdd, hms, year), tz)
 
 
+_ZONED = r"(?:Z|[+-]\d\d:?\d\d)$"
+
+
+def fast_times(
+    text: pl.Expr, style: str, tz: str = "UTC", *, layout: str | None = None
+) -> pl.Expr | None:
+    """The first step of ``parse_times`` as one expression, for a lazy plan: the time of
+    each row it reads (the same as ``parse_times`` gives), null where the full chain is
+    needed. None for the styles whose first step depends on other rows."""
+    if style == "rfc3339":
+        return text.str.to_datetime(_RFC3339[0], time_unit="ns", time_zone="UTC", strict=False)
+    if style == "clf":
+        return text.str.to_datetime(
+            "%d/%b/%Y:%H:%M:%S %z", time_unit="ns", time_zone="UTC", strict=False
+        )
+    if style == "epoch":
+        return integer_epoch(text)
+    if style == "local" and tz == "UTC" and layout is None:
+        # Summer-time folds need the neighbouring lines; UTC has none.
+        return pl.when(~text.str.contains(_ZONED).fill_null(True)).then(
+            local_to_utc(text, tz, maybe_folded=False)
+        )
+    return None
+
+
 def parse_times(
     raw: pl.Series, style: str, tz: str = "UTC", *, layout: str | None = None
 ) -> pl.Series:
@@ -413,7 +441,7 @@ def parse_times(
         if tz != "UTC" and frame.select(_folded(pl.col("t"), tz).any()).item():
             local = frame.select(local_to_utc(pl.col("t"), tz)).to_series()
         local = local.alias("ts")
-        zoned = raw.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$").fill_null(False)
+        zoned = raw.str.contains(_ZONED).fill_null(False)
         if zoned.any():  # only then: the RFC 3339 chain is the slow part
             idx = zoned.arg_true()
             local = local.scatter(idx, parse_times(raw.gather(idx), "rfc3339"))

@@ -92,7 +92,7 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
             "critical": sev.count("critical"),
             "warning": sev.count("warning"),
             "info": sev.count("info"),
-            "events": analysis.events.height,
+            "events": analysis.event_count,
         },
         "incidents": [_incident(i) for i in analysis.incidents],
     }

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from analyzer.schema import Kind
+from analyzer.schema import COUNT, LAST_TS, Kind
 
 if TYPE_CHECKING:  # the API builds what reports render; reports never call it
     from analyzer.api import Analysis
@@ -49,15 +49,18 @@ def _series() -> pl.Expr:
 
 def request_rates(requests: pl.DataFrame, failures: pl.DataFrame) -> pl.DataFrame:
     """Requests per second per series: 2xx / 3xx / 4xx / each 5xx code / upstream errors."""
-    http = requests.filter(pl.col("kind") == Kind.HTTP.value).select("ts", "kind", "status")
+
+    def rows(frame: pl.DataFrame) -> pl.DataFrame:
+        lines = pl.col(COUNT) if COUNT in frame.columns else pl.lit(1)
+        return frame.select("ts", "kind", "status", lines.cast(pl.UInt32).alias("_n"))
+
+    http = rows(requests.filter(pl.col("kind") == Kind.HTTP.value))
     # Upstream errors count only where they have no access line of their own.
-    lone = failures.filter(pl.col("kind") == Kind.UPSTREAM_ERROR.value).select(
-        "ts", "kind", "status"
-    )
-    rows = pl.concat([http, lone])
+    lone = rows(failures.filter(pl.col("kind") == Kind.UPSTREAM_ERROR.value))
     return (
-        rows.group_by(pl.col("ts").dt.truncate("1s"), _series().alias("series"))
-        .agg(pl.len().alias("count"))
+        pl.concat([http, lone])
+        .group_by(pl.col("ts").dt.truncate("1s"), _series().alias("series"))
+        .agg(pl.col("_n").sum().cast(pl.UInt32).alias("count"))
         .sort("series", "ts")
     )
 
@@ -105,7 +108,7 @@ def timeline_data(analysis: Analysis) -> TimelineData:
         {"namespace": [p[0] for p in pods], "pod": [p[1] for p in pods]},
         schema={"namespace": pl.String, "pod": pl.String},
     )
-    end = analysis.events["ts"].max()
+    end = analysis.reduced[LAST_TS].max()
     pod_label = pl.format("{}/{}", pl.col("namespace"), pl.col("pod"))
     pod_spans = _spans(
         corr.pod_phases.join(pod_names, on=["namespace", "pod"]),

@@ -1,0 +1,115 @@
+"""Reduce while reading: a file's rows become the events kept in full and per-second counts.
+
+The diagnosis needs every lifecycle, probe, runtime and shutdown line and every failing
+request, but of the bulk of a big bundle (successful requests, plain log lines) only how many
+there were, per second, per writer and upstream and status. Those rows are grouped inside the
+file's lazy plan, so no row per line outlives it and memory follows the output, not the input.
+A count row is a row of ``schema.EVENTS`` plus ``count`` and ``last_ts`` (``schema.REDUCED``).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analyzer.ingest.tally import MAX_EXAMPLES, OUTCOME
+from analyzer.schema import COUNT, LAST_LINE, LAST_TS, REDUCED, Kind
+
+#: What a count row is grouped by besides its second: who wrote the line and, for requests,
+#: where it went and how it ended (what attribution, phases and the rate panel ask for).
+GROUP_BY = (
+    "file",
+    "source",
+    "format",
+    "node",
+    "namespace",
+    "pod",
+    "pod_uid",
+    "container",
+    "container_id",
+    "kind",
+    "status",
+    "upstream",
+)
+
+
+def counted() -> pl.Expr:
+    """Rows only counted: plain log lines and requests answered below 500.
+
+    A request without a status, a 5xx and an upstream error stay whole: they are the
+    failures the report is about.
+    """
+    kind = pl.col("kind")
+    answered = (kind == Kind.HTTP.value) & (pl.col("status") < 500).fill_null(False)
+    return (pl.col(OUTCOME).is_null() & ((kind == Kind.LOG.value) | answered)).fill_null(False)
+
+
+def count_rows(
+    rows: pl.LazyFrame, ts: pl.Expr, bucket: pl.Expr, *, first: str = "ts", last: str = LAST_TS
+) -> pl.LazyFrame:
+    """One row per second (``bucket``) and ``GROUP_BY`` key: first and last ``ts`` (as
+    ``first``/``last``), how many lines, the first and last line's number, the last line's
+    message, the mean duration."""
+    return rows.group_by(bucket.alias("_bucket"), *GROUP_BY).agg(
+        ts.min().alias(first),
+        ts.max().alias(last),
+        pl.len().cast(pl.UInt32).alias(COUNT),
+        pl.col("line").min(),
+        pl.col("line").max().alias(LAST_LINE),
+        pl.col("message").get(pl.col("line").arg_max()),
+        pl.col("duration_ms").mean(),
+    )
+
+
+def as_reduced(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (events, or count rows) in ``REDUCED`` column order and types."""
+    have = set(frame.columns)
+    if COUNT not in have:
+        frame = frame.with_columns(
+            pl.lit(1, pl.UInt32).alias(COUNT),
+            pl.col("ts").alias(LAST_TS),
+            pl.col("line").alias(LAST_LINE),
+        )
+        have |= {COUNT, LAST_TS, LAST_LINE}
+    return frame.select(
+        (pl.col(n) if n in have else pl.lit(None)).cast(t, strict=False).alias(n)
+        for n, t in REDUCED.items()
+    )
+
+
+def outcome_groups(rows: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    """Skipped and rejected lines: how many per reason, and the first few line numbers."""
+    return (
+        rows.lazy()
+        .filter(pl.col(OUTCOME).is_not_null())
+        .group_by(OUTCOME)
+        .agg(
+            pl.len().cast(pl.Int64).alias("n"),
+            pl.col("line").cast(pl.Int64).sort().head(MAX_EXAMPLES).alias("first_lines"),
+        )
+    )
+
+
+OUTCOME_GROUPS = pl.Schema({OUTCOME: pl.String, "n": pl.Int64, "first_lines": pl.List(pl.Int64)})
+
+
+def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """``outcome_groups`` of several parts of one file as one."""
+    frames = [p.cast(OUTCOME_GROUPS) for p in parts if p.height]  # type: ignore[arg-type]
+    if not frames:
+        return pl.DataFrame(schema=OUTCOME_GROUPS)
+    return (
+        pl.concat(frames)
+        .group_by(OUTCOME)
+        .agg(
+            pl.col("n").sum(),
+            pl.col("first_lines")
+            .list.explode(keep_nulls=False, empty_as_null=False)
+            .sort()
+            .head(MAX_EXAMPLES),
+        )
+    )
+
+
+def counted_lines(reduced: pl.DataFrame) -> int:
+    """How many input lines the rows of a ``REDUCED`` frame stand for."""
+    return int(reduced[COUNT].sum() or 0) if reduced.height else 0
