@@ -19,7 +19,7 @@ from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.ingest.discover import discover
-from analyzer.normalize import collect_file, finish_file, normalize_file
+from analyzer.normalize import Collected, finish_file, normalize_file, read_and_collect
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
@@ -286,6 +286,30 @@ def _load(
         return _load_events(paths, as_format, strict, year, tz, on_file, reduce)
 
 
+#: Reads and collects input files (``normalize.read_and_collect`` each), in input order:
+#: locally (``collect_locally``) or on a cluster (``analyzer.distributed``).
+Collector = Callable[
+    [list[Path], TimeContext, "str | None", bool, "Callable[[str], None] | None"],
+    list[Collected],
+]
+
+
+def collect_locally(
+    files: list[Path],
+    ctx: TimeContext,
+    as_format: str | None,
+    reduce: bool,
+    on_file: Callable[[str], None] | None,
+) -> list[Collected]:
+    """Each file read and collected in this process, one after the other."""
+    out = []
+    for path in files:
+        out.append(read_and_collect(path, ctx, as_format=as_format, reduce=reduce))
+        if on_file is not None:
+            on_file(out[-1].path)
+    return out
+
+
 def _load_events(
     paths: Sequence[str | Path],
     as_format: str | None,
@@ -294,21 +318,23 @@ def _load_events(
     tz: str,
     on_file: Callable[[str], None] | None,
     reduce: bool,
+    collect: Collector = collect_locally,
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     exports = [Path(p) for p in paths if is_export(Path(p))]
     raw_paths = [p for p in paths if not is_export(Path(p))]
     files = discover(list(raw_paths)) if raw_paths else []
     already = {f: e for e in exports for f in exported_inputs(e)}
     twice = [f for f in files if str(f.resolve()) in already]
-    parsed = read_files([f for f in files if f not in twice], as_format=as_format)
-    if not parsed and not exports:
+    if not [f for f in files if f not in twice] and not exports:
         msg = f"no input files under {', '.join(map(str, paths))}"
         raise InputError(msg)
-    results = _normalize_all(parsed, TimeContext(year=year, tz=tz), on_file, reduce)
-    tallies = tuple(results[p.path][1] for p in parsed)
+    ctx = TimeContext(year=year, tz=tz)
+    collected = collect([f for f in files if f not in twice], ctx, as_format, reduce, on_file)
+    results = finish_all(collected, ctx)
+    tallies = tuple(results[c.path][1] for c in collected)
     if strict:
-        _raise_first_problem(parsed, results)
-    frames = [results[p.path][0] for p in parsed if results[p.path][0].height]
+        _raise_first_problem(collected, results)
+    frames = [results[c.path][0] for c in collected if results[c.path][0].height]
     for export in exports:  # already normalized: read, not parsed
         events, more = read_export(export)
         frames.append(events)
@@ -333,23 +359,16 @@ def _load_events(
     return events.select(REDUCED.names()).sort("ts", "file", "line"), tallies
 
 
-def _normalize_all(
-    parsed: list[ParsedFile],
-    ctx: TimeContext,
-    on_file: Callable[[str], None] | None,
-    reduce: bool = True,
+def finish_all(
+    collected: list[Collected], ctx: TimeContext
 ) -> dict[str, tuple[pl.DataFrame, FileTally]]:
-    """Every file normalized; yearless lines dated by the closest clue (``choose_year``).
+    """Every collected file finished; yearless lines dated by the closest clue
+    (``choose_year``).
 
-    Files are read first; then files whose every line is dated, and yearless files dated by
-    ``--year`` or by their own dated lines, become the evidence for the remaining yearless
-    files (so the result does not depend on the order of the inputs).
+    Files whose every line is dated, and yearless files dated by ``--year`` or by their own
+    dated lines, are the evidence for the remaining yearless files (so the result does not
+    depend on the order of the inputs).
     """
-    collected = []
-    for pf in parsed:
-        collected.append(collect_file(pf, ctx, reduce=reduce))
-        if on_file is not None:
-            on_file(pf.path)
     results: dict[str, tuple[pl.DataFrame, FileTally]] = {}
     later = []
     for c in collected:
@@ -375,18 +394,16 @@ def _nodes_in_path(path: str, nodes: set[str]) -> tuple[str, ...]:
 
 
 def _raise_first_problem(
-    parsed: list[ParsedFile], results: dict[str, tuple[pl.DataFrame, FileTally]]
+    collected: list[Collected], results: dict[str, tuple[pl.DataFrame, FileTally]]
 ) -> None:
-    for pf in parsed:
-        if pf.unreadable is not None:
-            raise pf.unreadable
-        if pf.unknown is not None:
-            raise pf.unknown
-        tally = results[pf.path][1]
+    for c in collected:
+        if c.problem is not None:
+            raise c.problem
+        tally = results[c.path][1]
         if tally.rejected:
             line, reason = tally.reject_examples[0]
-            text = _line_text(pf.path, line)
-            raise BadLineError(pf.path, line, reason, text)
+            text = _line_text(c.path, line)
+            raise BadLineError(c.path, line, reason, text)
 
 
 def _line_text(path: str, line: int) -> str:

@@ -43,7 +43,15 @@ from analyzer.ingest.sniff import SAMPLE_LINES, Choice, choose
 from analyzer.ingest.tally import OUTCOME, FileTally
 from analyzer.ingest.text import Frame, parse_text
 
-__all__ = ["Chunk", "FileTally", "ParsedFile", "discover", "parse_with", "read_file"]
+__all__ = [
+    "Chunk",
+    "FileTally",
+    "ParsedFile",
+    "discover",
+    "parse_with",
+    "read_file",
+    "read_path",
+]
 
 
 @dataclass(frozen=True)
@@ -871,10 +879,10 @@ def _choose_spec(
 
 
 def read_files(paths: list[str | Path], *, as_format: str | None = None) -> list[ParsedFile]:
-    return [_read_or_note(p, as_format) for p in discover(paths)]
+    return [read_path(p, as_format) for p in discover(paths)]
 
 
-def _read_or_note(path: Path, as_format: str | None) -> ParsedFile:
+def read_path(path: Path, as_format: str | None = None) -> ParsedFile:
     """One unreadable file (permissions, I/O error) is noted, not the end of the run."""
     try:
         str(path).encode("utf-8")

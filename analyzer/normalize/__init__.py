@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import polars as pl
 
+from analyzer.errors import AnalyzerError
 from analyzer.formats import FormatSpec
-from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile, envelope_column
+from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile, envelope_column, read_path
 from analyzer.ingest.dump import ENVELOPE_IDENTITY
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_groups
 from analyzer.normalize.kinds import apply_extract, apply_rules
@@ -416,6 +418,15 @@ class Collected:
     same_file: list[Dated] = field(default_factory=list)  # dated lines of this file
     span: Span | None = None  # of the yearless lines; None: the file has none
     nodes: tuple[str, ...] = ()  # the node(s) the yearless lines name (syslog host)
+    problem: AnalyzerError | None = None  # unreadable, or in no known format (``--strict``)
+
+
+def read_and_collect(
+    path: str | Path, ctx: TimeContext, *, as_format: str | None = None, reduce: bool = True
+) -> Collected:
+    """One input file read (``ingest.read_path``) and collected: the unit of work a worker
+    runs. Plans live only inside this call; what it returns is frames and plain values."""
+    return collect_file(read_path(Path(path), as_format), ctx, reduce=reduce)
 
 
 def _span(part: ChunkRows, tz: str) -> Span | None:
@@ -465,6 +476,7 @@ def collect_file(parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True) -
         reader_notes=len(parsed.notes),
         notes=list(parsed.notes),
         frames=[],
+        problem=parsed.unreadable or parsed.unknown,
     )
     clues = ctx.year is None and needs_year(parsed)  # else nobody asks for this file's dates
     for chunk in parsed.chunks:
