@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,7 @@ from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.ingest.discover import discover
+from analyzer.ingest.remote import expand_url, is_url, local_copy
 from analyzer.normalize import Collected, finish_file, normalize_file, read_and_collect
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
@@ -259,11 +261,36 @@ def load_reduced(
     on_file: Callable[[str], None] | None = None,
     formats_dirs: Sequence[str | Path] = (),
     registry: formats.Registry | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     """``load_events`` reduced while reading (``schema.REDUCED``): lifecycle, probe, runtime
     and shutdown events and failing requests one row each; successful requests and plain
-    log lines as per-second count rows. This is what ``analyze`` correlates."""
-    return _load(paths, as_format, strict, year, tz, on_file, formats_dirs, registry, reduce=True)
+    log lines as per-second count rows. This is what ``analyze`` correlates.
+
+    ``scheduler`` (``tcp://HOST:PORT``) or ``workers`` (a local cluster of N processes):
+    each file is read on a Dask worker (``analyzer.distributed``), the rest here."""
+    with _collector(scheduler, workers) as collect:
+        return _load(
+            paths,
+            as_format,
+            strict,
+            year,
+            tz,
+            on_file,
+            formats_dirs,
+            registry,
+            reduce=True,
+            collect=collect,
+        )
+
+
+def _collector(scheduler: str | None, workers: int | None) -> AbstractContextManager[Collector]:
+    if scheduler is None and workers is None:
+        return nullcontext(collect_locally)
+    from analyzer.distributed import cluster_collector  # dask only when asked for
+
+    return cluster_collector(scheduler, workers)
 
 
 def _load(
@@ -277,25 +304,28 @@ def _load(
     registry: formats.Registry | None,
     *,
     reduce: bool,
+    collect: Collector | None = None,
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     _check_tz(tz)
     reg = registry_for(formats_dirs, registry)
     if as_format:
         reg.get(as_format, subject=f"--as {as_format}")
     with formats.using(reg):
-        return _load_events(paths, as_format, strict, year, tz, on_file, reduce)
+        return _load_events(
+            paths, as_format, strict, year, tz, on_file, reduce, collect or collect_locally
+        )
 
 
 #: Reads and collects input files (``normalize.read_and_collect`` each), in input order:
 #: locally (``collect_locally``) or on a cluster (``analyzer.distributed``).
 Collector = Callable[
-    [list[Path], TimeContext, "str | None", bool, "Callable[[str], None] | None"],
+    [list["str | Path"], TimeContext, "str | None", bool, "Callable[[str], None] | None"],
     list[Collected],
 ]
 
 
 def collect_locally(
-    files: list[Path],
+    files: list[str | Path],
     ctx: TimeContext,
     as_format: str | None,
     reduce: bool,
@@ -322,9 +352,9 @@ def _load_events(
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     exports = [Path(p) for p in paths if is_export(Path(p))]
     raw_paths = [p for p in paths if not is_export(Path(p))]
-    files = discover(list(raw_paths)) if raw_paths else []
+    files = _discover(raw_paths)
     already = {f: e for e in exports for f in exported_inputs(e)}
-    twice = [f for f in files if str(f.resolve()) in already]
+    twice = [f for f in files if isinstance(f, Path) and str(f.resolve()) in already]
     if not [f for f in files if f not in twice] and not exports:
         msg = f"no input files under {', '.join(map(str, paths))}"
         raise InputError(msg)
@@ -357,6 +387,14 @@ def _load_events(
         replace(t, notes=(*t.notes, unclear[t.path])) if t.path in unclear else t for t in tallies
     )
     return events.select(REDUCED.names()).sort("ts", "file", "line"), tallies
+
+
+def _discover(paths: Sequence[str | Path]) -> list[str | Path]:
+    """Local files (``discover``) and URL files (``remote.expand_url``), in input order."""
+    found: list[str | Path] = []
+    for p in paths:
+        found.extend(expand_url(p) if is_url(p) else discover([p]))  # type: ignore[arg-type]
+    return list(dict.fromkeys(found))
 
 
 def finish_all(
@@ -409,7 +447,8 @@ def _raise_first_problem(
 def _line_text(path: str, line: int) -> str:
     from analyzer.ingest.lines import read_lines
 
-    df, _ = read_lines(Path(path))
+    with local_copy(path) if is_url(path) else nullcontext(Path(path)) as local:
+        df, _ = read_lines(local)
     return str(df.filter(pl.col("line") == line)["raw"].first() or "")
 
 
@@ -503,12 +542,15 @@ def analyze(
     on_file: Callable[[str], None] | None = None,
     formats_dirs: Sequence[str | Path] = (),
     registry: formats.Registry | None = None,
+    scheduler: str | None = None,
+    workers: int | None = None,
 ) -> Analysis:
     """Ingest ``paths`` (files, directories, .gz), correlate and diagnose.
 
     ``formats_dirs``: directories of the user's own format specs (``*.toml``), besides
     ``$ANALYZER_FORMATS_DIR`` and ``~/.config/k8s-502-analyzer/formats``; ``registry``: an
-    already loaded ``formats.load(...)`` to use instead of all of these.
+    already loaded ``formats.load(...)`` to use instead of all of these. ``scheduler``,
+    ``workers``: read the files on Dask workers (see ``load_reduced``).
 
     Examples
     --------
@@ -519,7 +561,15 @@ def analyze(
     """
     reg = registry_for(formats_dirs, registry)
     reduced, tallies = load_reduced(
-        paths, as_format=as_format, strict=strict, year=year, tz=tz, on_file=on_file, registry=reg
+        paths,
+        as_format=as_format,
+        strict=strict,
+        year=year,
+        tz=tz,
+        on_file=on_file,
+        registry=reg,
+        scheduler=scheduler,
+        workers=workers,
     )
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
         corr = correlate(reduced)

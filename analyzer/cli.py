@@ -12,7 +12,7 @@ import typer
 from analyzer import __version__, formats
 from analyzer.api import Analysis, analyze, export, registry_for, sniff, write_timeline
 from analyzer.diagnose.finding import SEVERITIES
-from analyzer.errors import AnalyzerError, FormatSpecErrors
+from analyzer.errors import AnalyzerError, FormatSpecErrors, InputError
 from analyzer.formats.check import sniff_notes
 from analyzer.report import render_json, render_markdown, render_text
 from analyzer.report.safe import terminal
@@ -38,6 +38,11 @@ class FailOn(StrEnum):
 
 
 Paths = Annotated[list[Path], typer.Argument(help="Log files or directories (recursive; .gz ok).")]
+# Strings, not Paths: a Path would fold the // of a URL (s3://bucket -> s3:/bucket).
+PathsOrUrls = Annotated[
+    list[str],
+    typer.Argument(help="Log files or directories (recursive; .gz ok), or fsspec URLs."),
+]
 AsFormat = Annotated[
     str | None,
     typer.Option("--as", help="Force this format for every file (see `analyzer formats`)."),
@@ -55,6 +60,23 @@ FormatsDirs = Annotated[
         "$ANALYZER_FORMATS_DIR and ~/.config/k8s-502-analyzer/formats.",
     ),
 ]
+Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        help="Read the files on this Dask scheduler's workers (tcp://HOST:PORT); they need "
+        "this analyzer version and read access to PATHS. Needs the `dask` extra.",
+    ),
+]
+Workers = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        min=1,
+        help="Read the files on a local Dask cluster of N processes (many files; "
+        "not with --scheduler). Needs the `dask` extra.",
+    ),
+]
 
 
 def _fail(err: AnalyzerError) -> typer.Exit:
@@ -65,7 +87,7 @@ def _fail(err: AnalyzerError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _analyze(paths: list[Path], **options: Any) -> Analysis:
+def _analyze(paths: list[Path] | list[str], **options: Any) -> Analysis:
     """Run the analysis with a progress bar on stderr when it is a terminal."""
     try:
         if not sys.stderr.isatty():
@@ -96,7 +118,7 @@ def _analyze(paths: list[Path], **options: Any) -> Analysis:
 
 @app.command()
 def report(
-    paths: Paths,
+    paths: PathsOrUrls,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.text,
@@ -115,15 +137,27 @@ def report(
         typer.Option("--fail-on", help="Exit 1 if an incident is at least this severe."),
     ] = None,
     formats_dirs: FormatsDirs = None,
+    scheduler: Scheduler = None,
+    workers: Workers = None,
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
-    PATHS may also be a directory written by `analyzer ingest -o DIR`.
+    PATHS may also be a directory written by `analyzer ingest -o DIR`, or fsspec URLs
+    (s3://bucket/prefix, gs://..., https://...; the protocol's fsspec package needed).
 
     Example:  analyzer report sample_logs/pid1-502 --format markdown --html timeline.html
     """
+    if scheduler is not None and workers is not None:
+        raise _fail(InputError("--scheduler and --workers: pass one of them, not both"))
     result = _analyze(
-        paths, as_format=as_format, strict=strict, year=year, tz=tz, formats_dirs=formats_dirs or ()
+        paths,
+        as_format=as_format,
+        strict=strict,
+        year=year,
+        tz=tz,
+        formats_dirs=formats_dirs or (),
+        scheduler=scheduler,
+        workers=workers,
     )
     if output_format is OutputFormat.text:
         color = sys.stdout.isatty() and not no_color

@@ -9,6 +9,19 @@ from collections.abc import Sequence
 class AnalyzerError(Exception):
     """Base for every error the analyzer reports to a user."""
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Subclasses take their parts, not the message, so the default pickle (calling the
+        # class with ``args``) fails; rebuilt without ``__init__``, an error raised on a Dask
+        # worker arrives as itself.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[AnalyzerError], args: tuple[object, ...], state: dict) -> AnalyzerError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class BadLineError(AnalyzerError):
     """A line could not be parsed (raised only in strict mode)."""

@@ -728,14 +728,17 @@ def _comments(frame: Frame) -> Frame:
     )
 
 
-def read_file(path: Path, *, as_format: str | None = None) -> ParsedFile:
+def read_file(
+    path: Path, *, as_format: str | None = None, shown: str | None = None
+) -> ParsedFile:
     """Parse one file with its sniffed (or forced) format.
 
     Line-oriented formats (text, JSON lines) stay lazy: ``normalize`` runs the whole plan
     from ``scan_lines`` to canonical events in one streaming pass. Wrappers and multi-line
-    documents are parsed here.
+    documents are parsed here. ``shown``: the name the report gives the file, and whose
+    path names its pod, when ``path`` is a local copy of it (a URL fetched to a temp file).
     """
-    shown = str(path)
+    shown = str(path) if shown is None else shown
     mtime = path.stat().st_mtime
     head_bytes = read_head(path)
     if not head_bytes:
@@ -882,16 +885,23 @@ def read_files(paths: list[str | Path], *, as_format: str | None = None) -> list
     return [read_path(p, as_format) for p in discover(paths)]
 
 
-def read_path(path: Path, as_format: str | None = None) -> ParsedFile:
-    """One unreadable file (permissions, I/O error) is noted, not the end of the run."""
+def read_path(path: Path, as_format: str | None = None, shown: str | None = None) -> ParsedFile:
+    """One unreadable file (permissions, I/O error) is noted, not the end of the run.
+    ``shown``: see ``read_file``."""
+    name = str(path) if shown is None else shown
     try:
-        str(path).encode("utf-8")
+        name.encode("utf-8")
     except UnicodeEncodeError:
-        shown = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
-        problem = InputError(f"{shown}: the file name is not valid UTF-8; rename it to read it")
-        return ParsedFile(shown, "unreadable", 0, (), notes=(str(problem),), unreadable=problem)
+        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
+        problem = InputError(f"{name}: the file name is not valid UTF-8; rename it to read it")
+        return ParsedFile(name, "unreadable", 0, (), notes=(str(problem),), unreadable=problem)
     try:
-        return read_file(path, as_format=as_format)
+        return read_file(path, as_format=as_format, shown=shown)
     except (OSError, zlib.error) as err:
-        problem = InputError(f"{path}: cannot read ({getattr(err, 'strerror', None) or err})")
-        return ParsedFile(str(path), "unreadable", 0, (), notes=(str(problem),), unreadable=problem)
+        return unreadable(name, err)
+
+
+def unreadable(name: str, err: BaseException) -> ParsedFile:
+    """The file called ``name`` could not be read (``err``): noted, not the end of the run."""
+    problem = InputError(f"{name}: cannot read ({getattr(err, 'strerror', None) or err})")
+    return ParsedFile(name, "unreadable", 0, (), notes=(str(problem),), unreadable=problem)

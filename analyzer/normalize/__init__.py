@@ -11,8 +11,17 @@ import polars as pl
 
 from analyzer.errors import AnalyzerError
 from analyzer.formats import FormatSpec
-from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile, envelope_column, read_path
+from analyzer.ingest import (
+    ENVELOPE_NODE,
+    PLAIN,
+    Chunk,
+    ParsedFile,
+    envelope_column,
+    read_path,
+    unreadable,
+)
 from analyzer.ingest.dump import ENVELOPE_IDENTITY
+from analyzer.ingest.remote import is_url, local_copy
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_groups
 from analyzer.normalize.kinds import apply_extract, apply_rules
 from analyzer.normalize.reduce import (
@@ -425,8 +434,17 @@ def read_and_collect(
     path: str | Path, ctx: TimeContext, *, as_format: str | None = None, reduce: bool = True
 ) -> Collected:
     """One input file read (``ingest.read_path``) and collected: the unit of work a worker
-    runs. Plans live only inside this call; what it returns is frames and plain values."""
-    return collect_file(read_path(Path(path), as_format), ctx, reduce=reduce)
+    runs. Plans live only inside this call; what it returns is frames and plain values.
+
+    A URL (``ingest.remote``) is copied to a temporary file first, by whoever runs this."""
+    if not is_url(path):
+        return collect_file(read_path(Path(path), as_format), ctx, reduce=reduce)
+    url = str(path)
+    try:
+        with local_copy(url) as local:
+            return collect_file(read_path(local, as_format, shown=url), ctx, reduce=reduce)
+    except OSError as err:
+        return collect_file(unreadable(url, err), ctx, reduce=reduce)
 
 
 def _span(part: ChunkRows, tz: str) -> Span | None:
