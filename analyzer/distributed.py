@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from analyzer.api import Collector
 
 #: How long to wait for a ``--scheduler`` to answer, in seconds.
-CONNECT_TIMEOUT_S = 30
+CONNECT_TIMEOUT_S = 10
 
 
 class ClusterError(AnalyzerError):
