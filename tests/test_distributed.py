@@ -84,6 +84,8 @@ def test_an_error_raised_on_a_worker_arrives_as_itself(client):
 
 
 def test_scheduler_and_workers_together_is_a_clear_error():
-    result = runner.invoke(app, ["report", str(SAMPLE), "--scheduler", "tcp://x:1", "--workers", "2"])
+    result = runner.invoke(
+        app, ["report", str(SAMPLE), "--scheduler", "tcp://x:1", "--workers", "2"]
+    )
     assert result.exit_code == 2
     assert "not both" in result.output

@@ -728,9 +728,7 @@ def _comments(frame: Frame) -> Frame:
     )
 
 
-def read_file(
-    path: Path, *, as_format: str | None = None, shown: str | None = None
-) -> ParsedFile:
+def read_file(path: Path, *, as_format: str | None = None, shown: str | None = None) -> ParsedFile:
     """Parse one file with its sniffed (or forced) format.
 
     Line-oriented formats (text, JSON lines) stay lazy: ``normalize`` runs the whole plan
