@@ -14,6 +14,7 @@ shared mount, or a local cluster); a URL is fetched by the worker that reads it 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,10 +76,17 @@ def cluster(scheduler: str | None = None, workers: int | None = None) -> Iterato
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,  # the report owns stdout/stderr
+            env={"POLARS_MAX_THREADS": str(_polars_threads(workers))},
         ) as local,
         dask.Client(local) as client,
     ):
         yield client
+
+
+def _polars_threads(workers: int) -> int:
+    """Each local worker's share of the cores: N workers each with a pool of every core
+    would fight over them."""
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 @contextmanager
