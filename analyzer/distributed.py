@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import analyzer
 from analyzer import formats
 from analyzer.errors import AnalyzerError, InputError
+from analyzer.ingest.remote import is_url
 from analyzer.normalize import Collected, read_and_collect
 from analyzer.normalize.time import TimeContext
 
@@ -55,10 +56,10 @@ def cluster(scheduler: str | None = None, workers: int | None = None) -> Iterato
     if (scheduler is None) == (workers is None):
         msg = "pass either --scheduler ADDRESS or --workers N (not both, not neither)"
         raise InputError(msg)
-    dask = _dask()
+    distributed = _dask()
     if scheduler is not None:
         try:
-            client = dask.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError) as err:
             msg = f"--scheduler {scheduler}: cannot connect ({err})"
             raise ClusterError(msg) from err
@@ -69,18 +70,36 @@ def cluster(scheduler: str | None = None, workers: int | None = None) -> Iterato
     if workers < 1:
         msg = f"--workers {workers}: need at least one worker"
         raise InputError(msg)
+    import dask.config
+
+    # Set before the worker processes start (they import polars while they start up); the
+    # nanny sets it in this process's environment too, so it is put back afterwards.
+    threads = {"distributed.nanny.pre-spawn-environ.POLARS_MAX_THREADS": _polars_threads(workers)}
     with (
-        dask.LocalCluster(
+        _environ_kept("POLARS_MAX_THREADS"),
+        dask.config.set(threads),
+        distributed.LocalCluster(
             n_workers=workers,
             threads_per_worker=1,  # polars threads within a file; processes across files
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,  # the report owns stdout/stderr
-            env={"POLARS_MAX_THREADS": str(_polars_threads(workers))},
         ) as local,
-        dask.Client(local) as client,
+        distributed.Client(local) as client,
     ):
         yield client
+
+
+@contextmanager
+def _environ_kept(name: str) -> Iterator[None]:
+    before = os.environ.get(name)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _polars_threads(workers: int) -> int:
@@ -121,15 +140,22 @@ def check_workers(client: Client) -> None:
 
 def collect_on_worker(
     path: str | Path,
+    shown: str,
     ctx: TimeContext,
     as_format: str | None,
     reduce: bool,
     registry: formats.Registry,
 ) -> Collected:
     """The task: one file read and collected under the run's formats (a ``ContextVar``
-    does not travel with a task, so the registry is passed)."""
+    does not travel with a task, so the registry is passed), named ``shown``."""
     with formats.using(registry):
-        return read_and_collect(path, ctx, as_format=as_format, reduce=reduce)
+        return read_and_collect(path, ctx, as_format=as_format, reduce=reduce, shown=shown)
+
+
+def _where(path: str | Path) -> str | Path:
+    """Where a worker finds ``path``: a relative path is the client's, not the worker's
+    working directory's."""
+    return path if is_url(path) else Path(path).absolute()
 
 
 def dask_collector(client: Client) -> Collector:
@@ -150,7 +176,8 @@ def dask_collector(client: Client) -> Collector:
         registry = client.scatter(formats.active(), broadcast=True, hash=False)
         futures = client.map(
             collect_on_worker,
-            files,
+            [_where(f) for f in files],
+            [str(f) for f in files],
             ctx=ctx,
             as_format=as_format,
             reduce=reduce,

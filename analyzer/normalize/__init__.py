@@ -431,20 +431,27 @@ class Collected:
 
 
 def read_and_collect(
-    path: str | Path, ctx: TimeContext, *, as_format: str | None = None, reduce: bool = True
+    path: str | Path,
+    ctx: TimeContext,
+    *,
+    as_format: str | None = None,
+    reduce: bool = True,
+    shown: str | None = None,
 ) -> Collected:
     """One input file read (``ingest.read_path``) and collected: the unit of work a worker
     runs. Plans live only inside this call; what it returns is frames and plain values.
 
-    A URL (``ingest.remote``) is copied to a temporary file first, by whoever runs this."""
+    A URL (``ingest.remote``) is copied to a temporary file first, by whoever runs this.
+    ``shown``: the file's name in the report, if not ``path`` (a relative path the client
+    was given, read by a worker elsewhere as an absolute one)."""
     if not is_url(path):
-        return collect_file(read_path(Path(path), as_format), ctx, reduce=reduce)
-    url = str(path)
+        return collect_file(read_path(Path(path), as_format, shown), ctx, reduce=reduce)
+    name = shown or str(path)
     try:
-        with local_copy(url) as local:
-            return collect_file(read_path(local, as_format, shown=url), ctx, reduce=reduce)
+        with local_copy(str(path)) as local:
+            return collect_file(read_path(local, as_format, name), ctx, reduce=reduce)
     except OSError as err:
-        return collect_file(unreadable(url, err), ctx, reduce=reduce)
+        return collect_file(unreadable(name, err), ctx, reduce=reduce)
 
 
 def _span(part: ChunkRows, tz: str) -> Span | None:
