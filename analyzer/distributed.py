@@ -9,6 +9,9 @@ The workers need the same analyzer version as the client (checked before any tas
 and read access to the inputs: a local path must mean the same file on every worker (a
 shared mount, or a local cluster); a URL is fetched by the worker that reads it (see
 ``analyzer.ingest.remote``). dask is imported only in this module.
+
+A script that calls ``analyze(..., workers=N)`` needs the usual ``if __name__ ==
+"__main__":`` guard: the worker processes are spawned, and import the script again.
 """
 
 from __future__ import annotations
