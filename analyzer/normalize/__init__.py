@@ -14,6 +14,7 @@ from analyzer.formats import FormatSpec
 from analyzer.ingest import ENVELOPE_NODE, PLAIN, Chunk, ParsedFile, envelope_column, read_path
 from analyzer.ingest.dump import ENVELOPE_IDENTITY
 from analyzer.ingest.tally import OUTCOME, FileTally, tally_from_groups
+from analyzer.ingest.text import counting
 from analyzer.normalize.kinds import apply_extract, apply_rules
 from analyzer.normalize.reduce import (
     as_reduced,
@@ -426,7 +427,9 @@ def read_and_collect(
 ) -> Collected:
     """One input file read (``ingest.read_path``) and collected: the unit of work a worker
     runs. Plans live only inside this call; what it returns is frames and plain values."""
-    return collect_file(read_path(Path(path), as_format), ctx, reduce=reduce)
+    with counting(reduce):
+        parsed = read_path(Path(path), as_format)
+    return collect_file(parsed, ctx, reduce=reduce)
 
 
 def _span(part: ChunkRows, tz: str) -> Span | None:
