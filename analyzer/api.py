@@ -96,7 +96,7 @@ class Analysis:
     """Everything ``analyze`` found; frames are polars DataFrames.
 
     ``reduced`` is what was correlated (``schema.REDUCED``: events kept whole, the bulk as
-    per-second counts). ``events`` and ``requests``, one row per line, are read again from
+    counts). ``events`` and ``requests``, one row per line, are read again from
     the inputs the first time they are asked for (the notebook loses nothing; a report
     never pays for them).
     """
@@ -262,7 +262,7 @@ def load_reduced(
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     """``load_events`` reduced while reading (``schema.REDUCED``): lifecycle, probe, runtime
     and shutdown events and failing requests one row each; successful requests and plain
-    log lines as per-second count rows. This is what ``analyze`` correlates."""
+    log lines as count rows (per second, per minute). This is what ``analyze`` correlates."""
     return _load(paths, as_format, strict, year, tz, on_file, formats_dirs, registry, reduce=True)
 
 

@@ -306,6 +306,9 @@ def needs_year(parsed: ParsedFile) -> bool:
     return any(c.spec.ts_style == "klog" and not c.wrapped for c in parsed.chunks)
 
 
+#: Plain log lines are counted per minute (they date a file and show that it was
+#: written; nobody reads their rate), requests per second.
+_LOG_LINE = pl.col("kind") == Kind.LOG.value
 #: A row the reducing plan counts instead of keeping (see ``reduce``).
 _COUNTED = "_counted"
 _FAST_TS = "_fast_ts"
@@ -346,13 +349,14 @@ def _chunk_plans(
     ]
     if fast is not None:
         ts = pl.col(_FAST_TS)
-        plans.append(count_rows(rows.filter(pl.col(_COUNTED)), ts, ts.dt.truncate("1s")))
+        bucket = pl.when(_LOG_LINE).then(ts.dt.truncate("1m")).otherwise(ts.dt.truncate("1s"))
+        plans.append(count_rows(rows.filter(pl.col(_COUNTED)), ts, bucket))
     elif reduce and yearless and tz == "UTC":
         plans.append(
             count_rows(
                 rows.filter(pl.col(_COUNTED)),
                 text,
-                text.str.slice(0, 19),
+                pl.when(_LOG_LINE).then(text.str.slice(0, 16)).otherwise(text.str.slice(0, 19)),
                 first=TS_TEXT,
                 last=_LAST_TEXT,
             )

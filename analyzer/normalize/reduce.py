@@ -1,9 +1,10 @@
-"""Reduce while reading: a file's rows become the events kept in full and per-second counts.
+"""Reduce while reading: a file's rows become the events kept in full, and counts.
 
 The diagnosis needs every lifecycle, probe, runtime and shutdown line and every failing
-request, but of the bulk of a big bundle (successful requests, plain log lines) only how many
-there were, per second, per writer and upstream and status. Those rows are grouped inside the
-file's lazy plan, so no row per line outlives it and memory follows the output, not the input.
+request, but of the bulk of a big bundle only how many there were: successful requests per
+second, writer, upstream and status; plain log lines per minute and writer. Those rows are
+grouped inside the file's lazy plan, so no row per line outlives it and memory follows the
+output, not the input.
 A count row is a row of ``schema.EVENTS`` plus ``count`` and ``last_ts`` (``schema.REDUCED``).
 """
 
@@ -46,7 +47,7 @@ def counted() -> pl.Expr:
 def count_rows(
     rows: pl.LazyFrame, ts: pl.Expr, bucket: pl.Expr, *, first: str = "ts", last: str = LAST_TS
 ) -> pl.LazyFrame:
-    """One row per second (``bucket``) and ``GROUP_BY`` key: first and last ``ts`` (as
+    """One row per time ``bucket`` and ``GROUP_BY`` key: first and last ``ts`` (as
     ``first``/``last``), how many lines, the first and last line's number, the last line's
     message, the mean duration."""
     return rows.group_by(bucket.alias("_bucket"), *GROUP_BY).agg(
