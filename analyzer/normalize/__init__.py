@@ -23,6 +23,7 @@ from analyzer.normalize.reduce import (
     counted_lines,
     merge_outcomes,
     outcome_groups,
+    owning,
 )
 from analyzer.normalize.time import (
     YEAR0,
@@ -344,7 +345,7 @@ def _chunk_plans(
     rows = rows.with_columns(count_me.fill_null(False).alias(_COUNTED))
     helpers = [c for c in (_COUNTED, _FAST_TS, PLAIN) if c in rows.collect_schema().names()]
     plans = [
-        rows.filter(~pl.col(_COUNTED) & pl.col(OUTCOME).is_null()).drop(helpers),
+        owning(rows.filter(~pl.col(_COUNTED) & pl.col(OUTCOME).is_null()).drop(helpers)),
         outcome_groups(rows),
     ]
     if fast is not None:
