@@ -18,6 +18,7 @@ import argparse
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import polars as pl
@@ -120,8 +121,13 @@ def make_pods(rng: np.random.Generator) -> list[Pod]:
     return pods
 
 
-def _times(n: int, rng: np.random.Generator) -> np.ndarray:
-    offsets = np.sort(rng.uniform(0, HOURS * 3600, n))
+FULL = (0.0, HOURS * 3600.0)
+#: Requests are generated and written in chunks of this many seconds (bounded memory).
+CHUNK_S = 1800
+
+
+def _times(n: int, rng: np.random.Generator, span: tuple[float, float] = FULL) -> np.ndarray:
+    offsets = np.sort(rng.uniform(span[0], span[1], n))
     return START + (offsets * 1e9).astype("timedelta64[ns]")
 
 
@@ -133,10 +139,15 @@ def _window(ts: np.ndarray, span: tuple[float, float]) -> np.ndarray:
     return (ts >= _at(span[0])) & (ts < _at(span[1]))
 
 
-def _burst_times(per_s: float, span: tuple[float, float], rng: np.random.Generator) -> np.ndarray:
-    n = int(per_s * (span[1] - span[0]))
-    off = np.sort(rng.uniform(span[0], span[1], n))
-    return KILL + (off * 1e9).astype("timedelta64[ns]")
+def _burst_times(
+    per_s: float, burst: tuple[float, float], rng: np.random.Generator, span: tuple[float, float]
+) -> np.ndarray:
+    """Extra failing requests (so a small bundle still shows the burst), those inside ``span``."""
+    n = int(per_s * (burst[1] - burst[0]))
+    off = np.sort(rng.uniform(burst[0], burst[1], n))
+    ts = KILL + (off * 1e9).astype("timedelta64[ns]")
+    lo, hi = (START + np.timedelta64(int(x * 1e9), "ns") for x in span)
+    return ts[(ts >= lo) & (ts < hi)]
 
 
 def _statuses(n: int, rng: np.random.Generator) -> np.ndarray:
@@ -158,9 +169,11 @@ def _cri(ts: pl.Expr, body: pl.Expr) -> pl.Expr:
 # --- ingress-nginx ---------------------------------------------------------------------------
 
 
-def ingress_frame(n: int, pods: list[Pod], rng: np.random.Generator) -> pl.DataFrame:
+def ingress_frame(
+    n: int, pods: list[Pod], rng: np.random.Generator, span: tuple[float, float] = FULL
+) -> pl.DataFrame:
     """Access rows: ts, controller (0/1), upstream pod index, status, and the varying fields."""
-    ts = _times(n, rng)
+    ts = _times(n, rng, span)
     # Half the traffic to the webservice pods, the rest spread over the other services.
     n_web = len(WEB_IDS)
     weights = np.r_[
@@ -172,7 +185,7 @@ def ingress_frame(n: int, pods: list[Pod], rng: np.random.Generator) -> pl.DataF
     up = np.where(gone, (PLANTED + 1) % n_web, up)
     status = _statuses(n, rng)
     status = np.where((up == PLANTED) & _window(ts, INGRESS_502_S), 502, status)
-    burst_ts = _burst_times(6.0, INGRESS_502_S, rng)
+    burst_ts = _burst_times(6.0, INGRESS_502_S, rng, span)
     nb = len(burst_ts)
     ts = np.r_[ts, burst_ts]
     up = np.r_[up, np.full(nb, PLANTED)]
@@ -258,15 +271,17 @@ def ingress_lines(df: pl.DataFrame, pods: list[Pod]) -> pl.DataFrame:
 # --- Workhorse -------------------------------------------------------------------------------
 
 
-def workhorse_frame(n: int, rng: np.random.Generator) -> pl.DataFrame:
-    ts = _times(n, rng)
+def workhorse_frame(
+    n: int, rng: np.random.Generator, span: tuple[float, float] = FULL
+) -> pl.DataFrame:
+    ts = _times(n, rng, span)
     pod = rng.integers(0, len(WEB_IDS), n)
     status = _statuses(n, rng)
     # SIGKILL ends the planted pod's Workhorse: nothing after it.
     keep = ~((pod == PLANTED) & (ts >= _at(GRACE_S)))
     ts, pod, status = ts[keep], pod[keep], status[keep]
     status = np.where((pod == PLANTED) & _window(ts, WORKHORSE_502_S), 502, status)
-    burst_ts = _burst_times(4.0, WORKHORSE_502_S, rng)
+    burst_ts = _burst_times(4.0, WORKHORSE_502_S, rng, span)
     nb = len(burst_ts)
     ts = np.r_[ts, burst_ts]
     pod = np.r_[pod, np.full(nb, PLANTED)]
@@ -751,10 +766,14 @@ def events_json(pods: list[Pod], inc: Incident, rng: np.random.Generator, n_bg: 
 # --- writing ---------------------------------------------------------------------------------
 
 
-def write(path: Path, lines: pl.Series) -> None:
+def _open(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
+    return path.open("wb")
+
+
+def write(fh: BinaryIO, lines: pl.Series) -> None:
     pl.DataFrame({"l": lines}).write_csv(
-        path, include_header=False, quote_style="never", separator="\x1f"
+        fh, include_header=False, quote_style="never", separator="\x1f"
     )
 
 
@@ -777,23 +796,34 @@ def generate(size_gb: float, out: Path, seed: int = 7) -> dict:
     web = [(p, _uid(rng)) for p in pods[: len(WEB_IDS)]]
     inc = Incident(pods[PLANTED], _hexid(rng), _hexid(rng))
 
+    chunks = [(float(a), float(min(a + CHUNK_S, FULL[1]))) for a in range(0, int(FULL[1]), CHUNK_S)]
+    per_chunk = 1 / len(chunks)
+
     cal = ingress_lines(ingress_frame(2000, pods, rng), pods)
-    ing = ingress_lines(ingress_frame(_lines_for(0.6 * total, cal), pods, rng), pods)
-    for c, (name, uid) in enumerate(ingress_pods):
-        write(
-            out / f"var/log/pods/ingress-nginx_{name}_{uid}/controller/0.log",
-            ing.filter(pl.col("ctrl") == c)["l"],
-        )
-    del ing, cal
+    n_ing = _lines_for(0.6 * total * per_chunk, cal)
+    ing_files = [
+        _open(out / f"var/log/pods/ingress-nginx_{name}_{uid}/controller/0.log")
+        for name, uid in ingress_pods
+    ]
+    for span in chunks:
+        ing = ingress_lines(ingress_frame(n_ing, pods, rng, span), pods)
+        for c, fh in enumerate(ing_files):
+            write(fh, ing.filter(pl.col("ctrl") == c)["l"])
+    for fh in ing_files:
+        fh.close()
 
     cal = workhorse_lines(workhorse_frame(2000, rng))
-    wh = workhorse_lines(workhorse_frame(_lines_for(0.3 * total, cal), rng))
-    for i, (p, _) in enumerate(web):
-        write(
-            out / f"var/log/pods/{p.namespace}_{p.name}_{p.uid}/gitlab-workhorse/0.log",
-            wh.filter(pl.col("pod") == i)["l"],
-        )
-    del wh, cal
+    n_wh = _lines_for(0.3 * total * per_chunk, cal)
+    wh_files = [
+        _open(out / f"var/log/pods/{p.namespace}_{p.name}_{p.uid}/gitlab-workhorse/0.log")
+        for p, _ in web
+    ]
+    for span in chunks:
+        wh = workhorse_lines(workhorse_frame(n_wh, rng, span))
+        for i, fh in enumerate(wh_files):
+            write(fh, wh.filter(pl.col("pod") == i)["l"])
+    for fh in wh_files:
+        fh.close()
 
     planted = incident_kubelet(inc)
     plant = pl.DataFrame(
@@ -807,7 +837,8 @@ def generate(size_gb: float, out: Path, seed: int = 7) -> dict:
     journal = pl.concat(
         [kubelet_background(n_k, pods, rng), containerd_background(max(50, n_k // 20), rng), plant]
     ).sort("ts", maintain_order=True)
-    write(out / f"nodes/{NODE}/kubelet.log", journal["l"])
+    with _open(out / f"nodes/{NODE}/kubelet.log") as fh:
+        write(fh, journal["l"])
     del journal
 
     (out / "events.json").write_text(json.dumps(events_json(pods, inc, rng), indent=4) + "\n")
