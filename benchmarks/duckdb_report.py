@@ -80,9 +80,7 @@ def ingress(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
 
 def workhorse(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     """Workhorse: 5xx access lines and badgateway errors in full, counts per pod for the rest."""
-    pod = (
-        "regexp_extract(filename, '/pods/([^_/]+)_([^_/]+)_[^/]+/', ['ns', 'pod'])"
-    )
+    pod = "regexp_extract(filename, '/pods/([^_/]+)_([^_/]+)_[^/]+/', ['ns', 'pod'])"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh AS
         SELECT
@@ -161,7 +159,9 @@ def diagnose(con: duckdb.DuckDBPyConnection) -> dict:
     if burst is None:
         return {"burst": None}
     ip, upstream, start, end, n = burst
-    con.execute("CREATE OR REPLACE TEMP TABLE b AS SELECT ? AS ip, ? AS start, ? AS end_", [ip, start, end])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE b AS SELECT ? AS ip, ? AS start, ? AS end_", [ip, start, end]
+    )
     # The pod that held the IP: the last probe naming it at or before the burst's end
     # (else the first one after it).
     pod = con.execute("""
@@ -176,8 +176,8 @@ def diagnose(con: duckdb.DuckDBPyConnection) -> dict:
         "SELECT any_value(uid) FROM life WHERE pod = ? AND uid IS NOT NULL", [pod]
     ).fetchone()[0]
     kill = con.execute(
-        "SELECT min(ts), any_value(grace) FROM life WHERE kind = 'kill' AND pod = ?"
-        " AND ts <= ?", [pod, end]
+        "SELECT min(ts), any_value(grace) FROM life WHERE kind = 'kill' AND pod = ? AND ts <= ?",
+        [pod, end],
     ).fetchone()
     died = con.execute(
         "SELECT max(ts), max(exit_code) FROM life WHERE kind = 'exit' AND uid = ? AND ts >= ?",
