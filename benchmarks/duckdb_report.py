@@ -47,22 +47,27 @@ def _sql_list(files: list[str]) -> str:
 
 
 def ingress(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
-    """One pass: per-second counts of every request, and the 5xx rows parsed in full."""
+    """One pass: per-second counts of every request, the 5xx lines kept whole in their group."""
     # CRI: `<RFC3339Nano> stdout F <payload>`; in the payload the status follows the request's
-    # closing quote and the upstream address is the 5th field after the user agent.
+    # closing quote and the upstream address is the 5th field after the user agent. Grouping
+    # with a filtered list() keeps the rare failing lines without materializing every row.
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE ing AS
-        SELECT
-            left(line, 19) AS sec,
-            substr(split_part(line, '"', 3), 2, 3) AS status,
-            split_part(split_part(line, '"', 7), ' ', 6) AS upstream,
-            CASE WHEN substr(split_part(line, '"', 3), 2, 1) = '5' THEN line END AS line
-        FROM {READ.format(files=_sql_list(files))}
+        SELECT sec, status, upstream, count(*) AS n,
+               list(line) FILTER (WHERE status[1] = '5') AS failed
+        FROM (
+            SELECT
+                left(line, 19) AS sec,
+                substr(split_part(line, '"', 3), 2, 3) AS status,
+                split_part(split_part(line, '"', 7), ' ', 6) AS upstream,
+                line
+            FROM {READ.format(files=_sql_list(files))}
+        )
+        GROUP BY ALL
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ing_counts AS
-        SELECT CAST(sec AS TIMESTAMP) AS sec, upstream, status, count(*) AS n
-        FROM ing GROUP BY ALL
+        SELECT CAST(sec AS TIMESTAMP) AS sec, upstream, status, n FROM ing
     """)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE ing_fail AS
@@ -73,7 +78,7 @@ def ingress(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
             split_part(upstream, ':', 1) AS ip,
             split_part(split_part(line, '"', 2), ' ', 2) AS path,
             split_part(line, ' ', 4) AS client
-        FROM ing WHERE line IS NOT NULL
+        FROM (SELECT status, upstream, unnest(failed) AS line FROM ing WHERE len(failed) > 0)
     """)
     con.execute("DROP TABLE ing")
 
@@ -83,18 +88,21 @@ def workhorse(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
     pod = "regexp_extract(filename, '/pods/([^_/]+)_([^_/]+)_[^/]+/', ['ns', 'pod'])"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh AS
-        SELECT
-            left(line, 19) AS sec,
-            filename,
-            substr(line, strpos(line, '"status":') + 9, 3) AS status,
-            CASE WHEN strpos(line, '"status":5') > 0 OR strpos(line, '"error":"badgateway') > 0
-                 THEN line END AS line
-        FROM {READ.format(files=_sql_list(files))}
+        SELECT sec, filename, status, count(*) AS n, list(line) FILTER (WHERE keep) AS kept
+        FROM (
+            SELECT
+                left(line, 19) AS sec,
+                filename,
+                substr(line, strpos(line, '"status":') + 9, 3) AS status,
+                strpos(line, '"status":5') > 0 OR strpos(line, '"error":"badgateway') > 0 AS keep,
+                line
+            FROM {READ.format(files=_sql_list(files))}
+        )
+        GROUP BY ALL
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_counts AS
-        SELECT CAST(sec AS TIMESTAMP) AS sec, {pod} AS p, status, count(*) AS n
-        FROM wh WHERE line IS NULL GROUP BY ALL
+        SELECT CAST(sec AS TIMESTAMP) AS sec, {pod} AS p, status, n FROM wh
     """)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE wh_fail AS
@@ -105,7 +113,7 @@ def workhorse(con: duckdb.DuckDBPyConnection, files: list[str]) -> None:
             json_extract_string(body, '$.error') AS error
         FROM (
             SELECT line, {pod} AS p, substr(line, strpos(line, ' F ') + 3) AS body
-            FROM wh WHERE line IS NOT NULL
+            FROM (SELECT filename, unnest(kept) AS line FROM wh WHERE len(kept) > 0)
         )
     """)
     con.execute("DROP TABLE wh")
@@ -191,7 +199,7 @@ def diagnose(con: duckdb.DuckDBPyConnection) -> dict:
     ).fetchone()
     counted = con.execute(
         "SELECT (SELECT sum(n) FROM ing_counts), (SELECT count(*) FROM ing_counts),"
-        " (SELECT sum(n) FROM wh_counts) + (SELECT count(*) FROM wh_fail),"
+        " (SELECT sum(n) FROM wh_counts),"
         " (SELECT count(*) FROM life)"
     ).fetchone()
     iso = lambda t: None if t is None else t.isoformat(timespec="milliseconds") + "Z"  # noqa: E731
