@@ -167,7 +167,8 @@ def table(size: str, mb: float, results: dict[str, Result], prev: dict[str, Resu
             grow = t / prev[name].seconds  # type: ignore[operator]
         rows.append(
             f"| {name} | {t:.2f} | {mb / t:.0f} | {r.rss_mib:.0f} | "
-            f"{fmt(t / floor if floor else None, '.1f')} | {fmt(t / duck if duck else None, '.1f')} | "
+            f"{fmt(t / floor if floor else None, '.1f')} | "
+            f"{fmt(t / duck if duck else None, '.1f')} | "
             f"{fmt(grow, '.2f')} |"
         )
     cached = results["report over the cache"].seconds

@@ -1,4 +1,4 @@
-"""The benchmark's yardstick: the same diagnosis as `analyzer report`, written as well as DuckDB allows.
+"""The yardstick: the diagnosis of `analyzer report`, written as well as DuckDB allows.
 
     python benchmarks/duckdb_report.py BUNDLE_DIR
 
@@ -22,6 +22,8 @@ import duckdb
 
 #: A new burst starts after this long without a failure on the same upstream.
 GAP_S = 10
+#: klog's header time (month, day, time; no year) after the journal prefix.
+KLOG_TIME = r": [IWEF](\d{4} \d\d:\d\d:\d\d\.\d{6})"
 #: Lines of any one file are read as a single VARCHAR column: a delimiter that never occurs.
 READ = (
     "read_csv({files}, columns={{'line': 'VARCHAR'}}, delim='\\x1f', quote='', escape='',"
@@ -132,7 +134,7 @@ def journal(con: duckdb.DuckDBPyConnection, files: list[str], year: int) -> None
         )
         SELECT
             CASE WHEN strpos(line, ' kubelet[') > 0
-                 THEN strptime('{year}' || regexp_extract(line, ': [IWEF](\\d{{4}} \\d\\d:\\d\\d:\\d\\d\\.\\d{{6}})', 1),
+                 THEN strptime('{year}' || regexp_extract(line, '{KLOG_TIME}', 1),
                                '%Y%m%d %H:%M:%S.%f')
                  ELSE CAST(regexp_extract(line, 'time="([^"]+)"', 1) AS TIMESTAMP) END AS ts,
             CASE WHEN strpos(line, '"Probe failed"') > 0 THEN 'probe_failed'
@@ -143,7 +145,8 @@ def journal(con: duckdb.DuckDBPyConnection, files: list[str], year: int) -> None
             nullif(regexp_extract(line, ' pod(?:UID|ID)="([^"]+)"', 1), '') AS uid,
             nullif(regexp_extract(line, 'dial tcp ([0-9.]+):\\d+', 1), '') AS ip,
             TRY_CAST(nullif(regexp_extract(line, 'gracePeriod=(\\d+)', 1), '') AS INTEGER) AS grace,
-            TRY_CAST(nullif(regexp_extract(line, 'exitCode=(\\d+)', 1), '') AS INTEGER) AS exit_code,
+            TRY_CAST(nullif(regexp_extract(line, 'exitCode=(\\d+)', 1), '') AS INTEGER)
+                AS exit_code,
             nullif(regexp_extract(line, 'containerName="([^"]+)"', 1), '') AS container
         FROM kept
     """)

@@ -6,8 +6,8 @@ By bytes: ~60 % ingress-nginx access lines in CRI wrappers (two controller pods)
 JSON access lines in CRI wrappers (six webservice pods), ~10 % one node's kubelet journal
 (journalctl short format, with the node's containerd lines), plus `events.json` (`kubectl get events
 -A -o json`). Six hours of healthy traffic to many upstream pods, and one incident shaped like
-sample_logs/pid1-502 (other names, IPs and date): a webservice pod is deleted, its Puma stops at once,
-its Workhorse ignores SIGTERM and answers 502 (`dial tcp 127.0.0.1:8080: connect: connection
+sample_logs/pid1-502 (other names, IPs and date): a webservice pod is deleted, its Puma stops at
+once, its Workhorse ignores SIGTERM and answers 502 (`dial tcp 127.0.0.1:8080: connect: connection
 refused`) until SIGKILL at the end of the 30 s grace period; ingress-nginx keeps sending requests to
 the pod IP for ~40 s (502), and the kubelet logs readiness failures naming that IP.
 """
@@ -67,11 +67,13 @@ PATHS = [
 ]
 UAS = [
     "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+    "Version/17.5 Safari/605.1.15",
     "gitlab-runner 17.3.1 (17-3-stable; go1.22.5; linux/amd64)",
     "curl/8.9.1",
     "Go-http-client/1.1",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/128.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/128.0.0.0 Safari/537.36",
 ]
 METHODS = ["GET", "GET", "GET", "GET", "POST", "PUT", "HEAD"]
 
@@ -434,7 +436,9 @@ def kubelet_background(n: int, pods: list[Pod], rng: np.random.Generator) -> pl.
             pl.concat_str(
                 [
                     pl.lit(
-                        'reconciler_common.go:258] "operationExecutor.VerifyControllerAttachedVolume started for volume \\"kube-api-access-'
+                        'reconciler_common.go:258] "operationExecutor.'
+                        "VerifyControllerAttachedVolume "
+                        'started for volume \\"kube-api-access-'
                     ),
                     pl.col("vol").cast(pl.String),
                     pl.lit('x7q\\" (UniqueName: \\"kubernetes.io/projected/'),
@@ -486,7 +490,8 @@ def kubelet_background(n: int, pods: list[Pod], rng: np.random.Generator) -> pl.
                     pl.lit(":"),
                     pl.col("pport").cast(pl.String),
                     pl.lit(
-                        '/healthz\\": context deadline exceeded (Client.Timeout exceeded while awaiting headers)"'
+                        '/healthz\\": context deadline exceeded '
+                        '(Client.Timeout exceeded while awaiting headers)"'
                     ),
                 ]
             )
@@ -549,7 +554,8 @@ def incident_kubelet(inc: Incident) -> list[tuple[np.datetime64, str]]:
         k(
             off,
             "kuberuntime_container.go:779",
-            f'"Killing container with a grace period" pod="{ref}" podUID="{p.uid}" containerName="{name}" '
+            f'"Killing container with a grace period" pod="{ref}" podUID="{p.uid}" '
+            f'containerName="{name}" '
             f'containerID="containerd://{cid}" gracePeriod={GRACE_S}',
         )
         c(off + 0.002, f'StopContainer for \\"{cid}\\" with timeout {GRACE_S} (s)')
@@ -557,24 +563,30 @@ def incident_kubelet(inc: Incident) -> list[tuple[np.datetime64, str]]:
     # Puma exits at once: the port closes and the readiness probe is refused.
     c(
         0.9,
-        f'TaskExit event in podsandbox handler container_id:\\"{inc.webservice_cid}\\" id:\\"{inc.webservice_cid}\\" pid:41871 exit_status:0 exited_at:{{seconds:1758109633}}',
+        f'TaskExit event in podsandbox handler container_id:\\"{inc.webservice_cid}\\" '
+        f'id:\\"{inc.webservice_cid}\\" '
+        f"pid:41871 exit_status:0 exited_at:{{seconds:1758109633}}",
     )
     k(
         0.95,
         "generic.go:358",
-        f'"Generic (PLEG): container finished" podID="{p.uid}" containerID="{inc.webservice_cid}" exitCode=0',
+        f'"Generic (PLEG): container finished" podID="{p.uid}" containerID="{inc.webservice_cid}" '
+        f"exitCode=0",
     )
     k(
         0.96,
         "kubelet.go:2476",
-        f'"SyncLoop (PLEG): event for pod" pod="{ref}" event={{"ID":"{p.uid}","Type":"ContainerDied","Data":"{inc.webservice_cid}"}}',
+        f'"SyncLoop (PLEG): event for pod" pod="{ref}" '
+        f'event={{"ID":"{p.uid}","Type":"ContainerDied","Data":"{inc.webservice_cid}"}}',
     )
     for i, off in enumerate((3.1, 13.1, 23.1)):
         k(
             off,
             "prober.go:107",
-            f'"Probe failed" probeType="Readiness" pod="{ref}" podUID="{p.uid}" containerName="webservice" '
-            f'probeResult="failure" output="Get \\"http://{p.ip}:8080/-/readiness\\": dial tcp {p.ip}:8080: connect: connection refused"',
+            f'"Probe failed" probeType="Readiness" pod="{ref}" podUID="{p.uid}" '
+            f'containerName="webservice" '
+            f'probeResult="failure" output="Get \\"http://{p.ip}:8080/-/readiness\\": '
+            f'dial tcp {p.ip}:8080: connect: connection refused"',
         )
         if i == 2:
             k(
@@ -586,17 +598,21 @@ def incident_kubelet(inc: Incident) -> list[tuple[np.datetime64, str]]:
     c(GRACE_S + 0.002, f'Kill container \\"{inc.workhorse_cid}\\"')
     c(
         GRACE_S + 0.05,
-        f'TaskExit event in podsandbox handler container_id:\\"{inc.workhorse_cid}\\" id:\\"{inc.workhorse_cid}\\" pid:41802 exit_status:137 exited_at:{{seconds:1758109662}}',
+        f'TaskExit event in podsandbox handler container_id:\\"{inc.workhorse_cid}\\" '
+        f'id:\\"{inc.workhorse_cid}\\" '
+        f"pid:41802 exit_status:137 exited_at:{{seconds:1758109662}}",
     )
     k(
         GRACE_S + 0.06,
         "generic.go:358",
-        f'"Generic (PLEG): container finished" podID="{p.uid}" containerID="{inc.workhorse_cid}" exitCode=137',
+        f'"Generic (PLEG): container finished" podID="{p.uid}" containerID="{inc.workhorse_cid}" '
+        f"exitCode=137",
     )
     k(
         GRACE_S + 0.07,
         "kubelet.go:2476",
-        f'"SyncLoop (PLEG): event for pod" pod="{ref}" event={{"ID":"{p.uid}","Type":"ContainerDied","Data":"{inc.workhorse_cid}"}}',
+        f'"SyncLoop (PLEG): event for pod" pod="{ref}" '
+        f'event={{"ID":"{p.uid}","Type":"ContainerDied","Data":"{inc.workhorse_cid}"}}',
     )
     k(GRACE_S + 0.9, "kubelet.go:2463", f'"SyncLoop DELETE" source="api" pods=["{ref}"]')
     k(GRACE_S + 1.2, "kubelet.go:2457", f'"SyncLoop REMOVE" source="api" pods=["{ref}"]')
@@ -673,7 +689,8 @@ def events_json(pods: list[Pod], inc: Incident, rng: np.random.Generator, n_bg: 
                     p,
                     "Unhealthy",
                     "Warning",
-                    f'Readiness probe failed: Get "http://{p.ip}:{p.port}/healthz": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+                    f'Readiness probe failed: Get "http://{p.ip}:{p.port}/healthz": '
+                    f"context deadline exceeded (Client.Timeout exceeded while awaiting headers)",
                     t,
                     t + np.timedelta64(20, "s"),
                     3,
@@ -687,7 +704,8 @@ def events_json(pods: list[Pod], inc: Incident, rng: np.random.Generator, n_bg: 
                     p,
                     "Pulled",
                     "Normal",
-                    f'Container image "registry.example.net/{p.container}:1.{i % 9}.2" already present on machine',
+                    f'Container image "registry.example.net/{p.container}:1.{i % 9}.2" '
+                    f"already present on machine",
                     t,
                     field=p.container,
                 )
@@ -740,7 +758,8 @@ def events_json(pods: list[Pod], inc: Incident, rng: np.random.Generator, n_bg: 
             p,
             "Unhealthy",
             "Warning",
-            f'Readiness probe failed: Get "http://{p.ip}:8080/-/readiness": dial tcp {p.ip}:8080: connect: connection refused',
+            f'Readiness probe failed: Get "http://{p.ip}:8080/-/readiness": '
+            f"dial tcp {p.ip}:8080: connect: connection refused",
             _at(3.1),
             _at(23.1),
             3,
