@@ -51,44 +51,72 @@ class Result:
     error: str | None = None
 
 
-def run_once(cmd: list[str], timeout: float, cwd: Path = REPO) -> Result:
+def group_rss_mib(pgid: int) -> float:
+    """Resident memory of every process in the group (a case may start workers)."""
+    total = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            total += int((d / "statm").read_text().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def run_once(
+    cmd: list[str], timeout: float, max_rss_mib: float | None = None, cwd: Path = REPO
+) -> Result:
     """Run ``cmd`` in a fresh process; wall time and that process's own peak RSS."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, start_new_session=True)
-        timed_out = threading.Event()
+        why: list[str] = []
+        done = threading.Event()
 
-        def kill() -> None:
-            timed_out.set()
-            os.killpg(proc.pid, signal.SIGKILL)
+        def watch() -> None:
+            # On a shared machine a runaway case is stopped before the OOM killer picks a victim.
+            while not done.wait(0.25):
+                if time.perf_counter() - t0 > timeout:
+                    why.append(f"timeout after {timeout:.0f} s")
+                elif max_rss_mib and group_rss_mib(proc.pid) > max_rss_mib:
+                    why.append(f"stopped above --max-rss-gb {max_rss_mib / 1024:g}")
+                else:
+                    continue
+                os.killpg(proc.pid, signal.SIGKILL)
+                return
 
-        timer = threading.Timer(timeout, kill)
-        timer.start()
+        watcher = threading.Thread(target=watch, daemon=True)
+        watcher.start()
         # wait4 gives the rusage of this child alone, not the sum over earlier cases.
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
-        timer.cancel()
+        done.set()
+        watcher.join()
         proc.returncode = os.waitstatus_to_exitcode(status)
         rss = usage.ru_maxrss / 1024
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
-    if timed_out.is_set():
-        return Result(None, rss, error=f"timeout after {timeout:.0f} s")
+    if why:
+        return Result(None, rss, error=why[0])
     if proc.returncode < 0:
         name = signal.Signals(-proc.returncode).name
-        why = " (OOM-killed?)" if name == "SIGKILL" else ""
-        return Result(None, rss, error=f"killed by {name}{why}")
+        hint = " (OOM-killed?)" if name == "SIGKILL" else ""
+        return Result(None, rss, error=f"killed by {name}{hint}")
     if proc.returncode != 0:
         last = stderr.strip().splitlines()[-1:] or [""]
         return Result(None, rss, error=f"exit {proc.returncode}: {last[0][:120]}")
     return Result(elapsed, rss, stdout)
 
 
-def best_of(cmd: list[str], repeat: int, timeout: float) -> Result:
+def best_of(cmd: list[str], repeat: int, timeout: float, max_rss_mib: float | None) -> Result:
     best: Result | None = None
     for _ in range(repeat):
-        r = run_once(cmd, timeout)
+        r = run_once(cmd, timeout, max_rss_mib)
         if r.error:
             return r
         if best is None or (r.seconds or 0) < (best.seconds or 0):
@@ -205,9 +233,16 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("/tmp/bench-data"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument(
+        "--max-rss-gb",
+        type=float,
+        default=None,
+        help="stop a case whose processes together exceed this resident memory (shared machines)",
+    )
     ap.add_argument("--skip-generate", action="store_true", help="use existing bundles only")
     args = ap.parse_args()
     args.data.mkdir(parents=True, exist_ok=True)
+    max_rss = args.max_rss_gb * 1024 if args.max_rss_gb else None
     head = subprocess.run(
         ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -221,7 +256,7 @@ def main() -> None:
             if name == "report over the cache" and results["analyzer ingest"].error:
                 results[name] = Result(None, None, error="no cache (ingest failed)")
                 continue
-            results[name] = best_of(cmd, args.repeat, args.timeout)
+            results[name] = best_of(cmd, args.repeat, args.timeout, max_rss)
             r = results[name]
             print(
                 f"  {size} GB {name}: {fmt(r.seconds, '.2f')} s, {fmt(r.rss_mib, '.0f')} MiB"
