@@ -66,6 +66,16 @@ def incident_frames(
         right_on=pl.col("burst_key"),
         how="inner",
     ).filter((pl.col("ts") >= pl.col("start")) & (pl.col("ts") <= pl.col("end")))
+    every_pod = sorted(
+        {
+            (ns, pod)
+            for ns, pod in bursts.filter(pl.col("attributed"))
+            .select("target_namespace", "target_pod")
+            .iter_rows()
+        }
+    )
+    # Each incident looks at the requests to its own pods: find them among all once.
+    requests = requests.filter(_pods_filter(every_pod, "target_namespace", "target_pod"))
     for number in bursts["incident"].unique().sort().to_list():
         own = bursts.filter(pl.col("incident") == number)
         attributed = own.filter(pl.col("attributed"))

@@ -86,8 +86,14 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
     of ``requests``, in its order."""
     local_formats = [s.name for s in formats.specs() if s.upstream_local]
     book = address_book(events)
+    # Split once per distinct upstream (a bundle has a few hundred, not millions).
     host, port = _split_hostport("upstream")
-    requests = requests.with_columns(host.alias("_host"), port.alias("_port"))
+    split = (
+        requests.select("upstream").unique().with_columns(host.alias("_host"), port.alias("_port"))
+    )
+    requests = requests.join(
+        split, on="upstream", how="left", nulls_equal=True, maintain_order="left"
+    )
     loopback = pl.col("upstream").str.contains(LOOPBACK) | pl.col("upstream").str.starts_with("/")
     local = loopback.fill_null(False) | (
         pl.col("upstream").is_null() & pl.col("format").is_in(local_formats)
