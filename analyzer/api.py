@@ -14,11 +14,12 @@ import polars as pl
 from analyzer import formats
 from analyzer.correlate import Correlation, all_requests, correlate, request_container_phases
 from analyzer.correlate.incidents import IncidentFrames, timeline
-from analyzer.diagnose.finding import SEVERITIES, Finding
+from analyzer.diagnose.finding import SEVERITIES, Evidence, Finding
 from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.ingest.discover import discover
+from analyzer.ingest.lines import lines_at
 from analyzer.normalize import Collected, finish_file, normalize_file, read_and_collect
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
@@ -529,6 +530,7 @@ def analyze(
             )
             for f in corr.incidents
         )
+    incidents = _quoted(incidents)
     return Analysis(
         inputs=tallies,
         reduced=reduced,
@@ -537,6 +539,37 @@ def analyze(
         options={"as_format": as_format, "strict": strict, "year": year, "tz": tz},
         paths=tuple(str(p) for p in paths),
         registry=reg,
+    )
+
+
+def _quoted(incidents: tuple[Incident, ...]) -> tuple[Incident, ...]:
+    """Evidence of a counted line (no text kept) quotes the line, read back from its file."""
+    missing: dict[str, set[int]] = {}
+    for inc in incidents:
+        for f in inc.findings:
+            for e in f.evidence:
+                if not e.text:
+                    missing.setdefault(e.file, set()).add(e.line)
+    if not missing:
+        return incidents
+    texts = {}
+    for file, numbers in missing.items():
+        try:
+            texts[file] = lines_at(Path(file), numbers)
+        except OSError:  # gone since it was read: the evidence keeps its file:line
+            texts[file] = {}
+
+    def quote(e: Evidence) -> Evidence:
+        return replace(e, text=texts.get(e.file, {}).get(e.line, "")) if not e.text else e
+
+    return tuple(
+        replace(
+            inc,
+            findings=tuple(
+                replace(f, evidence=tuple(quote(e) for e in f.evidence)) for f in inc.findings
+            ),
+        )
+        for inc in incidents
     )
 
 

@@ -24,6 +24,7 @@ from analyzer.normalize.reduce import (
     merge_outcomes,
     outcome_groups,
     owning,
+    shared_constants,
 )
 from analyzer.normalize.time import (
     YEAR0,
@@ -501,7 +502,9 @@ def collect_file(parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True) -
         if yearless is None or not (part.kept[YEARLESS].any() or part.counts.height):
             kept = part.kept.drop(YEARLESS, strict=False)
             kept = _timed_kept(kept, style, ctx.tz, layout, out.outcomes)
-            counts = as_reduced(part.counts) if part.counts.height else part.counts
+            counts = (
+                shared_constants(as_reduced(part.counts)) if part.counts.height else part.counts
+            )
             out.frames.extend(f for f in (kept, counts) if f.height)
             if clues:
                 out.same_file.extend(
@@ -567,7 +570,7 @@ def _dated_counts(
                 pl.col("line").cast(pl.Int64).sort().head(5).alias("first_lines"),
             )
         )
-    return as_reduced(counts.filter(good.fill_null(False)))
+    return shared_constants(as_reduced(counts.filter(good.fill_null(False))))
 
 
 def finish_file(

@@ -63,15 +63,14 @@ def count_rows(
     rows: pl.LazyFrame, ts: pl.Expr, bucket: pl.Expr, *, first: str = "ts", last: str = LAST_TS
 ) -> pl.LazyFrame:
     """One row per time ``bucket`` and ``GROUP_BY`` key: first and last ``ts`` (as
-    ``first``/``last``), how many lines, the first and last line's number, the last line's
-    message, the mean duration."""
+    ``first``/``last``), how many lines, the first and last line's number, the mean
+    duration. (No text: a report that quotes a counted line reads it back by number.)"""
     counts = rows.group_by(bucket.alias("_bucket"), *GROUP_BY).agg(
         ts.min().alias(first),
         ts.max().alias(last),
         pl.len().cast(pl.UInt32).alias(COUNT),
         pl.col("line").min(),
         pl.col("line").max().alias(LAST_LINE),
-        pl.col("message").get(pl.col("line").arg_max()),
         pl.col("duration_ms").mean(),
         # One file per plan: not a key (a long path per group in the table costs memory).
         pl.col("file").first(),
@@ -127,6 +126,21 @@ def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
             .head(MAX_EXAMPLES),
         )
     )
+
+
+def shared_constants(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each String column that holds one value in every row as one shared
+    value (a file's path, pod and format repeat on each of its count rows; a broadcast
+    value is stored once, a grouped one once per row)."""
+    constant = [
+        pl.lit(frame[c][0], pl.String).alias(c)
+        for c, t in frame.schema.items()
+        if t == pl.String
+        and frame.height
+        and frame[c].null_count() == 0
+        and frame[c].n_unique() == 1
+    ]
+    return frame.with_columns(constant) if constant else frame
 
 
 def counted_lines(reduced: pl.DataFrame) -> int:
