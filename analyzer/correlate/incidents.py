@@ -52,6 +52,25 @@ def _pods_filter(pods: list[tuple[str, str]], ns: str = "namespace", pod: str = 
     return cond
 
 
+_ROW = "_row"
+
+
+def _by_pod(frame: pl.DataFrame, ns: str, pod: str) -> dict[tuple[str, str], pl.DataFrame]:
+    """``frame``'s rows per ``(ns, pod)``, each part numbered by its place in ``frame``."""
+    parts = frame.with_row_index(_ROW).partition_by(ns, pod, as_dict=True, maintain_order=True)
+    return {k: v for k, v in parts.items() if None not in k}  # type: ignore[misc]
+
+
+def _of_pods(
+    parts: dict[tuple[str, str], pl.DataFrame], pods: list[tuple[str, str]], like: pl.DataFrame
+) -> pl.DataFrame:
+    """The rows of ``pods`` in their original order (as ``frame.filter(pods)`` gives)."""
+    found = [parts[p] for p in pods if p in parts]
+    if not found:
+        return like.clear()
+    return pl.concat(found).sort(_ROW).drop(_ROW)
+
+
 def incident_frames(
     lifecycle_events: pl.DataFrame,
     requests: pl.DataFrame,
@@ -66,18 +85,14 @@ def incident_frames(
         right_on=pl.col("burst_key"),
         how="inner",
     ).filter((pl.col("ts") >= pl.col("start")) & (pl.col("ts") <= pl.col("end")))
-    every_pod = sorted(
-        {
-            (ns, pod)
-            for ns, pod in bursts.filter(pl.col("attributed"))
-            .select("target_namespace", "target_pod")
-            .iter_rows()
-        }
-    )
-    # Each incident looks at the requests to its own pods: find them among all once.
-    requests = requests.filter(_pods_filter(every_pod, "target_namespace", "target_pod"))
+    # Incidents can be hundreds: each takes its rows from per-pod and per-incident parts
+    # made in one pass, instead of filtering the whole frames again.
+    requests_of = _by_pod(requests, "target_namespace", "target_pod")
+    lifecycle_of = _by_pod(lifecycle_events, "namespace", "pod")
+    keyed_of = keyed.partition_by("incident", as_dict=True, maintain_order=True)
+    bursts_of = bursts.partition_by("incident", as_dict=True, maintain_order=True)
     for number in bursts["incident"].unique().sort().to_list():
-        own = bursts.filter(pl.col("incident") == number)
+        own = bursts_of[(number,)]
         attributed = own.filter(pl.col("attributed"))
         pods = sorted(
             {
@@ -85,30 +100,25 @@ def incident_frames(
                 for ns, pod in attributed.select("target_namespace", "target_pod").iter_rows()
             }
         )
-        mine = keyed.filter(pl.col("incident") == number).drop(
+        mine = keyed_of.get((number,), keyed.clear()).drop(
             "burst_key", "burst", "incident", "start", "end", strict=False
         )
         mine = mine.unique(["file", "line"], maintain_order=True).sort("ts")
         failing = mine.filter(pl.col("target_pod").is_not_null()) if pods else mine
         downstream = mine.filter(pl.col("target_pod").is_null()) if pods else mine.clear()
         start, end = own["start"].min(), own["end"].max()
+        pod_lifecycle = _of_pods(lifecycle_of, pods, lifecycle_events)
         grace = (
-            lifecycle_events.filter(_pods_filter(pods) & (pl.col("kind") == Kind.KILL.value))[
-                "grace_period_s"
-            ].max()
-            or 0.0
+            pod_lifecycle.filter(pl.col("kind") == Kind.KILL.value)["grace_period_s"].max() or 0.0
         )
         lookback = max(LOOKBACK_S, float(grace) + 30.0)  # type: ignore[arg-type]
         w_start = start - timedelta(seconds=lookback)  # type: ignore[operator]
         w_end = end + timedelta(seconds=LOOKAHEAD_S)  # type: ignore[operator]
-        lifecycle = lifecycle_events.filter(
-            _pods_filter(pods)
-            & pl.col("kind").is_in(LIFECYCLE_KINDS)
-            & pl.col("ts").is_between(w_start, w_end)
+        lifecycle = pod_lifecycle.filter(
+            pl.col("kind").is_in(LIFECYCLE_KINDS) & pl.col("ts").is_between(w_start, w_end)
         ).sort("ts", "file", "line")
-        to_pods = requests.filter(
-            _pods_filter(pods, "target_namespace", "target_pod")
-            & pl.col("ts").is_between(w_start, w_end)
+        to_pods = _of_pods(requests_of, pods, requests).filter(
+            pl.col("ts").is_between(w_start, w_end)
         )
         out.append(
             IncidentFrames(
