@@ -56,16 +56,31 @@ _ROW = "_row"
 
 
 def _by_pod(frame: pl.DataFrame, ns: str, pod: str) -> dict[tuple[str, str], pl.DataFrame]:
-    """``frame``'s rows per ``(ns, pod)``, each part numbered by its place in ``frame``."""
+    """``frame``'s rows per ``(ns, pod)`` in time order, each numbered by its place in
+    ``frame``."""
     parts = frame.with_row_index(_ROW).partition_by(ns, pod, as_dict=True, maintain_order=True)
-    return {k: v for k, v in parts.items() if None not in k}  # type: ignore[misc]
+    return {k: v.sort("ts") for k, v in parts.items() if None not in k}  # type: ignore[misc]
 
 
 def _of_pods(
-    parts: dict[tuple[str, str], pl.DataFrame], pods: list[tuple[str, str]], like: pl.DataFrame
+    parts: dict[tuple[str, str], pl.DataFrame],
+    pods: list[tuple[str, str]],
+    like: pl.DataFrame,
+    window: tuple[object, object] | None = None,
 ) -> pl.DataFrame:
-    """The rows of ``pods`` in their original order (as ``frame.filter(pods)`` gives)."""
-    found = [parts[p] for p in pods if p in parts]
+    """The rows of ``pods`` (within ``window``, both ends included) in their original order,
+    as ``frame.filter(...)`` gives them; a window is cut by binary search, not a filter."""
+    found = []
+    for p in pods:
+        part = parts.get(p)
+        if part is None:
+            continue
+        if window is not None:
+            ts = part["ts"]
+            lo = ts.search_sorted(window[0], side="left")  # type: ignore[arg-type]
+            hi = ts.search_sorted(window[1], side="right")  # type: ignore[arg-type]
+            part = part.slice(lo, hi - lo)
+        found.append(part)
     if not found:
         return like.clear()
     return pl.concat(found).sort(_ROW).drop(_ROW)
@@ -89,6 +104,13 @@ def incident_frames(
     # made in one pass, instead of filtering the whole frames again.
     requests_of = _by_pod(requests, "target_namespace", "target_pod")
     lifecycle_of = _by_pod(lifecycle_events, "namespace", "pod")
+    grace_of = {
+        (ns, pod): g
+        for ns, pod, g in lifecycle_events.filter(pl.col("kind") == Kind.KILL.value)
+        .group_by("namespace", "pod")
+        .agg(pl.col("grace_period_s").max())
+        .iter_rows()
+    }
     keyed_of = keyed.partition_by("incident", as_dict=True, maintain_order=True)
     bursts_of = bursts.partition_by("incident", as_dict=True, maintain_order=True)
     for number in bursts["incident"].unique().sort().to_list():
@@ -107,19 +129,16 @@ def incident_frames(
         failing = mine.filter(pl.col("target_pod").is_not_null()) if pods else mine
         downstream = mine.filter(pl.col("target_pod").is_null()) if pods else mine.clear()
         start, end = own["start"].min(), own["end"].max()
-        pod_lifecycle = _of_pods(lifecycle_of, pods, lifecycle_events)
-        grace = (
-            pod_lifecycle.filter(pl.col("kind") == Kind.KILL.value)["grace_period_s"].max() or 0.0
-        )
-        lookback = max(LOOKBACK_S, float(grace) + 30.0)  # type: ignore[arg-type]
+        grace = max((g for p in pods if (g := grace_of.get(p)) is not None), default=0.0)
+        lookback = max(LOOKBACK_S, float(grace) + 30.0)
         w_start = start - timedelta(seconds=lookback)  # type: ignore[operator]
         w_end = end + timedelta(seconds=LOOKAHEAD_S)  # type: ignore[operator]
-        lifecycle = pod_lifecycle.filter(
-            pl.col("kind").is_in(LIFECYCLE_KINDS) & pl.col("ts").is_between(w_start, w_end)
-        ).sort("ts", "file", "line")
-        to_pods = _of_pods(requests_of, pods, requests).filter(
-            pl.col("ts").is_between(w_start, w_end)
+        lifecycle = (
+            _of_pods(lifecycle_of, pods, lifecycle_events, (w_start, w_end))
+            .filter(pl.col("kind").is_in(LIFECYCLE_KINDS))
+            .sort("ts", "file", "line")
         )
+        to_pods = _of_pods(requests_of, pods, requests, (w_start, w_end))
         out.append(
             IncidentFrames(
                 id=f"inc-{number}",

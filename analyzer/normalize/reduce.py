@@ -59,25 +59,6 @@ def counted() -> pl.Expr:
     return (pl.col(OUTCOME).is_null() & ((kind == Kind.LOG.value) | answered)).fill_null(False)
 
 
-def count_rows(
-    rows: pl.LazyFrame, ts: pl.Expr, bucket: pl.Expr, *, first: str = "ts", last: str = LAST_TS
-) -> pl.LazyFrame:
-    """One row per time ``bucket`` and ``GROUP_BY`` key: first and last ``ts`` (as
-    ``first``/``last``), how many lines, the first and last line's number, the mean
-    duration. (No text: a report that quotes a counted line reads it back by number.)"""
-    counts = rows.group_by(bucket.alias("_bucket"), *GROUP_BY).agg(
-        ts.min().alias(first),
-        ts.max().alias(last),
-        pl.len().cast(pl.UInt32).alias(COUNT),
-        pl.col("line").min(),
-        pl.col("line").max().alias(LAST_LINE),
-        pl.col("duration_ms").mean(),
-        # One file per plan: not a key (a long path per group in the table costs memory).
-        pl.col("file").first(),
-    )
-    return owning(counts)
-
-
 def as_reduced(frame: pl.DataFrame) -> pl.DataFrame:
     """``frame`` (events, or count rows) in ``REDUCED`` column order and types."""
     have = set(frame.columns)
