@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import polars as pl
 
@@ -55,32 +56,41 @@ def _pods_filter(pods: list[tuple[str, str]], ns: str = "namespace", pod: str = 
 _ROW = "_row"
 
 
-def _by_pod(frame: pl.DataFrame, ns: str, pod: str) -> dict[tuple[str, str], pl.DataFrame]:
-    """``frame``'s rows per ``(ns, pod)`` in time order, each numbered by its place in
-    ``frame``."""
+class _Part(NamedTuple):
+    rows: pl.DataFrame  # in time order, numbered (``_ROW``) by their place in the whole
+    # their times in ns since the epoch: binary search on Int64 takes 0.04 ms, on a zoned
+    # Datetime 3 ms (it is converted first)
+    ns: pl.Series
+
+
+def _by_pod(frame: pl.DataFrame, ns: str, pod: str) -> dict[tuple[str, str], _Part]:
+    """``frame``'s rows per ``(ns, pod)``."""
     parts = frame.with_row_index(_ROW).partition_by(ns, pod, as_dict=True, maintain_order=True)
-    return {k: v.sort("ts") for k, v in parts.items() if None not in k}  # type: ignore[misc]
+    out = {}
+    for key, part in parts.items():
+        if None not in key:
+            part = part.sort("ts")
+            out[key] = _Part(part, part["ts"].dt.epoch("ns"))
+    return out  # type: ignore[return-value]
 
 
 def _of_pods(
-    parts: dict[tuple[str, str], pl.DataFrame],
+    parts: dict[tuple[str, str], _Part],
     pods: list[tuple[str, str]],
     like: pl.DataFrame,
-    window: tuple[object, object] | None = None,
+    window: tuple[datetime, datetime],
 ) -> pl.DataFrame:
-    """The rows of ``pods`` (within ``window``, both ends included) in their original order,
-    as ``frame.filter(...)`` gives them; a window is cut by binary search, not a filter."""
+    """The rows of ``pods`` within ``window`` (both ends included) in their original order,
+    as ``frame.filter(...)`` gives them; the window is cut by binary search."""
+    lo_ns, hi_ns = (int(t.timestamp()) * 10**9 + t.microsecond * 1000 for t in window)
     found = []
     for p in pods:
         part = parts.get(p)
         if part is None:
             continue
-        if window is not None:
-            ts = part["ts"]
-            lo = ts.search_sorted(window[0], side="left")  # type: ignore[arg-type]
-            hi = ts.search_sorted(window[1], side="right")  # type: ignore[arg-type]
-            part = part.slice(lo, hi - lo)
-        found.append(part)
+        lo = int(part.ns.search_sorted(lo_ns, side="left"))
+        hi = int(part.ns.search_sorted(hi_ns, side="right"))
+        found.append(part.rows.slice(lo, hi - lo))
     if not found:
         return like.clear()
     return pl.concat(found).sort(_ROW).drop(_ROW)
