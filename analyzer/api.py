@@ -12,7 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from analyzer import formats
-from analyzer.correlate import Correlation, all_requests, correlate, request_container_phases
+from analyzer.correlate import (
+    Correlation,
+    CorrelationFrames,
+    all_requests,
+    assemble,
+    correlate,
+    request_container_phases,
+)
 from analyzer.correlate.incidents import IncidentFrames, timeline
 from analyzer.diagnose.finding import SEVERITIES, Evidence, Finding
 from analyzer.diagnose.rules import diagnose
@@ -25,7 +32,13 @@ from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
 from analyzer.schema import COUNT, EVENTS, REDUCED, empty_events
-from analyzer.store import exported_inputs, is_export, read_export, write_export
+from analyzer.store import (
+    exported_inputs,
+    is_export,
+    read_correlation,
+    read_export,
+    write_export,
+)
 
 
 @dataclass(frozen=True)
@@ -519,11 +532,21 @@ def analyze(
     [('inc-1', 'info'), ('inc-2', 'critical')]
     """
     reg = registry_for(formats_dirs, registry)
-    reduced, tallies = load_reduced(
-        paths, as_format=as_format, strict=strict, year=year, tz=tz, on_file=on_file, registry=reg
-    )
+    stored = _stored_correlation(paths)
+    if stored is not None:  # one export alone: its correlation is read, not worked out
+        reduced, tallies = read_export(Path(paths[0]))
+    else:
+        reduced, tallies = load_reduced(
+            paths,
+            as_format=as_format,
+            strict=strict,
+            year=year,
+            tz=tz,
+            on_file=on_file,
+            registry=reg,
+        )
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
-        corr = correlate(reduced)
+        corr = correlate(reduced) if stored is None else assemble(reduced, stored)
         incidents = tuple(
             Incident(
                 id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f)
@@ -540,6 +563,14 @@ def analyze(
         paths=tuple(str(p) for p in paths),
         registry=reg,
     )
+
+
+def _stored_correlation(paths: Sequence[str | Path]) -> CorrelationFrames | None:
+    """The correlation an export stored, when that export is the only input."""
+    if len(paths) != 1 or not is_export(Path(paths[0])):
+        return None
+    frames = read_correlation(Path(paths[0]))
+    return CorrelationFrames(**frames) if frames is not None else None
 
 
 def _quoted(incidents: tuple[Incident, ...]) -> tuple[Incident, ...]:

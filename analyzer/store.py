@@ -117,6 +117,30 @@ def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     return events, tallies
 
 
+#: The frames ``correlate`` worked out, stored so a report over the export need not.
+CORRELATION = (
+    "requests",
+    "failures",
+    "bursts",
+    "proxy_bursts",
+    "pod_phases",
+    "container_phases",
+    "episodes",
+)
+
+
+def read_correlation(path: Path) -> dict[str, pl.DataFrame] | None:
+    """The stored correlation frames of an export (None: one is missing or unreadable;
+    the caller then correlates the events again)."""
+    frames = {}
+    for name in CORRELATION:
+        try:
+            frames[name] = pl.read_parquet(path / f"{name}.parquet", glob=False)
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+    return frames
+
+
 def _tallies(manifest: dict[str, object]) -> tuple[FileTally, ...]:
     return tuple(
         FileTally(

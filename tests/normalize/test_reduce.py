@@ -91,3 +91,20 @@ def test_successful_requests_become_per_second_counts(tmp_path):
     assert counts["duration_ms"].to_list() == pytest.approx([4.5] * 4)
     failure = reduced.filter(pl.col("status") == 502)
     assert failure.height == 1 and failure["raw"].item().startswith("10.0.0.9 ")
+
+
+def test_reports_never_read_every_line_again(tmp_path):
+    """``Analysis.events``/``requests`` (one row per line) are read only when asked for."""
+    import analyzer
+    from analyzer.report.html import write_timeline
+    from analyzer.report.markdown import render_markdown
+    from analyzer.report.text import render_json, render_text
+
+    result = analyzer.analyze([INPUTS[0]])
+    render_json(result)
+    render_text(result)
+    render_markdown(result)
+    write_timeline(result, tmp_path / "t.html")
+    analyzer.export(result, tmp_path / "export")
+    assert "events" not in result.__dict__ and "requests" not in result.__dict__
+    assert result.requests.height == result.correlation.requests[COUNT].sum()
