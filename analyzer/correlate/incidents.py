@@ -57,27 +57,26 @@ _ROW = "_row"
 
 
 class _Part(NamedTuple):
-    rows: pl.DataFrame  # in time order, numbered (``_ROW``) by their place in the whole
+    rows: pl.Series  # the pod's row numbers in the whole frame, in time order
     # their times in ns since the epoch: binary search on Int64 takes 0.04 ms, on a zoned
     # Datetime 3 ms (it is converted first)
     ns: pl.Series
 
 
 def _by_pod(frame: pl.DataFrame, ns: str, pod: str) -> dict[tuple[str, str], _Part]:
-    """``frame``'s rows per ``(ns, pod)``."""
-    parts = frame.with_row_index(_ROW).partition_by(ns, pod, as_dict=True, maintain_order=True)
-    out = {}
-    for key, part in parts.items():
-        if None not in key:
-            part = part.sort("ts")
-            out[key] = _Part(part, part["ts"].dt.epoch("ns"))
-    return out  # type: ignore[return-value]
+    """Where each ``(ns, pod)``'s rows are in ``frame`` (only row numbers are split up;
+    the rows themselves are gathered once per incident)."""
+    index = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), ns, pod, pl.col("ts").dt.epoch("ns")
+    ).drop_nulls([ns, pod])
+    parts = index.sort("ts").partition_by(ns, pod, as_dict=True, maintain_order=True)
+    return {k: _Part(v[_ROW], v["ts"]) for k, v in parts.items()}  # type: ignore[misc]
 
 
 def _of_pods(
     parts: dict[tuple[str, str], _Part],
     pods: list[tuple[str, str]],
-    like: pl.DataFrame,
+    frame: pl.DataFrame,
     window: tuple[datetime, datetime],
 ) -> pl.DataFrame:
     """The rows of ``pods`` within ``window`` (both ends included) in their original order,
@@ -92,8 +91,8 @@ def _of_pods(
         hi = int(part.ns.search_sorted(hi_ns, side="right"))
         found.append(part.rows.slice(lo, hi - lo))
     if not found:
-        return like.clear()
-    return pl.concat(found).sort(_ROW).drop(_ROW)
+        return frame.clear()
+    return frame[pl.concat(found).sort()]
 
 
 def incident_frames(

@@ -134,6 +134,7 @@ def lines_at(path: Path, numbers: set[int]) -> dict[int, str]:
     try:
         found = (
             pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1, glob=False)
+            .head(max(numbers))  # the scan stops after the last line asked for
             .with_columns(pl.col("line").cast(pl.UInt32))
             .filter(pl.col("line").is_in(wanted.implode()))
             .collect()
