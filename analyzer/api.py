@@ -21,6 +21,7 @@ from analyzer.correlate import (
     request_container_phases,
 )
 from analyzer.correlate.incidents import IncidentFrames, timeline
+from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
 from analyzer.diagnose.finding import SEVERITIES, Evidence, Finding
 from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
@@ -31,7 +32,7 @@ from analyzer.normalize import Collected, finish_file, normalize_file, read_and_
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
-from analyzer.schema import COUNT, EVENTS, REDUCED, empty_events
+from analyzer.schema import EVENTS, REDUCED, empty_events
 from analyzer.store import (
     exported_inputs,
     is_export,
@@ -116,12 +117,20 @@ class Analysis:
     """
 
     inputs: tuple[FileTally, ...]
-    reduced: pl.DataFrame
     correlation: Correlation
     incidents: tuple[Incident, ...]
     options: dict[str, object] = field(default_factory=dict)
     paths: tuple[str, ...] = ()
     registry: formats.Registry | None = field(default=None, compare=False, repr=False)
+    # None: read from the export ``paths[0]`` when asked for (a report over it needs none)
+    reduced_rows: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def reduced(self) -> pl.DataFrame:
+        """The ``schema.REDUCED`` rows that were correlated."""
+        if self.reduced_rows is not None:
+            return self.reduced_rows
+        return read_export(Path(self.paths[0]))[0]
 
     @cached_property
     def events(self) -> pl.DataFrame:
@@ -145,7 +154,7 @@ class Analysis:
     @property
     def event_count(self) -> int:
         """How many events the inputs held (count rows stand for ``count`` events each)."""
-        return int(self.reduced[COUNT].sum() or 0) if self.reduced.height else 0
+        return sum(t.events for t in self.inputs)
 
     @property
     def bursts(self) -> pl.DataFrame:
@@ -534,7 +543,7 @@ def analyze(
     reg = registry_for(formats_dirs, registry)
     stored = _stored_correlation(paths)
     if stored is not None:  # one export alone: its correlation is read, not worked out
-        reduced, tallies = read_export(Path(paths[0]))
+        reduced, tallies = read_export(Path(paths[0]), where=pl.col("kind").is_in(LIFECYCLE_KINDS))
     else:
         reduced, tallies = load_reduced(
             paths,
@@ -556,7 +565,7 @@ def analyze(
     incidents = _quoted(incidents)
     return Analysis(
         inputs=tallies,
-        reduced=reduced,
+        reduced_rows=reduced if stored is None else None,
         correlation=corr,
         incidents=incidents,
         options={"as_format": as_format, "strict": strict, "year": year, "tz": tz},

@@ -88,8 +88,27 @@ def write_export(analysis: Analysis, out_dir: str | Path, *, replace: bool = Fal
     return out
 
 
-def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
-    """The events and input tallies of an export directory."""
+def read_export(
+    path: Path, *, where: pl.Expr | None = None
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
+    """The events (those ``where`` selects: all by default) and input tallies of an export
+    directory."""
+    tallies = export_tallies(path)
+    events_file = path / "events.parquet"
+    try:
+        scan = pl.scan_parquet(events_file, glob=False)  # [ ] in names are literal
+        if scan.collect_schema() != REDUCED:
+            msg = f"{events_file}: columns differ from schema.REDUCED; re-export it"
+            raise InputError(msg)
+        events = (scan.filter(where) if where is not None else scan).collect()
+    except (OSError, pl.exceptions.PolarsError) as err:
+        msg = f"{events_file}: unreadable ({str(err).splitlines()[0]}); re-export it"
+        raise InputError(msg) from err
+    return events, tallies
+
+
+def export_tallies(path: Path) -> tuple[FileTally, ...]:
+    """The input tallies an export's manifest holds (its version checked)."""
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -102,19 +121,10 @@ def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
         msg = f"{path}: export version {manifest.get('analyzer_export')!r} is not {EXPORT_VERSION}"
         raise InputError(msg)
     try:
-        events = pl.read_parquet(path / "events.parquet", glob=False)  # [ ] in names are literal
-    except (OSError, pl.exceptions.PolarsError) as err:
-        msg = f"{path / 'events.parquet'}: unreadable ({str(err).splitlines()[0]}); re-export it"
-        raise InputError(msg) from err
-    if events.schema != REDUCED:
-        msg = f"{path / 'events.parquet'}: columns differ from schema.REDUCED; re-export it"
-        raise InputError(msg)
-    try:
-        tallies = _tallies(manifest)
+        return _tallies(manifest)
     except (KeyError, TypeError, AttributeError, ValueError) as err:
         msg = f"{path / MANIFEST}: malformed inputs entry ({err!r}); re-export it"
         raise InputError(msg) from err
-    return events, tallies
 
 
 #: The frames ``correlate`` worked out, stored so a report over the export need not.
