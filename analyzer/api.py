@@ -38,6 +38,7 @@ from analyzer.store import (
     is_export,
     read_correlation,
     read_export,
+    read_findings,
     write_export,
 )
 
@@ -554,15 +555,23 @@ def analyze(
             on_file=on_file,
             registry=reg,
         )
+    # An export alone also holds its findings, quoted: neither diagnosed nor read again.
+    found = read_findings(Path(paths[0])) if stored is not None else None
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
         corr = correlate(reduced) if stored is None else assemble(reduced, stored)
         incidents = tuple(
             Incident(
-                id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f)
+                id=f.id,
+                frames=f,
+                findings=found.get(f.id, ())
+                if found is not None
+                else tuple(diagnose(f, corr.episodes)),
+                timeline=timeline(f),
             )
             for f in corr.incidents
         )
-    incidents = _quoted(incidents)
+    if found is None:
+        incidents = _quoted(incidents)
     return Analysis(
         inputs=tallies,
         reduced_rows=reduced if stored is None else None,

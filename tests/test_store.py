@@ -44,3 +44,20 @@ def test_a_damaged_export_is_an_input_error(exported, damage, match):
     damage(exported)
     with pytest.raises(InputError, match=match):
         analyzer.load_events([exported])
+
+
+def test_an_export_alone_keeps_its_quoted_findings_when_the_inputs_are_gone(tmp_path):
+    """The export stores findings with their evidence text: a report over it reads neither
+    the inputs nor diagnoses again."""
+    import shutil
+
+    from tests.conftest import SAMPLE
+
+    copy = tmp_path / "logs"
+    shutil.copytree(SAMPLE, copy)
+    result = analyzer.analyze([copy])
+    analyzer.export(result, tmp_path / "export")
+    shutil.rmtree(copy)
+    again = analyzer.analyze([tmp_path / "export"])
+    assert [i.findings for i in again.incidents] == [i.findings for i in result.incidents]
+    assert any(e.text for i in again.incidents for f in i.findings for e in f.evidence)
