@@ -78,7 +78,9 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     # are not copied through every join), then put beside the rows.
     used = ["ts", "upstream", "format", "namespace", "pod", "kind", "status", LAST_TS]
     targets = _targets(events, requests.select(c for c in used if c in requests.columns))
-    return requests.hstack(targets).sort("ts")
+    out = requests.hstack(targets)
+    # Events come in time order (and files, lines): sorting again would copy every column.
+    return out if out["ts"].is_sorted() else out.sort("ts", "file", "line")
 
 
 def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
