@@ -13,20 +13,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from analyzer import formats
-from analyzer.correlate import Correlation, all_requests, correlate, request_container_phases
+from analyzer.correlate import (
+    Correlation,
+    CorrelationFrames,
+    all_requests,
+    assemble,
+    correlate,
+    request_container_phases,
+)
 from analyzer.correlate.incidents import IncidentFrames, timeline
-from analyzer.diagnose.finding import SEVERITIES, Finding
+from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
+from analyzer.diagnose.finding import SEVERITIES, Evidence, Finding
 from analyzer.diagnose.rules import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.ingest.discover import discover
+from analyzer.ingest.lines import lines_at
 from analyzer.ingest.remote import expand_url, is_url, local_copy
 from analyzer.normalize import Collected, finish_file, normalize_file, read_and_collect
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
-from analyzer.schema import COUNT, EVENTS, REDUCED, empty_events
-from analyzer.store import exported_inputs, is_export, read_export, write_export
+from analyzer.schema import EVENTS, REDUCED, empty_events
+from analyzer.store import (
+    exported_inputs,
+    is_export,
+    read_correlation,
+    read_export,
+    read_findings,
+    write_export,
+)
 
 
 @dataclass(frozen=True)
@@ -98,18 +114,26 @@ class Analysis:
     """Everything ``analyze`` found; frames are polars DataFrames.
 
     ``reduced`` is what was correlated (``schema.REDUCED``: events kept whole, the bulk as
-    per-second counts). ``events`` and ``requests``, one row per line, are read again from
+    counts). ``events`` and ``requests``, one row per line, are read again from
     the inputs the first time they are asked for (the notebook loses nothing; a report
     never pays for them).
     """
 
     inputs: tuple[FileTally, ...]
-    reduced: pl.DataFrame
     correlation: Correlation
     incidents: tuple[Incident, ...]
     options: dict[str, object] = field(default_factory=dict)
     paths: tuple[str, ...] = ()
     registry: formats.Registry | None = field(default=None, compare=False, repr=False)
+    # None: read from the export ``paths[0]`` when asked for (a report over it needs none)
+    reduced_rows: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def reduced(self) -> pl.DataFrame:
+        """The ``schema.REDUCED`` rows that were correlated."""
+        if self.reduced_rows is not None:
+            return self.reduced_rows
+        return read_export(Path(self.paths[0]))[0]
 
     @cached_property
     def events(self) -> pl.DataFrame:
@@ -133,7 +157,7 @@ class Analysis:
     @property
     def event_count(self) -> int:
         """How many events the inputs held (count rows stand for ``count`` events each)."""
-        return int(self.reduced[COUNT].sum() or 0) if self.reduced.height else 0
+        return sum(t.events for t in self.inputs)
 
     @property
     def bursts(self) -> pl.DataFrame:
@@ -266,7 +290,7 @@ def load_reduced(
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     """``load_events`` reduced while reading (``schema.REDUCED``): lifecycle, probe, runtime
     and shutdown events and failing requests one row each; successful requests and plain
-    log lines as per-second count rows. This is what ``analyze`` correlates.
+    log lines as count rows (per second, per minute). This is what ``analyze`` correlates.
 
     ``scheduler`` (``tcp://HOST:PORT``) or ``workers`` (a local cluster of N processes):
     each file is read on a Dask worker (``analyzer.distributed``), the rest here."""
@@ -447,9 +471,14 @@ def _raise_first_problem(
 def _line_text(path: str, line: int) -> str:
     from analyzer.ingest.lines import read_lines
 
-    with local_copy(path) if is_url(path) else nullcontext(Path(path)) as local:
+    with _readable(path) as local:
         df, _ = read_lines(local)
     return str(df.filter(pl.col("line") == line)["raw"].first() or "")
+
+
+def _readable(path: str) -> AbstractContextManager[Path]:
+    """A local file with ``path``'s lines: itself, or a URL's temporary copy."""
+    return local_copy(path) if is_url(path) else nullcontext(Path(path))
 
 
 def parse_lines(
@@ -560,33 +589,86 @@ def analyze(
     [('inc-1', 'info'), ('inc-2', 'critical')]
     """
     reg = registry_for(formats_dirs, registry)
-    reduced, tallies = load_reduced(
-        paths,
-        as_format=as_format,
-        strict=strict,
-        year=year,
-        tz=tz,
-        on_file=on_file,
-        registry=reg,
-        scheduler=scheduler,
-        workers=workers,
-    )
+    stored = _stored_correlation(paths)
+    if stored is not None:  # one export alone: its correlation is read, not worked out
+        reduced, tallies = read_export(Path(paths[0]), where=pl.col("kind").is_in(LIFECYCLE_KINDS))
+    else:
+        reduced, tallies = load_reduced(
+            paths,
+            as_format=as_format,
+            strict=strict,
+            year=year,
+            tz=tz,
+            on_file=on_file,
+            registry=reg,
+            scheduler=scheduler,
+            workers=workers,
+        )
+    # An export alone also holds its findings, quoted: neither diagnosed nor read again.
+    found = read_findings(Path(paths[0])) if stored is not None else None
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
-        corr = correlate(reduced)
+        corr = correlate(reduced) if stored is None else assemble(reduced, stored)
         incidents = tuple(
             Incident(
-                id=f.id, frames=f, findings=tuple(diagnose(f, corr.episodes)), timeline=timeline(f)
+                id=f.id,
+                frames=f,
+                findings=found.get(f.id, ())
+                if found is not None
+                else tuple(diagnose(f, corr.episodes)),
+                timeline=timeline(f),
             )
             for f in corr.incidents
         )
+    if found is None:
+        incidents = _quoted(incidents)
     return Analysis(
         inputs=tallies,
-        reduced=reduced,
+        reduced_rows=reduced if stored is None else None,
         correlation=corr,
         incidents=incidents,
         options={"as_format": as_format, "strict": strict, "year": year, "tz": tz},
         paths=tuple(str(p) for p in paths),
         registry=reg,
+    )
+
+
+def _stored_correlation(paths: Sequence[str | Path]) -> CorrelationFrames | None:
+    """The correlation an export stored, when that export is the only input."""
+    if len(paths) != 1 or not is_export(Path(paths[0])):
+        return None
+    frames = read_correlation(Path(paths[0]))
+    return CorrelationFrames(**frames) if frames is not None else None
+
+
+def _quoted(incidents: tuple[Incident, ...]) -> tuple[Incident, ...]:
+    """Evidence of a counted line (no text kept) quotes the line, read back from its file."""
+    missing: dict[str, set[int]] = {}
+    for inc in incidents:
+        for f in inc.findings:
+            for e in f.evidence:
+                if not e.text:
+                    missing.setdefault(e.file, set()).add(e.line)
+    if not missing:
+        return incidents
+    texts = {}
+    for file, numbers in missing.items():
+        try:
+            with _readable(file) as local:
+                texts[file] = lines_at(local, numbers)
+        except OSError:  # gone since it was read: the evidence keeps its file:line
+            texts[file] = {}
+
+    def quote(e: Evidence) -> Evidence:
+        return replace(e, text=texts.get(e.file, {}).get(e.line, "")) if not e.text else e
+
+    return tuple(
+        replace(
+            inc,
+            findings=tuple(
+                replace(f, evidence=tuple(quote(e) for e in f.evidence)) for f in inc.findings
+            ),
+        )
+        for inc in incidents
     )
 
 

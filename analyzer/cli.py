@@ -223,7 +223,7 @@ def ingest(
         paths, as_format=as_format, strict=strict, year=year, tz=tz, formats_dirs=formats_dirs or ()
     )
     out = export(result, output, replace=replace)
-    typer.echo(f"{result.events.height} events from {len(result.inputs)} file(s) written to {out}")
+    typer.echo(f"{result.event_count} events from {len(result.inputs)} file(s) written to {out}")
 
 
 @app.command("sniff")

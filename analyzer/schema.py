@@ -80,8 +80,8 @@ EVENTS = pl.Schema(
 
 COLUMNS: tuple[str, ...] = tuple(EVENTS.names())
 
-#: The frame ``analyze`` works on: events kept in full, and per-second counts of the lines
-#: that are only counted (successful requests, plain log lines), as rows of ``EVENTS`` with
+#: The frame ``analyze`` works on: events kept in full, and counts of the lines that are only
+#: counted (successful requests per second, plain log lines per minute), as rows of ``EVENTS`` with
 #: ``count`` lines from ``ts``/``line`` (the first) to ``last_ts``/``last_line`` (the last);
 #: ``message`` is the last one's, ``duration_ms`` their mean. A row kept in full has
 #: ``count`` 1, ``last_ts == ts`` and ``last_line == line``.

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from analyzer.diagnose.finding import Evidence, Finding
 from analyzer.errors import InputError
 from analyzer.ingest.tally import FileTally
 from analyzer.schema import REDUCED
@@ -72,6 +73,7 @@ def write_export(analysis: Analysis, out_dir: str | Path, *, replace: bool = Fal
         "container_phases": corr.container_phases,
         "episodes": corr.episodes,
         "findings": analysis.findings(),
+        "evidence": evidence_frame(analysis),
     }
     for name, frame in frames.items():
         frame.write_parquet(out / f"{name}.parquet", compression="zstd")
@@ -88,8 +90,27 @@ def write_export(analysis: Analysis, out_dir: str | Path, *, replace: bool = Fal
     return out
 
 
-def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
-    """The events and input tallies of an export directory."""
+def read_export(
+    path: Path, *, where: pl.Expr | None = None
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
+    """The events (those ``where`` selects: all by default) and input tallies of an export
+    directory."""
+    tallies = export_tallies(path)
+    events_file = path / "events.parquet"
+    try:
+        scan = pl.scan_parquet(events_file, glob=False)  # [ ] in names are literal
+        if scan.collect_schema() != REDUCED:
+            msg = f"{events_file}: columns differ from schema.REDUCED; re-export it"
+            raise InputError(msg)
+        events = (scan.filter(where) if where is not None else scan).collect()
+    except (OSError, pl.exceptions.PolarsError) as err:
+        msg = f"{events_file}: unreadable ({str(err).splitlines()[0]}); re-export it"
+        raise InputError(msg) from err
+    return events, tallies
+
+
+def export_tallies(path: Path) -> tuple[FileTally, ...]:
+    """The input tallies an export's manifest holds (its version checked)."""
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -102,19 +123,89 @@ def read_export(path: Path) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
         msg = f"{path}: export version {manifest.get('analyzer_export')!r} is not {EXPORT_VERSION}"
         raise InputError(msg)
     try:
-        events = pl.read_parquet(path / "events.parquet", glob=False)  # [ ] in names are literal
-    except (OSError, pl.exceptions.PolarsError) as err:
-        msg = f"{path / 'events.parquet'}: unreadable ({str(err).splitlines()[0]}); re-export it"
-        raise InputError(msg) from err
-    if events.schema != REDUCED:
-        msg = f"{path / 'events.parquet'}: columns differ from schema.REDUCED; re-export it"
-        raise InputError(msg)
-    try:
-        tallies = _tallies(manifest)
+        return _tallies(manifest)
     except (KeyError, TypeError, AttributeError, ValueError) as err:
         msg = f"{path / MANIFEST}: malformed inputs entry ({err!r}); re-export it"
         raise InputError(msg) from err
-    return events, tallies
+
+
+EVIDENCE = pl.Schema(
+    {
+        "incident": pl.String,
+        "finding": pl.UInt32,  # its place among the incident's findings
+        "ts": pl.Datetime("us", "UTC"),
+        "file": pl.String,
+        "line": pl.UInt32,
+        "text": pl.String,
+    }
+)
+
+
+def evidence_frame(analysis: Analysis) -> pl.DataFrame:
+    """Every evidence line of every finding, with its text (the inputs may be gone when the
+    export is read)."""
+    rows = [
+        (inc.id, i, e.ts, e.file, e.line, e.text)
+        for inc in analysis.incidents
+        for i, f in enumerate(inc.findings)
+        for e in f.evidence
+    ]
+    return pl.DataFrame(rows, schema=EVIDENCE, orient="row")
+
+
+def read_findings(path: Path) -> dict[str, tuple[Finding, ...]] | None:
+    """The findings an export stored, per incident (None: not stored or unreadable; the
+    caller then diagnoses the incidents again)."""
+    try:
+        found = pl.read_parquet(path / "findings.parquet", glob=False)
+        evidence = pl.read_parquet(path / "evidence.parquet", glob=False)
+    except (OSError, pl.exceptions.PolarsError):
+        return None
+    quoted: dict[tuple[str, int], list[Evidence]] = {}
+    for inc, i, ts, file, line, text in evidence.iter_rows():
+        quoted.setdefault((inc, i), []).append(Evidence(ts, file, line, text))
+    out: dict[str, list[Finding]] = {}
+    for row in found.iter_rows(named=True):
+        i = len(out.setdefault(row["incident"], []))
+        window = (row["window_start"], row["window_end"]) if row["window_start"] else None
+        out[row["incident"]].append(
+            Finding(
+                code=row["code"],
+                severity=row["severity"],
+                summary=row["summary"],
+                explains=row["explains"],
+                fix=row["fix"],
+                evidence=tuple(quoted.get((row["incident"], i), ())),
+                pod=row["pod"],
+                container=row["container"],
+                window=window,
+            )
+        )
+    return {k: tuple(v) for k, v in out.items()}
+
+
+#: The frames ``correlate`` worked out, stored so a report over the export need not.
+CORRELATION = (
+    "requests",
+    "failures",
+    "bursts",
+    "proxy_bursts",
+    "pod_phases",
+    "container_phases",
+    "episodes",
+)
+
+
+def read_correlation(path: Path) -> dict[str, pl.DataFrame] | None:
+    """The stored correlation frames of an export (None: one is missing or unreadable;
+    the caller then correlates the events again)."""
+    frames = {}
+    for name in CORRELATION:
+        try:
+            frames[name] = pl.read_parquet(path / f"{name}.parquet", glob=False)
+        except (OSError, pl.exceptions.PolarsError):
+            return None
+    return frames
 
 
 def _tallies(manifest: dict[str, object]) -> tuple[FileTally, ...]:

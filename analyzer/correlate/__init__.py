@@ -20,7 +20,7 @@ from analyzer.correlate.upstreams import attribute, failing
 from analyzer.normalize.reduce import as_reduced
 from analyzer.schema import COUNT
 
-__all__ = ["Correlation", "correlate"]
+__all__ = ["Correlation", "CorrelationFrames", "assemble", "correlate"]
 
 
 @dataclass(frozen=True)
@@ -96,19 +96,49 @@ def correlate(events: pl.DataFrame) -> Correlation:
     pods = pod_phases(events)
     containers = container_phases(events)
     requests = with_phases(requests, pods, containers)
-    failures = failing(requests).with_columns(burst_key().alias("_burst_key"))
-    bursts = group_bursts(find_bursts(failures))
-    proxy_bursts = find_bursts(failures, key=reporter_key())
-    episodes = at_pod_incarnation(container_episodes(events), pods, "kill_ts")
-    lifecycle = at_pod_incarnation(events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS)), pods, "ts")
-    incidents = incident_frames(lifecycle, requests, failures, bursts)
+    failures = failing(requests)
+    keyed = failures.with_columns(burst_key().alias("_burst_key"))
+    return assemble(
+        events,
+        CorrelationFrames(
+            requests=requests,
+            failures=failures,
+            bursts=group_bursts(find_bursts(keyed)),
+            proxy_bursts=find_bursts(keyed, key=reporter_key()),
+            pod_phases=pods,
+            container_phases=containers,
+            episodes=at_pod_incarnation(container_episodes(events), pods, "kill_ts"),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class CorrelationFrames:
+    """What ``correlate`` works out over all events (an export stores these)."""
+
+    requests: pl.DataFrame
+    failures: pl.DataFrame
+    bursts: pl.DataFrame
+    proxy_bursts: pl.DataFrame
+    pod_phases: pl.DataFrame
+    container_phases: pl.DataFrame
+    episodes: pl.DataFrame
+
+
+def assemble(events: pl.DataFrame, frames: CorrelationFrames) -> Correlation:
+    """The correlation of ``events`` from its frames: the incidents split out of them (a
+    report over an export starts here, skipping attribution, phases and bursts)."""
+    keyed = frames.failures.with_columns(burst_key().alias("_burst_key"))
+    lifecycle = at_pod_incarnation(
+        events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS)), frames.pod_phases, "ts"
+    )
     return Correlation(
-        requests=requests,
-        failures=failures.drop("_burst_key"),
-        bursts=bursts,
-        proxy_bursts=proxy_bursts,
-        pod_phases=pods,
-        container_phases=containers,
-        episodes=episodes,
-        incidents=incidents,
+        requests=frames.requests,
+        failures=frames.failures,
+        bursts=frames.bursts,
+        proxy_bursts=frames.proxy_bursts,
+        pod_phases=frames.pod_phases,
+        container_phases=frames.container_phases,
+        episodes=frames.episodes,
+        incidents=incident_frames(lifecycle, frames.requests, keyed, frames.bursts),
     )

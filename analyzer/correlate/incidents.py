@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import polars as pl
 
@@ -52,6 +53,48 @@ def _pods_filter(pods: list[tuple[str, str]], ns: str = "namespace", pod: str = 
     return cond
 
 
+_ROW = "_row"
+
+
+class _Part(NamedTuple):
+    rows: pl.Series  # the pod's row numbers in the whole frame, in time order
+    # their times in ns since the epoch: binary search on Int64 takes 0.04 ms, on a zoned
+    # Datetime 3 ms (it is converted first)
+    ns: pl.Series
+
+
+def _by_pod(frame: pl.DataFrame, ns: str, pod: str) -> dict[tuple[str, str], _Part]:
+    """Where each ``(ns, pod)``'s rows are in ``frame`` (only row numbers are split up;
+    the rows themselves are gathered once per incident)."""
+    index = frame.select(
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias(_ROW), ns, pod, pl.col("ts").dt.epoch("ns")
+    ).drop_nulls([ns, pod])
+    parts = index.sort("ts").partition_by(ns, pod, as_dict=True, maintain_order=True)
+    return {k: _Part(v[_ROW], v["ts"]) for k, v in parts.items()}  # type: ignore[misc]
+
+
+def _of_pods(
+    parts: dict[tuple[str, str], _Part],
+    pods: list[tuple[str, str]],
+    frame: pl.DataFrame,
+    window: tuple[datetime, datetime],
+) -> pl.DataFrame:
+    """The rows of ``pods`` within ``window`` (both ends included) in their original order,
+    as ``frame.filter(...)`` gives them; the window is cut by binary search."""
+    lo_ns, hi_ns = (int(t.timestamp()) * 10**9 + t.microsecond * 1000 for t in window)
+    found = []
+    for p in pods:
+        part = parts.get(p)
+        if part is None:
+            continue
+        lo = int(part.ns.search_sorted(lo_ns, side="left"))
+        hi = int(part.ns.search_sorted(hi_ns, side="right"))
+        found.append(part.rows.slice(lo, hi - lo))
+    if not found:
+        return frame.clear()
+    return frame[pl.concat(found).sort()]
+
+
 def incident_frames(
     lifecycle_events: pl.DataFrame,
     requests: pl.DataFrame,
@@ -66,8 +109,21 @@ def incident_frames(
         right_on=pl.col("burst_key"),
         how="inner",
     ).filter((pl.col("ts") >= pl.col("start")) & (pl.col("ts") <= pl.col("end")))
+    # Incidents can be hundreds: each takes its rows from per-pod and per-incident parts
+    # made in one pass, instead of filtering the whole frames again.
+    requests_of = _by_pod(requests, "target_namespace", "target_pod")
+    lifecycle_of = _by_pod(lifecycle_events, "namespace", "pod")
+    grace_of = {
+        (ns, pod): g
+        for ns, pod, g in lifecycle_events.filter(pl.col("kind") == Kind.KILL.value)
+        .group_by("namespace", "pod")
+        .agg(pl.col("grace_period_s").max())
+        .iter_rows()
+    }
+    keyed_of = keyed.partition_by("incident", as_dict=True, maintain_order=True)
+    bursts_of = bursts.partition_by("incident", as_dict=True, maintain_order=True)
     for number in bursts["incident"].unique().sort().to_list():
-        own = bursts.filter(pl.col("incident") == number)
+        own = bursts_of[(number,)]
         attributed = own.filter(pl.col("attributed"))
         pods = sorted(
             {
@@ -75,31 +131,23 @@ def incident_frames(
                 for ns, pod in attributed.select("target_namespace", "target_pod").iter_rows()
             }
         )
-        mine = keyed.filter(pl.col("incident") == number).drop(
+        mine = keyed_of.get((number,), keyed.clear()).drop(
             "burst_key", "burst", "incident", "start", "end", strict=False
         )
         mine = mine.unique(["file", "line"], maintain_order=True).sort("ts")
         failing = mine.filter(pl.col("target_pod").is_not_null()) if pods else mine
         downstream = mine.filter(pl.col("target_pod").is_null()) if pods else mine.clear()
         start, end = own["start"].min(), own["end"].max()
-        grace = (
-            lifecycle_events.filter(_pods_filter(pods) & (pl.col("kind") == Kind.KILL.value))[
-                "grace_period_s"
-            ].max()
-            or 0.0
-        )
-        lookback = max(LOOKBACK_S, float(grace) + 30.0)  # type: ignore[arg-type]
+        grace = max((g for p in pods if (g := grace_of.get(p)) is not None), default=0.0)
+        lookback = max(LOOKBACK_S, float(grace) + 30.0)
         w_start = start - timedelta(seconds=lookback)  # type: ignore[operator]
         w_end = end + timedelta(seconds=LOOKAHEAD_S)  # type: ignore[operator]
-        lifecycle = lifecycle_events.filter(
-            _pods_filter(pods)
-            & pl.col("kind").is_in(LIFECYCLE_KINDS)
-            & pl.col("ts").is_between(w_start, w_end)
-        ).sort("ts", "file", "line")
-        to_pods = requests.filter(
-            _pods_filter(pods, "target_namespace", "target_pod")
-            & pl.col("ts").is_between(w_start, w_end)
+        lifecycle = (
+            _of_pods(lifecycle_of, pods, lifecycle_events, (w_start, w_end))
+            .filter(pl.col("kind").is_in(LIFECYCLE_KINDS))
+            .sort("ts", "file", "line")
         )
+        to_pods = _of_pods(requests_of, pods, requests, (w_start, w_end))
         out.append(
             IncidentFrames(
                 id=f"inc-{number}",

@@ -120,9 +120,13 @@ def phase_at(
         pl.col("ts").alias(f"{prefix}phase_since"),
         *(pl.col(c).alias(f"{prefix}{c}") for c in carry),
     ).sort([*keys, "ts"])
-    left = requests.with_row_index("_order").sort([*keys, "ts"], nulls_last=True)
+    # Joined on the keys alone, then put beside the rows: a wide frame is not copied twice.
+    left = (
+        requests.select(*keys, "ts").with_row_index("_order").sort([*keys, "ts"], nulls_last=True)
+    )
     joined = left.join_asof(right, on="ts", by=keys, strategy="backward", check_sortedness=False)
-    return joined.sort("_order").drop("_order")
+    added = [c for c in right.columns if c not in (*keys, "ts")]
+    return requests.hstack(joined.sort("_order").select(added))
 
 
 def at_pod_incarnation(frame: pl.DataFrame, pods: pl.DataFrame, ts: str) -> pl.DataFrame:

@@ -73,11 +73,29 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     ``target_namespace``/``target_pod`` is the pod that failed to answer; ``target_container``
     the container behind the port, when the logs say which.
     """
-    local_formats = [s.name for s in formats.specs() if s.upstream_local]
     requests = events.filter(pl.col("kind").is_in(REQUEST_KINDS))
+    # The targets are worked out on the few columns they depend on (a million count rows
+    # are not copied through every join), then put beside the rows.
+    used = ["ts", "upstream", "format", "namespace", "pod", "kind", "status", LAST_TS]
+    targets = _targets(events, requests.select(c for c in used if c in requests.columns))
+    out = requests.hstack(targets)
+    # Events come in time order (and files, lines): sorting again would copy every column.
+    return out if out["ts"].is_sorted() else out.sort("ts", "file", "line")
+
+
+def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
+    """``target_namespace``, ``target_pod``, ``target_by``, ``target_container`` of each row
+    of ``requests``, in its order."""
+    local_formats = [s.name for s in formats.specs() if s.upstream_local]
     book = address_book(events)
+    # Split once per distinct upstream (a bundle has a few hundred, not millions).
     host, port = _split_hostport("upstream")
-    requests = requests.with_columns(host.alias("_host"), port.alias("_port"))
+    split = (
+        requests.select("upstream").unique().with_columns(host.alias("_host"), port.alias("_port"))
+    )
+    requests = requests.join(
+        split, on="upstream", how="left", nulls_equal=True, maintain_order="left"
+    )
     loopback = pl.col("upstream").str.contains(LOOPBACK) | pl.col("upstream").str.starts_with("/")
     local = loopback.fill_null(False) | (
         pl.col("upstream").is_null() & pl.col("format").is_in(local_formats)
@@ -150,9 +168,7 @@ def attribute(events: pl.DataFrame) -> pl.DataFrame:
     requests = requests.join(
         owners, on=["target_namespace", "target_pod", "_port"], how="left", maintain_order="left"
     )
-    return requests.drop("_rid", "_host", "_port", "_local_port", "_remote_ns", "_remote_pod").sort(
-        "ts"
-    )
+    return requests.select("target_namespace", "target_pod", "target_by", "target_container")
 
 
 def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:

@@ -14,6 +14,11 @@ Spec keys (all formats):
 ``rest`` (text): the pattern matches only a prefix (cheap to run on long lines); the rest of
 the line after the match becomes this field.
 ``skip`` (text): ``{reason = regex}``; matching lines are counted as skipped, not rejected.
+``quick`` (text): a list of small regexes whose named groups are groups of ``pattern``: when a
+run counts successful requests per second instead of keeping them (``analyze``), a line the
+pattern matches whose ``quick`` status is below 500 is read from these alone, skipping the
+full pattern's captures (the costly part of a long access line). They must give the same
+values as ``pattern`` (the samples are checked).
 ``require`` (jsonl): key paths that must all be present for a line to be this format.
 ``prefix`` (jsonl): a regex for what a line may carry before its JSON (a journal or syslog
 prefix: ``Nov 19 02:13:48 kind-worker2 kubelet[250]: {...}``); it is stripped before
@@ -147,6 +152,9 @@ class FormatSpec:
         None  # text: the pattern matches a prefix; the rest of the line -> this field
     )
     skip: tuple[tuple[str, str], ...] = ()
+    # text: small patterns whose named groups are ``pattern``'s own, enough to count a request
+    # answered below 500 without the full pattern's captures (reduce while reading)
+    quick: tuple[str, ...] = ()
     require: tuple[str, ...] = ()
     sniff_contains: tuple[str, ...] = ()
     fields: tuple[tuple[str, tuple[str, ...]], ...] = ()
@@ -335,6 +343,9 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
             _regex(pattern, f"paths[{i}]", bad)
     for reason, pattern in _pairs(data.get("skip"), "skip", bad):
         _regex(pattern, f"skip.{reason}", bad)
+    if isinstance(data.get("quick"), list):
+        for i, pattern in enumerate(data["quick"]):
+            _regex(pattern, f"quick[{i}]", bad)
     for key in ("payload_prefix", "prefix"):
         if isinstance(data.get(key), str):
             _regex(data[key], key, bad)
@@ -368,6 +379,7 @@ def _pattern_groups(data: dict[str, Any], bad: Bad) -> None:
     groups = set(group_names(data["pattern"]))
     if MATCH_GROUP not in groups:
         bad("pattern", f"needs the empty group (?P<{MATCH_GROUP}>) at its start")
+    _quick_groups(data, groups, bad)
     if data["engine"] != "text":
         return
     have = groups | _LINE_COLUMNS | {data.get("rest")}
@@ -391,6 +403,25 @@ def _pattern_groups(data: dict[str, Any], bad: Bad) -> None:
             missing = [n for n in _strs(fields_named) if n not in have]
             if missing:
                 bad(where, f"no group {', '.join(missing)} in the pattern")
+
+
+def _quick_groups(data: dict[str, Any], groups: set[str], bad: Bad) -> None:
+    """``quick`` patterns name only the pattern's groups, and one of them gives the status."""
+    quick = data.get("quick")
+    if not isinstance(quick, list) or not quick:
+        return
+    fields_table = data.get("fields") if isinstance(data.get("fields"), dict) else {}
+    status = fields_table.get("status")
+    named: set[str] = set()
+    for i, rx in enumerate(quick):
+        if not isinstance(rx, str) or regex_problem(rx):
+            continue  # reported by _top
+        own = set(group_names(rx))
+        if own - groups:
+            bad(f"quick[{i}]", f"groups not in the pattern: {', '.join(sorted(own - groups))}")
+        named |= own
+    if not isinstance(status, str | list) or not set(_strs(status)) & named:
+        bad("quick", "no quick pattern gives the status field")
 
 
 def _fields(data: dict[str, Any], bad: Bad) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -525,6 +556,7 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         pattern=data.get("pattern"),
         rest=data.get("rest"),
         skip=tuple((data.get("skip") or {}).items()),
+        quick=_strs(data.get("quick")),
         require=_strs(data.get("require")),
         sniff_contains=_strs(data.get("sniff_contains")),
         fields=fields_,

@@ -162,6 +162,35 @@ def sample_problems(spec: FormatSpec, registry: Registry) -> list[FormatSpecErro
     return problems
 
 
+#: What a counted request keeps (``normalize.reduce``): ``quick`` must give the same.
+_COUNTED_COLUMNS = ("line", "ts", "kind", "status", "upstream", "duration_ms", "namespace", "pod")
+
+
+def quick_problems(spec: FormatSpec, registry: Registry) -> list[FormatSpecError]:
+    """``quick`` patterns must read each sample's counted columns as ``pattern`` does."""
+    from analyzer.formats.registry import using
+    from analyzer.ingest.text import counting
+
+    lines = [s.line for s in spec.samples if "\n" not in s.line]
+    if not spec.quick or not lines:
+        return []
+    with using(registry):
+        full, _ = parse_lines_as(spec, lines)
+        with counting():
+            quick, _ = parse_lines_as(spec, lines)
+    full, quick = (f.select(_COUNTED_COLUMNS).sort("line") for f in (full, quick))
+    if full.height != quick.height:
+        return [FormatSpecError(spec.path, "quick", "the quick patterns lose sample lines")]
+    problems = []
+    for a, b in zip(full.iter_rows(named=True), quick.iter_rows(named=True), strict=True):
+        differ = [c for c in _COUNTED_COLUMNS if a[c] != b[c]]
+        if differ:
+            where = f"sample line {a['line']}"
+            what = f"reads {', '.join(differ)} differently with the quick patterns"
+            problems.append(FormatSpecError(spec.path, "quick", f"{where} {what}"))
+    return problems
+
+
 def sniff_notes(spec: FormatSpec, registry: Registry) -> list[str]:
     """Would a file made of ``spec``'s samples be sniffed as ``spec``? (Not an error: a
     file's head mixes lines; but a spec that loses on its own samples is rarely chosen.

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from analyzer.errors import FormatSpecError, FormatSpecErrors, UnknownFormatNameError
 from analyzer.formats import FormatSpec, builtin, load_spec
-from analyzer.formats.check import sample_problems
+from analyzer.formats.check import quick_problems, sample_problems
 
 ENV_VAR = "ANALYZER_FORMATS_DIR"
 CONFIG_SUBDIR = Path("k8s-502-analyzer") / "formats"
@@ -185,6 +185,7 @@ def load(
         problems.extend(refs)
         if samples and not refs:
             problems.extend(sample_problems(spec, registry))
+            problems.extend(quick_problems(spec, registry))
     if problems:
         raise FormatSpecErrors(problems)
     return registry

@@ -667,25 +667,44 @@ def _routes(
     if not order or order == [fallback]:  # one format: every line is its
         return pl.lit(0), {fallback: None}
     index: pl.Expr = pl.lit(len(order))
-    for i, fmt in reversed(list(enumerate(order))):
-        if fmt.pattern:
-            matches = text.str.contains(fmt.pattern).fill_null(False)
-        elif fmt.engine == "events":  # a Kubernetes Event object
-            event = text.str.contains('"involvedObject"', literal=True) | text.str.contains(
-                '"regarding"', literal=True
-            )
-            matches = (text.str.strip_chars_start().str.starts_with("{") & event).fill_null(False)
-        elif fmt.prefix:  # ... maybe behind its prefix
-            matches = text.str.contains(f"^(?:{fmt.prefix})?\\s*\\{{").fill_null(False)
-        else:  # a JSON format takes the lines that are JSON objects
-            matches = text.str.strip_chars_start().str.starts_with("{").fill_null(False)
+    others = [_takes(fmt, text) for fmt in order[1:]]
+    for i, matches in reversed(list(enumerate(others, start=1))):
         index = pl.when(matches).then(i).otherwise(index)
+    first = order[0]
+    if first == fallback:
+        # The first format keeps the lines nobody took anyway: its own (often long) pattern
+        # only has to run on the few lines another format would also take.
+        contested = pl.any_horizontal(others)
+        index = (
+            pl.when(~contested)
+            .then(0)
+            .otherwise(
+                pl.when(_takes(first, pl.when(contested).then(text))).then(0).otherwise(index)
+            )
+        )
+    else:
+        index = pl.when(_takes(first, text)).then(0).otherwise(index)
     route = pl.col(ROUTE)
     rows: dict[FormatSpec, pl.Expr | None] = {fmt: route == i for i, fmt in enumerate(order)}
     nobody = route == len(order)
     own = rows.get(fallback)
     rows[fallback] = own | nobody if own is not None else nobody
     return index, rows
+
+
+def _takes(fmt: FormatSpec, text: pl.Expr) -> pl.Expr:
+    """Lines ``fmt`` would take in a mixed stream (never null)."""
+    if fmt.pattern:
+        return text.str.contains(fmt.pattern).fill_null(False)
+    if fmt.engine == "events":  # a Kubernetes Event object
+        event = text.str.contains('"involvedObject"', literal=True) | text.str.contains(
+            '"regarding"', literal=True
+        )
+        return (text.str.strip_chars_start().str.starts_with("{") & event).fill_null(False)
+    if fmt.prefix:  # ... maybe behind its prefix
+        return text.str.contains(f"^(?:{fmt.prefix})?\\s*\\{{").fill_null(False)
+    # A JSON format takes the lines that are JSON objects.
+    return text.str.strip_chars_start().str.starts_with("{").fill_null(False)
 
 
 def _only(frame: Frame, index: pl.Expr, rows: pl.Expr | None) -> Frame:

@@ -125,3 +125,22 @@ def clean_line(raw: pl.Expr, bom: bool) -> pl.Expr:
     """Drop what is not part of a record: a CRLF file's \\r, the file's byte-order mark."""
     raw = raw.str.strip_suffix("\r")
     return raw.str.strip_prefix("\ufeff") if bom else raw
+
+
+def lines_at(path: Path, numbers: set[int]) -> dict[int, str]:
+    """The text of lines ``numbers`` (1-based) of ``path``, in one streaming pass that keeps
+    only those lines (evidence is read back when a report quotes it, not held per line)."""
+    wanted = pl.Series(sorted(numbers), dtype=pl.UInt32)
+    try:
+        found = (
+            pl.scan_lines(path, name="raw", row_index_name="line", row_index_offset=1, glob=False)
+            .head(max(numbers))  # the scan stops after the last line asked for
+            .with_columns(pl.col("line").cast(pl.UInt32))
+            .filter(pl.col("line").is_in(wanted.implode()))
+            .collect()
+        )
+    except (pl.exceptions.ComputeError, OSError):
+        found, _ = read_lines(path)
+        found = found.filter(pl.col("line").is_in(wanted.implode()))
+    found = found.with_columns(clean_line(pl.col("raw"), has_bom(path)))
+    return dict(zip(found["line"].to_list(), found["raw"].to_list(), strict=True))

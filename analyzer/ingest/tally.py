@@ -50,41 +50,6 @@ def reject(reason: str) -> pl.Expr:
     return pl.lit(f"reject: {reason}")
 
 
-def tally_from_outcomes(
-    path: str, fmt: str, lines: int, outcomes: pl.DataFrame, notes: tuple[str, ...] = ()
-) -> FileTally:
-    """Count a frame of (line, _outcome) rows that covers every line of the file."""
-    counts = outcomes.group_by(OUTCOME).agg(pl.len().alias("n"))
-    events = rejected = skipped = 0
-    skip_reasons: list[tuple[str, int]] = []
-    for outcome, n in counts.iter_rows():
-        if outcome is None:
-            events += n
-        elif outcome.startswith("reject: "):
-            rejected += n
-        else:
-            skipped += n
-            skip_reasons.append((outcome.removeprefix("skip: "), n))
-    examples = (
-        outcomes.filter(pl.col(OUTCOME).str.starts_with("reject: "))
-        .sort("line")
-        .head(MAX_EXAMPLES)
-        .select("line", pl.col(OUTCOME).str.strip_prefix("reject: "))
-        .iter_rows()
-    )
-    return FileTally(
-        path=path,
-        format=fmt,
-        lines=lines,
-        events=events,
-        rejected=rejected,
-        skipped=skipped,
-        reject_examples=tuple((int(ln), str(r)) for ln, r in examples),
-        skip_reasons=tuple(sorted(skip_reasons)),
-        notes=notes,
-    )
-
-
 def tally_from_groups(
     path: str,
     fmt: str,

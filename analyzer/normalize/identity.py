@@ -14,7 +14,16 @@ _KILLS = ("kill", "sigkill")
 
 
 def fill_identity(events: pl.DataFrame) -> pl.DataFrame:
-    """Events with namespace/pod/container filled by container ID, then by pod UID."""
+    """Events with namespace/pod/container filled by container ID, then by pod UID.
+
+    Worked out on the few columns it reads and writes, then written back: the joins do
+    not copy every column of millions of rows."""
+    used = ["container_id", "pod_uid", *_NAMES, "kind"]
+    filled = _fill_identity(events.select(used))
+    return events.with_columns(filled.select(*_NAMES, "pod_uid"))
+
+
+def _fill_identity(events: pl.DataFrame) -> pl.DataFrame:
     by_container = (
         events.filter(pl.col("container_id").is_not_null() & pl.col("pod").is_not_null())
         .group_by("container_id")
@@ -117,13 +126,14 @@ def fill_from_paths(events: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]
         rows.append({"file": file, "_ns": match[0], "_pod": match[1], "_container": container})
     if not rows:
         return events, notes
+    narrow = events.select("file", "namespace", "pod", "container")
     by_file = pl.DataFrame(
         rows,
         schema={"file": pl.String, "_ns": pl.String, "_pod": pl.String, "_container": pl.String},
     )
-    out = events.join(by_file, on="file", how="left", maintain_order="left")
+    out = narrow.join(by_file, on="file", how="left", maintain_order="left")
     anonymous_row = pl.col("pod").is_null()
-    return out.with_columns(
+    filled = out.select(
         pl.when(anonymous_row)
         .then(pl.col("_ns"))
         .otherwise(pl.col("namespace"))
@@ -133,7 +143,8 @@ def fill_from_paths(events: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]
         .otherwise(pl.col("container"))
         .alias("container"),
         pl.when(anonymous_row).then(pl.col("_pod")).otherwise(pl.col("pod")).alias("pod"),
-    ).drop("_ns", "_pod", "_container"), notes
+    )
+    return events.with_columns(filled), notes
 
 
 def _pod_in_path(pods: list[tuple[str, str]], file: str) -> tuple[str, str] | str | None:

@@ -1,9 +1,10 @@
-"""Reduce while reading: a file's rows become the events kept in full and per-second counts.
+"""Reduce while reading: a file's rows become the events kept in full, and counts.
 
 The diagnosis needs every lifecycle, probe, runtime and shutdown line and every failing
-request, but of the bulk of a big bundle (successful requests, plain log lines) only how many
-there were, per second, per writer and upstream and status. Those rows are grouped inside the
-file's lazy plan, so no row per line outlives it and memory follows the output, not the input.
+request, but of the bulk of a big bundle only how many there were: successful requests per
+second, writer, upstream and status; plain log lines per minute and writer. Those rows are
+grouped inside the file's lazy plan, so no row per line outlives it and memory follows the
+output, not the input.
 A count row is a row of ``schema.EVENTS`` plus ``count`` and ``last_ts`` (``schema.REDUCED``).
 """
 
@@ -17,7 +18,6 @@ from analyzer.schema import COUNT, LAST_LINE, LAST_TS, REDUCED, Kind
 #: What a count row is grouped by besides its second: who wrote the line and, for requests,
 #: where it went and how it ended (what attribution, phases and the rate panel ask for).
 GROUP_BY = (
-    "file",
     "source",
     "format",
     "node",
@@ -32,6 +32,22 @@ GROUP_BY = (
 )
 
 
+def owned(column: str) -> pl.Expr:
+    """A copy of a String column that holds no view into the scanned lines.
+
+    A filtered or gathered string is a view into the buffer it was read into; one such
+    value keeps the whole buffer alive, so a plan that keeps a few lines of each batch would
+    hold the whole file (measured: 530 MB against 243 MB for 5 k lines of a 300 MB file).
+    A string built anew (``concat_str``) has its own, small buffer."""
+    return pl.concat_str([pl.col(column), pl.lit("\x00")]).str.strip_suffix("\x00").alias(column)
+
+
+def owning(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """``frame`` with every String column ``owned``."""
+    schema = frame.collect_schema()
+    return frame.with_columns(owned(c) for c, t in schema.items() if t == pl.String)
+
+
 def counted() -> pl.Expr:
     """Rows only counted: plain log lines and requests answered below 500.
 
@@ -41,23 +57,6 @@ def counted() -> pl.Expr:
     kind = pl.col("kind")
     answered = (kind == Kind.HTTP.value) & (pl.col("status") < 500).fill_null(False)
     return (pl.col(OUTCOME).is_null() & ((kind == Kind.LOG.value) | answered)).fill_null(False)
-
-
-def count_rows(
-    rows: pl.LazyFrame, ts: pl.Expr, bucket: pl.Expr, *, first: str = "ts", last: str = LAST_TS
-) -> pl.LazyFrame:
-    """One row per second (``bucket``) and ``GROUP_BY`` key: first and last ``ts`` (as
-    ``first``/``last``), how many lines, the first and last line's number, the last line's
-    message, the mean duration."""
-    return rows.group_by(bucket.alias("_bucket"), *GROUP_BY).agg(
-        ts.min().alias(first),
-        ts.max().alias(last),
-        pl.len().cast(pl.UInt32).alias(COUNT),
-        pl.col("line").min(),
-        pl.col("line").max().alias(LAST_LINE),
-        pl.col("message").get(pl.col("line").arg_max()),
-        pl.col("duration_ms").mean(),
-    )
 
 
 def as_reduced(frame: pl.DataFrame) -> pl.DataFrame:
@@ -108,6 +107,21 @@ def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
             .head(MAX_EXAMPLES),
         )
     )
+
+
+def shared_constants(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each String column that holds one value in every row as one shared
+    value (a file's path, pod and format repeat on each of its count rows; a broadcast
+    value is stored once, a grouped one once per row)."""
+    constant = [
+        pl.lit(frame[c][0], pl.String).alias(c)
+        for c, t in frame.schema.items()
+        if t == pl.String
+        and frame.height
+        and frame[c].null_count() == 0
+        and frame[c].n_unique() == 1
+    ]
+    return frame.with_columns(constant) if constant else frame
 
 
 def counted_lines(reduced: pl.DataFrame) -> int:

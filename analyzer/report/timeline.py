@@ -209,7 +209,7 @@ def timeline_data(analysis: Analysis) -> TimelineData:
         },
     )
     return TimelineData(
-        rates=request_rates(analysis.requests, corr.failures),
+        rates=request_rates(corr.requests, corr.failures),
         lanes=lanes,
         spans=spans.filter(pl.col("lane").is_in(lanes)),
         markers=markers,

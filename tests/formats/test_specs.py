@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from analyzer import formats
@@ -72,3 +74,31 @@ def test_readme_format_table_matches_the_registry():
         first_cell = row.split("|")[1]
         named |= set(re.findall(r"`([a-z0-9_]+)`", first_cell))
     assert named == {s.name for s in formats.builtin()}
+
+
+QUICK = [s for s in formats.builtin() if s.quick]
+
+
+@pytest.mark.parametrize("spec", QUICK, ids=lambda s: s.name)
+def test_quick_patterns_read_samples_as_the_full_pattern(spec):
+    from analyzer.formats.check import quick_problems
+
+    assert quick_problems(spec, formats.load([])) == []
+
+
+def test_a_quick_pattern_that_reads_another_value_is_refused(tmp_path):
+    from analyzer.errors import FormatSpecErrors
+
+    spec = formats.get("ingress_nginx")
+    builtin_dir = Path(formats.__file__).parent
+    text = (builtin_dir / Path(spec.path).name).read_text(encoding="utf-8")
+    # The duration taken from the request length: the samples show the difference.
+    wrong = text.replace(r"\d+ (?P<request_time>[\d.]+) \[", r"(?P<request_time>\d+) [\d.]+ \[")
+    assert wrong != text
+    (tmp_path / "mine.toml").write_text(
+        wrong.replace('name = "ingress_nginx"', 'name = "my_ingress"'), encoding="utf-8"
+    )
+    with pytest.raises(FormatSpecErrors) as exc:
+        formats.load([tmp_path])
+    quick = [p for p in exc.value.problems if p.key == "quick"]
+    assert quick and all("duration_ms" in p.problem for p in quick), exc.value.problems
