@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analyzer.correlate.bursts import burst_key, find_bursts, reporter_key
+from analyzer.correlate.bursts import background, burst_key, find_bursts, reporter_key
 from analyzer.correlate.incidents import IncidentFrames, group_bursts, incident_frames
 from analyzer.correlate.lifecycle import (
     LIFECYCLE_KINDS,
@@ -35,6 +35,7 @@ class Correlation:
     container_phases: pl.DataFrame  # change points
     episodes: pl.DataFrame  # one row per container sent SIGTERM
     incidents: list[IncidentFrames]
+    background: pl.DataFrame  # per burst key, failures in no burst (``bursts.background``)
 
 
 def with_phases(
@@ -98,13 +99,14 @@ def correlate(events: pl.DataFrame) -> Correlation:
     requests = with_phases(requests, pods, containers)
     failures = failing(requests)
     keyed = failures.with_columns(burst_key().alias("_burst_key"))
+    bursts = find_bursts(keyed, requests)
     return assemble(
         events,
         CorrelationFrames(
             requests=requests,
             failures=failures,
-            bursts=group_bursts(find_bursts(keyed)),
-            proxy_bursts=find_bursts(keyed, key=reporter_key()),
+            bursts=group_bursts(bursts, keyed, lifecycle_of(events, pods)),
+            proxy_bursts=find_bursts(keyed, requests, key=reporter_key()),
             pod_phases=pods,
             container_phases=containers,
             episodes=at_pod_incarnation(container_episodes(events), pods, "kill_ts"),
@@ -129,9 +131,7 @@ def assemble(events: pl.DataFrame, frames: CorrelationFrames) -> Correlation:
     """The correlation of ``events`` from its frames: the incidents split out of them (a
     report over an export starts here, skipping attribution, phases and bursts)."""
     keyed = frames.failures.with_columns(burst_key().alias("_burst_key"))
-    lifecycle = at_pod_incarnation(
-        events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS)), frames.pod_phases, "ts"
-    )
+    lifecycle = lifecycle_of(events, frames.pod_phases)
     return Correlation(
         requests=frames.requests,
         failures=frames.failures,
@@ -141,4 +141,10 @@ def assemble(events: pl.DataFrame, frames: CorrelationFrames) -> Correlation:
         container_phases=frames.container_phases,
         episodes=frames.episodes,
         incidents=incident_frames(lifecycle, frames.requests, keyed, frames.bursts),
+        background=background(keyed, frames.bursts),
     )
+
+
+def lifecycle_of(events: pl.DataFrame, pods: pl.DataFrame) -> pl.DataFrame:
+    """The lifecycle lines of ``events``, each with the pod life it belongs to."""
+    return at_pod_incarnation(events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS)), pods, "ts")

@@ -1,11 +1,36 @@
-"""5xx bursts: failing requests per target pod (or per reporting proxy), split at long gaps."""
+"""5xx bursts: failing requests per target pod (or per reporting proxy) that depart from
+that pod's or proxy's own baseline.
+
+The rule, each threshold a field of ``BurstRule``:
+
+1. A key's failures (the pod that failed to answer, else the upstream address a proxy
+   could not reach, else the proxy that reported them) are split into clusters at gaps
+   longer than ``gap_s``.
+2. A cluster is a burst when it has at least ``min_failures`` failing requests, those are at
+   least ``min_share`` of the requests the key handled within the cluster's span (successes
+   counted per second, as the reduced frame keeps them), and that share is at least
+   ``min_lift`` times the key's share outside the cluster (its background rate).
+3. Every other failure is background: counted and reported as such, never an incident.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
-GAP_S = 30.0  # failures of one pod further apart than this start a new burst
-MIN_COUNT = 2  # one failed request on its own is not a burst
+from analyzer.schema import COUNT, Kind
+
+
+@dataclass(frozen=True)
+class BurstRule:
+    gap_s: float = 30.0  # failures of one key further apart than this are separate clusters
+    min_failures: int = 3  # fewer failing requests are never a burst
+    min_share: float = 0.2  # of the key's requests within the cluster's span
+    min_lift: float = 5.0  # over the key's failure share outside the cluster
+
+
+DEFAULT_RULE = BurstRule()
 
 
 def reporter_key() -> pl.Expr:
@@ -18,10 +43,13 @@ def reporter_key() -> pl.Expr:
 
 
 def burst_key() -> pl.Expr:
-    """The pod that failed to answer, else the component that reported the failure."""
+    """The pod that failed to answer, else the address the reporter could not reach (one
+    backend among many behind a proxy), else the component that reported the failure."""
     return (
         pl.when(pl.col("target_pod").is_not_null())
         .then(pl.format("pod {}/{}", pl.col("target_namespace"), pl.col("target_pod")))
+        .when(pl.col("upstream").is_not_null())
+        .then(pl.format("upstream {} via {}", pl.col("upstream"), reporter_key()))
         .otherwise(reporter_key())
     )
 
@@ -30,41 +58,36 @@ def status_label() -> pl.Expr:
     return pl.col("status").cast(pl.String).fill_null("upstream_error")
 
 
-def find_bursts(
-    failures: pl.DataFrame,
-    *,
-    gap_s: float = GAP_S,
-    min_count: int = MIN_COUNT,
-    key: pl.Expr | None = None,
-) -> pl.DataFrame:
-    """One row per burst: key, start, end, count, status counts, clients, first/last lines.
+def answered() -> pl.Expr:
+    """Requests that got an answer below 500 (the failures' counterpart)."""
+    return (pl.col("kind") == Kind.HTTP.value) & (pl.col("status") < 500).fill_null(False)
 
-    ``failures`` are attributed failing requests (``upstreams.failing``). Bucketing to 1 s
-    and merging buckets no more than ``gap_s`` apart is the same as splitting the sorted
-    failures at gaps wider than ``gap_s`` (up to the bucket rounding), which is what runs.
-    """
-    if failures.height == 0:
-        return pl.DataFrame(
-            schema={
-                "burst_key": pl.String,
-                "burst": pl.UInt32,
-                "attributed": pl.Boolean,
-                "target_namespace": pl.String,
-                "target_pod": pl.String,
-                "start": pl.Datetime("ns", "UTC"),
-                "end": pl.Datetime("ns", "UTC"),
-                "count": pl.UInt32,
-                "status_counts": pl.List(pl.Struct({"status": pl.String, "count": pl.UInt32})),
-                "clients": pl.List(pl.String),
-                "formats": pl.List(pl.String),
-                "first_file": pl.String,
-                "first_line": pl.UInt32,
-                "last_file": pl.String,
-                "last_line": pl.UInt32,
-                "peak_per_s": pl.UInt32,
-            }
-        )
-    key = burst_key() if key is None else key
+
+BURSTS_SCHEMA = {
+    "burst_key": pl.String,
+    "burst": pl.UInt32,
+    "attributed": pl.Boolean,
+    "target_namespace": pl.String,
+    "target_pod": pl.String,
+    "start": pl.Datetime("ns", "UTC"),
+    "end": pl.Datetime("ns", "UTC"),
+    "count": pl.UInt32,
+    "answered": pl.UInt32,
+    "share": pl.Float64,
+    "background_share": pl.Float64,
+    "status_counts": pl.List(pl.Struct({"status": pl.String, "count": pl.UInt32})),
+    "clients": pl.List(pl.String),
+    "formats": pl.List(pl.String),
+    "first_file": pl.String,
+    "first_line": pl.UInt32,
+    "last_file": pl.String,
+    "last_line": pl.UInt32,
+    "peak_per_s": pl.UInt32,
+}
+
+
+def clustered(failures: pl.DataFrame, key: pl.Expr, gap_s: float) -> pl.DataFrame:
+    """``failures`` with ``burst_key`` and ``burst`` (the cluster's number within its key)."""
     rows = failures.with_columns(key.alias("burst_key"), status_label().alias("_status")).sort(
         "burst_key", "ts"
     )
@@ -74,11 +97,71 @@ def find_bursts(
         gap = gap | pl.col("pod_incarnation").ne_missing(
             pl.col("pod_incarnation").shift(1).over("burst_key")
         ).fill_null(False)
-    rows = rows.with_columns(
+    return rows.with_columns(
         gap.fill_null(True).cast(pl.UInt32).cum_sum().over("burst_key").alias("burst")
     )
-    grouped = rows.group_by("burst_key", "burst", maintain_order=True)
-    bursts = grouped.agg(
+
+
+def _answered_within(
+    clusters: pl.DataFrame, requests: pl.DataFrame | None, key: pl.Expr
+) -> pl.DataFrame:
+    """``clusters`` with ``answered`` (within each cluster's span, whole seconds) and
+    ``answered_total`` (all of its key's), from running totals per key."""
+    zero = pl.lit(0, dtype=pl.UInt64)
+    if requests is None or requests.height == 0:
+        return clusters.with_columns(zero.alias("answered"), zero.alias("answered_total"))
+    count = pl.col(COUNT) if COUNT in requests.columns else pl.lit(1)
+    keys = clusters.select("burst_key").unique()
+    ok = (
+        requests.filter(answered())
+        .select(key.alias("burst_key"), "ts", count.cast(pl.UInt64).alias("_n"))
+        .join(keys, on="burst_key", how="semi")
+        .group_by("burst_key", "ts")
+        .agg(pl.col("_n").sum())
+        .sort("ts")
+        .with_columns(pl.col("_n").cum_sum().over("burst_key").alias("_upto"))
+    )
+    totals = ok.group_by("burst_key").agg(pl.col("_n").sum().alias("answered_total"))
+
+    def upto(at: pl.Expr, name: str) -> pl.DataFrame:
+        probe = clusters.select("burst_key", "burst", at.alias("ts")).sort("ts")
+        return probe.join_asof(
+            ok.select("burst_key", "ts", "_upto"),
+            on="ts",
+            by="burst_key",
+            strategy="backward",
+            check_sortedness=False,
+        ).select("burst_key", "burst", pl.col("_upto").fill_null(0).alias(name))
+
+    before = upto(pl.col("start").dt.truncate("1s") - pl.duration(nanoseconds=1), "_before")
+    until = upto(pl.col("end"), "_until")
+    return (
+        clusters.join(before, on=["burst_key", "burst"], how="left")
+        .join(until, on=["burst_key", "burst"], how="left")
+        .join(totals, on="burst_key", how="left")
+        .with_columns(
+            (pl.col("_until") - pl.col("_before")).alias("answered"),
+            pl.col("answered_total").fill_null(0),
+        )
+        .drop("_before", "_until")
+    )
+
+
+def find_bursts(
+    failures: pl.DataFrame,
+    requests: pl.DataFrame | None = None,
+    *,
+    rule: BurstRule = DEFAULT_RULE,
+    key: pl.Expr | None = None,
+) -> pl.DataFrame:
+    """One row per burst (``BURSTS_SCHEMA``): failures of one key that depart from its
+    baseline (the module's rule). ``failures`` are attributed failing requests
+    (``upstreams.failing``); ``requests`` every request, for the share that failed."""
+    if failures.height == 0:
+        return pl.DataFrame(schema=BURSTS_SCHEMA)
+    key = burst_key() if key is None else key
+    rows = clustered(failures, key, rule.gap_s)
+    clusters = rows.group_by("burst_key", "burst", maintain_order=True).agg(
         pl.col("target_pod").is_not_null().any().alias("attributed"),
         pl.col("target_namespace").drop_nulls().first(),
         pl.col("target_pod").drop_nulls().first(),
@@ -99,12 +182,73 @@ def find_bursts(
         .cast(pl.UInt32)
         .alias("peak_per_s"),
     )
+    clusters = _answered_within(clusters, requests, key)
+    share = pl.col("count") / (pl.col("count") + pl.col("answered"))
+    dense = (pl.col("count") >= rule.min_failures) & (share >= rule.min_share)
+    # The baseline is what the key did outside every dense cluster: bursts elsewhere in the
+    # file must not raise it.
+    in_dense = pl.col("_dense").cast(pl.UInt64)
+    outside_failed = pl.col("failed_total") - (pl.col("count") * in_dense).sum().over("burst_key")
+    outside_answered = pl.col("answered_total") - (pl.col("answered") * in_dense).sum().over(
+        "burst_key"
+    )
+    clusters = clusters.with_columns(
+        share.alias("share"),
+        dense.alias("_dense"),
+        pl.col("count").sum().over("burst_key").alias("failed_total"),
+    )
+    clusters = clusters.with_columns(
+        pl.when(outside_failed + outside_answered > 0)
+        .then(outside_failed / (outside_failed + outside_answered))
+        .otherwise(0.0)
+        .alias("background_share")
+    )
+    bursts = clusters.filter(
+        pl.col("_dense") & (pl.col("share") >= rule.min_lift * pl.col("background_share"))
+    )
     counts = (
-        rows.group_by("burst_key", "burst", "_status")
+        rows.join(bursts.select("burst_key", "burst"), on=["burst_key", "burst"], how="semi")
+        .group_by("burst_key", "burst", "_status")
         .agg(pl.len().cast(pl.UInt32).alias("count"))
         .sort("_status")
         .group_by("burst_key", "burst")
         .agg(pl.struct(pl.col("_status").alias("status"), "count").alias("status_counts"))
     )
-    bursts = bursts.filter(pl.col("count") >= min_count)
-    return bursts.join(counts, on=["burst_key", "burst"], how="left").sort("start")
+    out = bursts.join(counts, on=["burst_key", "burst"], how="left").sort("start")
+    return out.with_columns(pl.col("answered").cast(pl.UInt32)).select(list(BURSTS_SCHEMA))
+
+
+def background(
+    failures: pl.DataFrame, bursts: pl.DataFrame, *, key: pl.Expr | None = None
+) -> pl.DataFrame:
+    """Failures in no burst, per key: the background rate (``count``, first and last)."""
+    schema = {
+        "burst_key": pl.String,
+        "count": pl.UInt32,
+        "first": pl.Datetime("ns", "UTC"),
+        "last": pl.Datetime("ns", "UTC"),
+        "statuses": pl.List(pl.String),
+    }
+    if failures.height == 0:
+        return pl.DataFrame(schema=schema)
+    key = burst_key() if key is None else key
+    spans = bursts.select("burst_key", "start", "end")
+    rows = failures.select(
+        key.alias("burst_key"),
+        "ts",
+        status_label().alias("_status"),
+        pl.int_range(pl.len()).alias("_i"),
+    )
+    inside = rows.join(spans, on="burst_key").filter(pl.col("ts").is_between("start", "end"))
+    rest = rows.join(inside.select("_i"), on="_i", how="anti")
+    return (
+        rest.group_by("burst_key")
+        .agg(
+            pl.len().cast(pl.UInt32).alias("count"),
+            pl.col("ts").min().alias("first"),
+            pl.col("ts").max().alias("last"),
+            pl.col("_status").unique().sort().alias("statuses"),
+        )
+        .sort("count", "burst_key", descending=[True, False])
+        .select(list(schema))
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -13,17 +13,149 @@ from analyzer.schema import Kind
 
 LOOKBACK_S = 90.0  # lifecycle context before a burst, at least
 LOOKAHEAD_S = 30.0
-MERGE_GAP_S = 5.0  # bursts of different pods closer than this are one incident
+SAME_LIFE_GAP_S = 60.0  # bursts of one pod life closer than this are one chain
+EPISODE_S = 10.0  # pods whose termination began this close together went down together
+ROLLOUT_GAP_S = 120.0  # terminations of one owner's pods this close follow each other
+DOWNSTREAM_SLACK_S = 2.0  # an unattributed burst within this of an incident is its echo
+TERMINATION_KINDS = (Kind.POD_DELETED.value, Kind.KILL.value)
 
 
-def group_bursts(bursts: pl.DataFrame, *, gap_s: float = MERGE_GAP_S) -> pl.DataFrame:
-    """Add ``incident`` (1-based): bursts whose spans overlap or nearly touch share one."""
+def owner_of(pod: pl.Expr) -> pl.Expr:
+    """The controller a pod name comes from: the name without its last ``-suffix`` (the
+    ReplicaSet of a Deployment's pod, the StatefulSet of ``name-0``, a DaemonSet's)."""
+    return pod.str.replace(r"-[^-]+$", "")
+
+
+def _burst_lives(
+    bursts: pl.DataFrame, failures: pl.DataFrame, lifecycle: pl.DataFrame
+) -> pl.DataFrame:
+    """Per burst (in ``bursts`` order): ``_life`` (the pod life most of its failures hit) and
+    ``_terminated`` (when that life's termination began, if it had begun by the burst's end)."""
+    life = pl.col("pod_incarnation") if "pod_incarnation" in failures.columns else pl.lit(None)
+    lives = (
+        failures.join(
+            bursts.select("burst_key", "burst", "start", "end"),
+            left_on="_burst_key",
+            right_on="burst_key",
+        )
+        .filter(pl.col("ts").is_between("start", "end"))
+        .group_by(pl.col("_burst_key").alias("burst_key"), "burst")
+        .agg(life.cast(pl.UInt32).drop_nulls().mode().first().alias("_life"))
+    )
+    out = bursts.join(lives, on=["burst_key", "burst"], how="left", maintain_order="left")
+    ends = lifecycle.filter(pl.col("kind").is_in(TERMINATION_KINDS))
+    if "pod_incarnation" not in ends.columns or ends.height == 0:
+        return out.with_columns(pl.lit(None, dtype=pl.Datetime("ns", "UTC")).alias("_terminated"))
+    ends = ends.group_by(
+        pl.col("namespace").alias("target_namespace"),
+        pl.col("pod").alias("target_pod"),
+        pl.col("pod_incarnation").cast(pl.UInt32).alias("_life"),
+    ).agg(pl.col("ts").min().alias("_terminated"))
+    out = out.join(
+        ends,
+        on=["target_namespace", "target_pod", "_life"],
+        how="left",
+        nulls_equal=True,
+        maintain_order="left",
+    )
+    return out.with_columns(
+        pl.when(pl.col("_terminated") <= pl.col("end"))
+        .then(pl.col("_terminated"))
+        .alias("_terminated")
+    )
+
+
+class _Chains:
+    """Union-find over burst rows: which bursts share one cause chain."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def join(self, i: int, j: int) -> None:
+        a, b = self.find(i), self.find(j)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+
+def group_bursts(
+    bursts: pl.DataFrame,
+    failures: pl.DataFrame | None = None,
+    lifecycle: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """Add ``incident`` (1-based, in time order): bursts of one cause chain share one.
+
+    Bursts join through identity, never through mere proximity: the same pod life within
+    ``SAME_LIFE_GAP_S`` or both after its termination began; pods whose terminations began
+    within ``EPISODE_S`` (a drain, a scale-down); pods of one owner terminated one after the
+    other (a rollout). A burst no pod is named for (a proxy's view of the failures) joins the
+    incident it overlaps most; alone, it is its own incident. Without ``failures`` and
+    ``lifecycle`` (keyed by ``_burst_key``; lifecycle with ``pod_incarnation``) only the
+    pod's own bursts and the unattributed ones are joined.
+    """
     if bursts.height == 0:
         return bursts.with_columns(pl.lit(None, dtype=pl.UInt32).alias("incident"))
-    bursts = bursts.sort("start")
-    prev_end = pl.col("end").cum_max().shift(1)
-    new = (pl.col("start") > prev_end + timedelta(seconds=gap_s)).fill_null(True)
-    return bursts.with_columns(new.cast(pl.UInt32).cum_sum().alias("incident"))
+    bursts = bursts.sort("start", "burst_key")
+    if failures is not None and lifecycle is not None:
+        lives = _burst_lives(bursts, failures, lifecycle)
+    else:
+        lives = bursts.with_columns(
+            pl.lit(None, dtype=pl.UInt32).alias("_life"),
+            pl.lit(None, dtype=pl.Datetime("ns", "UTC")).alias("_terminated"),
+        )
+    rows = lives.with_columns(owner_of(pl.col("target_pod")).alias("_owner")).to_dicts()
+    chains = _Chains(len(rows))
+    attributed = [i for i, r in enumerate(rows) if r["attributed"]]
+    for x, i in enumerate(attributed):
+        a = rows[i]
+        for j in attributed[x + 1 :]:
+            b = rows[j]
+            if _same_chain(a, b):
+                chains.join(i, j)
+    for i, r in enumerate(rows):
+        if r["attributed"]:
+            continue
+        best, overlap = None, -1.0
+        for j in attributed:
+            o = _overlap_s(r, rows[j])
+            if o >= -DOWNSTREAM_SLACK_S and o > overlap:
+                best, overlap = j, o
+        if best is not None:
+            chains.join(i, best)
+    roots = [chains.find(i) for i in range(len(rows))]
+    first_seen: dict[int, int] = {}
+    for root in roots:
+        first_seen.setdefault(root, len(first_seen) + 1)
+    return bursts.with_columns(
+        pl.Series("incident", [first_seen[r] for r in roots], dtype=pl.UInt32)
+    )
+
+
+def _overlap_s(a: dict[str, object], b: dict[str, object]) -> float:
+    """Seconds the two spans share (negative: how far apart they are)."""
+    lo = max(a["start"], b["start"])  # type: ignore[type-var]
+    hi = min(a["end"], b["end"])  # type: ignore[type-var]
+    return (hi - lo).total_seconds()  # type: ignore[operator]
+
+
+def _same_chain(a: dict[str, object], b: dict[str, object]) -> bool:
+    same_pod = (a["target_namespace"], a["target_pod"]) == (b["target_namespace"], b["target_pod"])
+    if same_pod and a["_life"] == b["_life"]:
+        if a["_terminated"] is not None and b["_terminated"] is not None:
+            return True  # one termination, however long it took
+        return -_overlap_s(a, b) <= SAME_LIFE_GAP_S
+    ta, tb = a["_terminated"], b["_terminated"]
+    if ta is None or tb is None or same_pod:
+        return False
+    apart = abs((ta - tb).total_seconds())  # type: ignore[operator]
+    if apart <= EPISODE_S:
+        return True
+    return a["_owner"] == b["_owner"] and apart <= ROLLOUT_GAP_S
 
 
 @dataclass(frozen=True)
@@ -42,6 +174,7 @@ class IncidentFrames:
     lifecycle: pl.DataFrame  # lifecycle events of the incident's pods in the window
     window_start: object
     window_end: object
+    concurrent: tuple[str, ...] = ()  # ids of other incidents overlapping this one in time
 
 
 def _pods_filter(pods: list[tuple[str, str]], ns: str = "namespace", pod: str = "pod") -> pl.Expr:
@@ -137,11 +270,14 @@ def incident_frames(
         mine = mine.unique(["file", "line"], maintain_order=True).sort("ts")
         failing = mine.filter(pl.col("target_pod").is_not_null()) if pods else mine
         downstream = mine.filter(pl.col("target_pod").is_null()) if pods else mine.clear()
-        start, end = own["start"].min(), own["end"].max()
+        # A proxy's echo of the failures (often second resolution, at completion) widens
+        # the window read around them, not the incident's own span.
+        spans = attributed if attributed.height else own
+        start, end = spans["start"].min(), spans["end"].max()
         grace = max((g for p in pods if (g := grace_of.get(p)) is not None), default=0.0)
         lookback = max(LOOKBACK_S, float(grace) + 30.0)
-        w_start = start - timedelta(seconds=lookback)  # type: ignore[operator]
-        w_end = end + timedelta(seconds=LOOKAHEAD_S)  # type: ignore[operator]
+        w_start = own["start"].min() - timedelta(seconds=lookback)  # type: ignore[operator]
+        w_end = own["end"].max() + timedelta(seconds=LOOKAHEAD_S)  # type: ignore[operator]
         lifecycle = (
             _of_pods(lifecycle_of, pods, lifecycle_events, (w_start, w_end))
             .filter(pl.col("kind").is_in(LIFECYCLE_KINDS))
@@ -164,6 +300,19 @@ def incident_frames(
                 window_end=w_end,
             )
         )
+    return _with_concurrent(out)
+
+
+def _with_concurrent(incidents: list[IncidentFrames]) -> list[IncidentFrames]:
+    """Cross-reference incidents that overlap in time but share no cause chain."""
+    out = []
+    for inc in incidents:
+        others = tuple(
+            o.id
+            for o in incidents
+            if o.id != inc.id and o.start <= inc.end and inc.start <= o.end  # type: ignore[operator]
+        )
+        out.append(replace(inc, concurrent=others))
     return out
 
 

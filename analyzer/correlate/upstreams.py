@@ -249,14 +249,66 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
 
 
 def failing(requests: pl.DataFrame) -> pl.DataFrame:
-    """Requests that failed: 5xx responses, and upstream errors with no access line of their own."""
+    """Requests that failed, one row per request: 5xx responses, and upstream errors with no
+    access line of their own.
+
+    One request logged by several hops (an ingress and the proxy behind it, the client and
+    server sidecars of a mesh, a proxy's error and access lines) is one failure: rows sharing
+    a request id keep the one closest to the pod that failed; an error line without an id
+    is dropped when its component logged a 5xx to the same upstream within ``SAME_REQUEST_S``.
+    """
     http_5xx = (pl.col("kind") == Kind.HTTP.value) & (pl.col("status") >= 500)
-    answered = (
-        requests.filter(http_5xx & pl.col("request_id").is_not_null())
-        .select("format", "request_id")
-        .unique()
+    errors = pl.col("kind") == Kind.UPSTREAM_ERROR.value
+    rows = requests.filter(http_5xx | errors)
+    has_id = pl.col("request_id").is_not_null() & ~pl.col("request_id").is_in(["", "-"])
+    # Attributed rows first, then those naming the container behind the port, then access
+    # lines over error lines, then the earliest.
+    closest = [
+        pl.col("target_pod").is_null(),
+        pl.col("target_container").is_null() if "target_container" in rows.columns else pl.lit(0),
+        pl.col("kind") != Kind.HTTP.value,
+        pl.col("ts"),
+    ]
+    with_id = (
+        rows.filter(has_id).sort(closest).unique("request_id", keep="first", maintain_order=True)
     )
-    errors = requests.filter(pl.col("kind") == Kind.UPSTREAM_ERROR.value).join(
-        answered, on=["format", "request_id"], how="anti"
+    without_id = rows.filter(~has_id)
+    lone_errors = _logged_beside_an_access_line(
+        without_id.filter(errors), without_id.filter(http_5xx)
     )
-    return pl.concat([requests.filter(http_5xx), errors]).sort("ts")
+    return pl.concat([with_id, without_id.filter(http_5xx), lone_errors]).sort("ts", "file", "line")
+
+
+SAME_REQUEST_S = 1.0
+
+
+def _component() -> pl.Expr:
+    """The component that wrote a line: its pod, else its file's directory (an nginx writes
+    access.log and error.log side by side)."""
+    return pl.coalesce(
+        pl.format("{}/{}", pl.col("namespace"), pl.col("pod")),
+        pl.col("file").str.replace(r"/[^/]*$", ""),
+    )
+
+
+def _logged_beside_an_access_line(errors: pl.DataFrame, access: pl.DataFrame) -> pl.DataFrame:
+    """``errors`` without a 5xx access line of the same component and upstream nearby."""
+    if errors.height == 0 or access.height == 0:
+        return errors
+    index = pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i")
+    left = errors.select(index, _component().alias("_c"), "upstream", "ts").drop_nulls().sort("ts")
+    right = (
+        access.select(_component().alias("_c"), "upstream", "ts", pl.lit(True).alias("_seen"))
+        .drop_nulls()
+        .sort("ts")
+    )
+    matched = left.join_asof(
+        right,
+        on="ts",
+        by=["_c", "upstream"],
+        strategy="nearest",
+        tolerance=f"{int(SAME_REQUEST_S * 1000)}ms",
+        check_sortedness=False,
+    ).filter(pl.col("_seen").fill_null(False))
+    keep = ~pl.int_range(pl.len(), dtype=pl.UInt32).is_in(matched["_i"].implode())
+    return errors.filter(keep)
