@@ -43,3 +43,18 @@ class Finding:
             f"explains {self.explains:.0%}<br>{html.escape(self.summary)}"
             f"<br><i>Fix:</i> {html.escape(self.fix)}<ul>{items}</ul></div>"
         )
+
+
+#: Below this share of an incident's failures explained, the rest is an unexplained burst.
+EXPLAINED_ENOUGH = 0.5
+
+
+def incident_severity(findings: tuple[Finding, ...] | list[Finding]) -> str:
+    """The most severe finding's severity, never lowered by a lesser one; failures left
+    mostly unexplained (no finding, or findings that cover under ``EXPLAINED_ENOUGH`` of
+    them) make it at least a warning, as an unexplained burst is."""
+    worst = min((SEVERITIES.index(f.severity) for f in findings), default=len(SEVERITIES))
+    explained = min(1.0, sum(f.explains for f in findings))
+    if explained < EXPLAINED_ENOUGH:
+        worst = min(worst, SEVERITIES.index("warning"))
+    return SEVERITIES[worst]

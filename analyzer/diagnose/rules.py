@@ -147,8 +147,11 @@ def _killed_at_grace_findings(
             if killed_at is None:
                 continue
             death, lived = killed_at
-            # Only a shutdown line between the kill and the death says the signal arrived.
+            # Only a shutdown line between the kill and the death says the signal arrived;
+            # one from a file that names no container (a dump) may be this container's.
             said = ep["shutdown_ts"] is not None and ep["kill_ts"] <= ep["shutdown_ts"] <= death
+            if not said_shutdown and not said and _unassigned_shutdown(inc, ns, pod, ep, death):
+                continue
             if said != said_shutdown:
                 continue
             kill, grace = ep["kill_ts"], ep["grace_period_s"]
@@ -226,6 +229,17 @@ def _killed_at_grace_findings(
     return findings
 
 
+def _unassigned_shutdown(
+    inc: IncidentFrames, ns: str, pod: str, ep: dict[str, object], death: datetime
+) -> bool:
+    """Whether the pod logged a shutdown between the kill and the death in a line tied to
+    no container: then nobody can say this container ignored SIGTERM."""
+    lines = _lifecycle_of(
+        inc, ns, pod, Kind.SHUTDOWN_STARTED.value, Kind.SHUTDOWN_FINISHED.value
+    ).filter(pl.col("container").is_null() & pl.col("ts").is_between(ep["kill_ts"], death))
+    return lines.height > 0
+
+
 def _timing_note(failing: pl.DataFrame) -> str:
     """Say so when the pod was matched to its requests by time, not by a logged address."""
     if "target_by" not in failing.columns:
@@ -279,6 +293,8 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
             continue
         first = probes.row(0, named=True)
         t_first = first["ts"]
+        if not _had_been_ready(inc, ns, pod, t_first):
+            continue  # a pod that never was ready was never in any endpoint list to leave
         # A count row arrived until its ``last_ts``.
         until = pl.col(LAST_TS) if LAST_TS in inc.requests.columns else pl.col("ts")
         traffic = inc.requests.filter(_pod_cond(ns, pod) & life & (until > t_first))
@@ -317,6 +333,11 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
             f"failure at {_fmt(t_first)} (probe every {period:g} s, {how}; removal lag "
             f"failureThreshold × periodSeconds ≈ {lag:g} s).{note}"
         )
+        explains = _share(
+            inc, _pod_cond(ns, pod) & life & pl.col("ts").is_between(t_first, window_end)
+        )
+        if explains == 0:
+            continue  # the lag was there, but no failure fell in it
         evidence = [_ev(r) for r in probes.head(threshold).iter_rows(named=True)]
         if not_ready.height:
             evidence.append(_ev(not_ready.row(0, named=True)))
@@ -326,9 +347,7 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
                 code="readiness-lag",
                 severity="warning",
                 summary=summary,
-                explains=_share(
-                    inc, _pod_cond(ns, pod) & life & pl.col("ts").is_between(t_first, window_end)
-                ),
+                explains=explains,
                 fix=READINESS_FIX,
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",
@@ -337,6 +356,19 @@ def readiness_lag(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Finding]:
             )
         )
     return findings
+
+
+def _had_been_ready(inc: IncidentFrames, ns: str, pod: str, before: datetime) -> bool:
+    """Whether this life of the pod was ready before ``before``: the kubelet said so, or the
+    pod answered requests (only a ready pod is sent traffic) and was not still starting."""
+    said_ready = _lifecycle_of(inc, ns, pod, Kind.READY.value).filter(pl.col("ts") < before)
+    if said_ready.height:
+        return True
+    mine = inc.requests.filter(_pod_cond(ns, pod) & _life(inc, ns, pod) & (pl.col("ts") < before))
+    if "pod_phase" in mine.columns:
+        mine = mine.filter(~pl.col("pod_phase").is_in(["pending", "starting"]).fill_null(False))
+    answered = (pl.col("kind") == Kind.HTTP.value) & (pl.col("status") < 500).fill_null(False)
+    return mine.filter(answered).height > 0
 
 
 STARTUP_FIX = (

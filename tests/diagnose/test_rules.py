@@ -203,3 +203,43 @@ def test_exit_143_is_never_a_sigkill_even_with_a_runtime_kill_line():
     rows = _failures_at_the_grace_end(rows, 130.3, 143)
     (inc,) = _run(rows)
     assert not {"sigterm-ignored", "grace-period-exceeded"} & {f.code for f in inc.findings}
+
+
+def test_a_shutdown_in_a_file_that_names_no_container_rules_out_sigterm_ignored():
+    # `kubectl logs POD > dump.log`: the app said it shut down, the file names no container
+    rows = _base(grace=30.0)
+    rows.append(ev(100.4, "shutdown_started", source="app", file="dump.log", **POD))
+    rows = _failures_at_the_grace_end(rows, 130.3, 137)
+    (inc,) = _run(rows)
+    assert "sigterm-ignored" not in [f.code for f in inc.findings]
+
+
+def test_readiness_lag_never_for_a_pod_that_was_never_ready():
+    # readiness fails while the pod starts: it was in no endpoint list to be removed from
+    rows = [
+        ev(0, "pod_added", **POD),
+        ev(1, "container_started", container="api", **POD),
+    ]
+    rows += [
+        ev(5 + 5 * k, "probe_failed", probe="readiness", container="api", upstream=IP, **POD)
+        for k in range(4)
+    ]
+    rows += [
+        ev(4 + i, "http", source="proxy", format="ingress", status=503, upstream=IP)
+        for i in range(14)
+    ]
+    (inc,) = _run(rows)
+    assert "readiness-lag" not in [f.code for f in inc.findings]
+
+
+def test_an_info_finding_never_lowers_an_incident_it_barely_explains():
+    from analyzer.diagnose.finding import Finding, incident_severity
+
+    def finding(severity, explains):
+        return Finding(code="x", severity=severity, summary="", explains=explains, fix="")
+
+    assert incident_severity([]) == "warning"
+    assert incident_severity([finding("info", 1.0)]) == "info"
+    assert incident_severity([finding("info", 0.1)]) == "warning"
+    assert incident_severity([finding("info", 0.1), finding("critical", 0.2)]) == "critical"
+    assert incident_severity([finding("warning", 0.9), finding("info", 0.1)]) == "warning"
