@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from analyzer.api import Analysis
 
 MANIFEST = "analyzer-export.json"
-EXPORT_VERSION = 2  # 2: ``events`` holds ``schema.REDUCED`` rows (the bulk counted per second)
+EXPORT_VERSION = 3  # 2: ``events`` holds ``schema.REDUCED`` rows; 3: bursts carry their baseline
 
 
 def is_export(path: Path) -> bool:

@@ -11,6 +11,16 @@ if TYPE_CHECKING:  # the API builds what reports render; reports never call it
     from analyzer.api import Analysis
 
 
+def _background(bg: dict[str, object]) -> list[str]:
+    if not bg["failures"]:
+        return []
+    return [
+        "",
+        f"Background: {bg['failures']} failing requests in no burst, at the usual rate of "
+        f"{bg['keys']} pod(s)/proxies (not incidents).",
+    ]
+
+
 def render_markdown(analysis: Analysis) -> str:
     data = report_dict(analysis)
     s = data["summary"]
@@ -19,6 +29,7 @@ def render_markdown(analysis: Analysis) -> str:
         "",
         f"{s['incidents']} incident(s): {s['critical']} critical, {s['warning']} warning, "
         f"{s['info']} info.",
+        *_background(data["background"]),
         "",
         "## Inputs",
         "",
@@ -53,6 +64,11 @@ def render_markdown(analysis: Analysis) -> str:
             f"- **Containers:** {markdown(', '.join(inc['containers']) or '-')}",
             f"- **Clients:** {markdown(', '.join(inc['clients']) or '-')}",
             f"- **Failing requests:** {inc['errors']} ({markdown(statuses)})",
+            *(
+                [f"- **Concurrent with:** {', '.join(inc['concurrent'])} (another cause chain)"]
+                if inc["concurrent"]
+                else []
+            ),
             "",
             "### Findings",
         ]

@@ -50,6 +50,7 @@ def _incident(inc: Incident) -> dict[str, Any]:
         "pods": [f"{ns}/{pod}" for ns, pod in fr.pods],
         "containers": inc.containers(),
         "clients": inc.clients(),
+        "concurrent": list(fr.concurrent),
         "bursts": [
             {
                 "key": b["burst_key"],
@@ -57,6 +58,8 @@ def _incident(inc: Incident) -> dict[str, Any]:
                 "end": iso(b["end"]),
                 "count": b["count"],
                 "peak_per_s": b["peak_per_s"],
+                "share": round(b["share"], 3),
+                "background_share": round(b["background_share"], 4),
                 "attributed": b["attributed"],
                 "formats": b["formats"],
                 "status_counts": {s["status"]: s["count"] for s in b["status_counts"]},
@@ -94,5 +97,28 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
             "info": sev.count("info"),
             "events": analysis.event_count,
         },
+        "background": _background(analysis.correlation.background),
         "incidents": [_incident(i) for i in analysis.incidents],
+    }
+
+
+BACKGROUND_KEYS_SHOWN = 10
+
+
+def _background(frame: Any) -> dict[str, Any]:
+    """Failures in no burst: at their pod's or proxy's usual rate, never an incident."""
+    top = frame.head(BACKGROUND_KEYS_SHOWN)
+    return {
+        "failures": int(frame["count"].sum()) if frame.height else 0,
+        "keys": frame.height,
+        "by_key": [
+            {
+                "key": r["burst_key"],
+                "count": r["count"],
+                "first": iso(r["first"]),
+                "last": iso(r["last"]),
+                "statuses": r["statuses"],
+            }
+            for r in top.iter_rows(named=True)
+        ],
     }

@@ -95,7 +95,17 @@ def _summary(data: dict[str, Any]) -> list[object]:
             str(len(inc["pods"])),
             top,
         )
-    return [head, table] if data["incidents"] else [head]
+    out: list[object] = [head, table] if data["incidents"] else [head]
+    bg = data["background"]
+    if bg["failures"]:
+        out.append(
+            _t(
+                f"background: {bg['failures']} failing requests in no burst, at the usual "
+                f"rate of {bg['keys']} pod(s)/proxies (not incidents)",
+                "dim",
+            )
+        )
+    return out
 
 
 def _incident(inc: dict[str, Any]) -> list[object]:
@@ -116,6 +126,10 @@ def _incident(inc: dict[str, Any]) -> list[object]:
     ]
     if inc["downstream_errors"]:
         out.append(_pad(_t(f"also reported downstream: {inc['downstream_errors']} failures"), 2))
+    if inc["concurrent"]:
+        out.append(
+            _pad(_t(f"concurrent with: {', '.join(inc['concurrent'])} (another cause chain)"), 2)
+        )
     out.append(Text("\nFindings", style="bold"))
     if not inc["findings"]:
         out.append(_pad(Text("none: no known cause matched these failures", style="yellow"), 2))
