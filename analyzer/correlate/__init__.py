@@ -6,7 +6,14 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from analyzer.correlate.bursts import background, burst_key, find_bursts, reporter_key
+from analyzer.correlate.bursts import (
+    DEFAULT_RULE,
+    BurstRule,
+    background,
+    burst_key,
+    find_bursts,
+    reporter_key,
+)
 from analyzer.correlate.incidents import IncidentFrames, group_bursts, incident_frames
 from analyzer.correlate.lifecycle import (
     LIFECYCLE_KINDS,
@@ -20,7 +27,7 @@ from analyzer.correlate.upstreams import attribute, failing
 from analyzer.normalize.reduce import as_reduced
 from analyzer.schema import COUNT
 
-__all__ = ["Correlation", "CorrelationFrames", "assemble", "correlate"]
+__all__ = ["BurstRule", "Correlation", "CorrelationFrames", "assemble", "correlate"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +96,7 @@ def all_requests(events: pl.DataFrame, corr: Correlation) -> pl.DataFrame:
     return with_phases(attribute(events), corr.pod_phases, corr.container_phases)
 
 
-def correlate(events: pl.DataFrame) -> Correlation:
+def correlate(events: pl.DataFrame, *, rule: BurstRule = DEFAULT_RULE) -> Correlation:
     """Requests to pods, phases, bursts and incidents of ``events`` (``schema.EVENTS`` or
     ``schema.REDUCED``; the bulk counted per second is as good as one row per line)."""
     events = events if COUNT in events.columns else as_reduced(events)
@@ -99,14 +106,14 @@ def correlate(events: pl.DataFrame) -> Correlation:
     requests = with_phases(requests, pods, containers)
     failures = failing(requests)
     keyed = failures.with_columns(burst_key().alias("_burst_key"))
-    bursts = find_bursts(keyed, requests)
+    bursts = find_bursts(keyed, requests, rule=rule)
     return assemble(
         events,
         CorrelationFrames(
             requests=requests,
             failures=failures,
             bursts=group_bursts(bursts, keyed, lifecycle_of(events, pods)),
-            proxy_bursts=find_bursts(keyed, requests, key=reporter_key()),
+            proxy_bursts=find_bursts(keyed, requests, rule=rule, key=reporter_key()),
             pod_phases=pods,
             container_phases=containers,
             episodes=at_pod_incarnation(container_episodes(events), pods, "kill_ts"),
