@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import polars as pl
 
 from analyzer.diagnose.finding import Evidence, Finding
 from analyzer.errors import InputError
 from analyzer.ingest.tally import FileTally
+from analyzer.result import Analysis
 from analyzer.schema import REDUCED
-
-if TYPE_CHECKING:
-    from analyzer.api import Analysis
 
 MANIFEST = "analyzer-export.json"
 EXPORT_VERSION = 3  # 2: ``events`` holds ``schema.REDUCED`` rows; 3: bursts carry their baseline

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
 
 from analyzer.report.timeline import TimelineData, timeline_data
-
-if TYPE_CHECKING:  # the API builds what reports render; reports never call it
-    from analyzer.api import Analysis
+from analyzer.result import Analysis
 
 DIV_ID = "analyzer-timeline"
 PHASE_COLORS = {

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from analyzer.report.model import report_dict
 from analyzer.report.safe import code_fence, markdown, terminal
-
-if TYPE_CHECKING:  # the API builds what reports render; reports never call it
-    from analyzer.api import Analysis
+from analyzer.result import Analysis
 
 
 def _background(bg: dict[str, object]) -> list[str]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from analyzer.diagnose.finding import Finding
-
-if TYPE_CHECKING:  # the API builds what reports render; reports never call it
-    from analyzer.api import Analysis, Incident
+from analyzer.result import Analysis, Incident
 
 SCHEMA_VERSION = 1
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rich import box
 from rich.console import Console, Group
@@ -20,9 +20,7 @@ from rich.text import Text
 
 from analyzer.report.model import report_dict
 from analyzer.report.safe import terminal
-
-if TYPE_CHECKING:  # the API builds what reports render; reports never call it
-    from analyzer.api import Analysis
+from analyzer.result import Analysis
 
 WIDTH = 100
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}

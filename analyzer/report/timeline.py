@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from analyzer.result import Analysis
 from analyzer.schema import COUNT, LAST_TS, Kind
-
-if TYPE_CHECKING:  # the API builds what reports render; reports never call it
-    from analyzer.api import Analysis
 
 END_PAD_S = 5.0  # how long a terminal phase (dead, removed) is drawn
 
