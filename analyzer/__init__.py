@@ -6,6 +6,7 @@
 
 from analyzer.api import (
     Analysis,
+    BurstRule,
     Incident,
     analyze,
     export,
@@ -22,6 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Analysis",
+    "BurstRule",
     "AnalyzerError",
     "BadLineError",
     "Evidence",

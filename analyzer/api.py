@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import polars as pl
 
 from analyzer import formats
-from analyzer.correlate import CorrelationFrames, assemble, correlate
+from analyzer.correlate import BurstRule, CorrelationFrames, assemble, correlate
+from analyzer.correlate.bursts import DEFAULT_RULE
 from analyzer.correlate.incidents import timeline
 from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
 from analyzer.diagnose.rules import diagnose
@@ -380,13 +381,15 @@ def analyze(
     registry: formats.Registry | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
+    burst_rule: BurstRule = DEFAULT_RULE,
 ) -> Analysis:
     """Ingest ``paths`` (files, directories, .gz), correlate and diagnose.
 
     ``formats_dirs``: directories of the user's own format specs (``*.toml``), besides
     ``$ANALYZER_FORMATS_DIR`` and ``~/.config/k8s-502-analyzer/formats``; ``registry``: an
     already loaded ``formats.load(...)`` to use instead of all of these. ``scheduler``,
-    ``workers``: read the files on Dask workers (see ``load_reduced``).
+    ``workers``: read the files on Dask workers (see ``load_reduced``). ``burst_rule``:
+    when failures count as a burst rather than background (``correlate.BurstRule``).
 
     Examples
     --------
@@ -396,7 +399,8 @@ def analyze(
     [('inc-1', 'info'), ('inc-2', 'critical')]
     """
     reg = registry_for(formats_dirs, registry)
-    stored = _stored_correlation(paths)
+    # An export's bursts were found with the default rule; another rule finds them again.
+    stored = _stored_correlation(paths) if burst_rule == DEFAULT_RULE else None
     if stored is not None:  # one export alone: its correlation is read, not worked out
         reduced, tallies = read_export(Path(paths[0]), where=pl.col("kind").is_in(LIFECYCLE_KINDS))
     else:
@@ -414,7 +418,7 @@ def analyze(
     # An export alone also holds its findings, quoted: neither diagnosed nor read again.
     found = read_findings(Path(paths[0])) if stored is not None else None
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
-        corr = correlate(reduced) if stored is None else assemble(reduced, stored)
+        corr = correlate(reduced, rule=burst_rule) if stored is None else assemble(reduced, stored)
         incidents = tuple(
             Incident(
                 id=f.id,
@@ -523,6 +527,7 @@ def write_timeline(analysis: Analysis, path: str | Path) -> Path:
 __all__ = [
     "Analysis",
     "AnalyzerError",
+    "BurstRule",
     "Incident",
     "analyze",
     "FileSniff",

@@ -10,7 +10,15 @@ from typing import Annotated, Any
 import typer
 
 from analyzer import __version__, formats
-from analyzer.api import Analysis, analyze, export, registry_for, sniff, write_timeline
+from analyzer.api import (
+    Analysis,
+    BurstRule,
+    analyze,
+    export,
+    registry_for,
+    sniff,
+    write_timeline,
+)
 from analyzer.diagnose.finding import SEVERITIES
 from analyzer.errors import AnalyzerError, FormatSpecErrors, InputError
 from analyzer.formats.check import sniff_notes
@@ -66,6 +74,40 @@ Scheduler = Annotated[
         "--scheduler",
         help="Read the files on this Dask scheduler's workers (tcp://HOST:PORT); they need "
         "this analyzer version and read access to PATHS. Needs the `dask` extra.",
+    ),
+]
+_BURSTS = "Bursts (failures that are not background)"
+DEFAULT_RULE = BurstRule()
+BurstGap = Annotated[
+    float,
+    typer.Option(
+        "--burst-gap",
+        help="Seconds between failures of one pod that split a burst.",
+        rich_help_panel=_BURSTS,
+    ),
+]
+BurstMinFailures = Annotated[
+    int,
+    typer.Option(
+        "--burst-min-failures",
+        help="Fewest failing requests in a burst.",
+        rich_help_panel=_BURSTS,
+    ),
+]
+BurstMinShare = Annotated[
+    float,
+    typer.Option(
+        "--burst-min-share",
+        help="Least share (0..1) of the pod's requests in the burst's span that failed.",
+        rich_help_panel=_BURSTS,
+    ),
+]
+BurstMinLift = Annotated[
+    float,
+    typer.Option(
+        "--burst-min-lift",
+        help="Least ratio of that share to the pod's failure share outside its bursts.",
+        rich_help_panel=_BURSTS,
     ),
 ]
 Workers = Annotated[
@@ -139,6 +181,10 @@ def report(
     formats_dirs: FormatsDirs = None,
     scheduler: Scheduler = None,
     workers: Workers = None,
+    burst_gap: BurstGap = DEFAULT_RULE.gap_s,
+    burst_min_failures: BurstMinFailures = DEFAULT_RULE.min_failures,
+    burst_min_share: BurstMinShare = DEFAULT_RULE.min_share,
+    burst_min_lift: BurstMinLift = DEFAULT_RULE.min_lift,
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
@@ -158,6 +204,7 @@ def report(
         formats_dirs=formats_dirs or (),
         scheduler=scheduler,
         workers=workers,
+        burst_rule=BurstRule(burst_gap, burst_min_failures, burst_min_share, burst_min_lift),
     )
     if output_format is OutputFormat.text:
         color = sys.stdout.isatty() and not no_color

@@ -17,7 +17,7 @@ import polars as pl
 from analyzer import formats
 from analyzer.correlate import Correlation, all_requests, request_container_phases
 from analyzer.correlate.incidents import IncidentFrames
-from analyzer.diagnose.finding import SEVERITIES, Evidence, Finding
+from analyzer.diagnose.finding import SEVERITIES, Evidence, Finding, incident_severity
 from analyzer.ingest import FileTally
 
 
@@ -32,9 +32,7 @@ class Incident:
 
     @property
     def severity(self) -> str:
-        if self.findings:
-            return min(self.findings, key=lambda f: f.rank).severity
-        return "warning"  # failures nobody explained yet
+        return incident_severity(self.findings)
 
     @property
     def start(self):  # type: ignore[no-untyped-def]

@@ -213,3 +213,16 @@ def test_a_file_already_in_an_export_is_not_counted_twice(tmp_path):
     assert both["incidents"] == alone["incidents"]
     note = next(t for t in both["inputs"] if t["format"] == "already-read")
     assert note["path"] == str(pages) and note["lines"] == 0
+
+
+def test_burst_thresholds_are_options_and_the_rest_is_background():
+    default = json.loads(runner.invoke(app, ["report", str(SAMPLE), "-f", "json"]).stdout)
+    strict = runner.invoke(
+        app, ["report", str(SAMPLE), "-f", "json", "--burst-min-failures", "1000"]
+    )
+    assert strict.exit_code == 0, strict.output
+    data = json.loads(strict.stdout)
+    assert data["incidents"] == []
+    # nothing is lost: every failure the default run put in an incident is background now
+    in_incidents = sum(i["errors"] + i["downstream_errors"] for i in default["incidents"])
+    assert data["background"]["failures"] == in_incidents + default["background"]["failures"]
