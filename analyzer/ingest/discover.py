@@ -8,7 +8,10 @@ from analyzer.errors import InputError
 
 # Files that are never logs: our own Parquet export, notes beside sample logs, scripts.
 IGNORED_SUFFIXES = {".md", ".py", ".parquet", ".toml", ".ipynb", ".png", ".html"}
-IGNORED_NAMES = {"analyzer-export.json"}  # the manifest of a Parquet export (analyzer.store)
+IGNORED_NAMES = {
+    "analyzer-export.json",  # the manifest of a Parquet export (analyzer.store)
+    "truth.json",  # what `analyzer simulate` planted in a bundle: the answer, not a log
+}
 
 
 def discover(paths: list[str | Path]) -> list[Path]:
