@@ -82,7 +82,7 @@ LIFECYCLE_KINDS = (
     "ready",  # kubelet SyncLoop (probe) status="ready" (per container with a readiness probe)
     "not_ready",  # kubelet SyncLoop (probe) status="" / "unhealthy"
     "pod_deleted",  # kubelet SyncLoop DELETE (graceful deletion reached the node)
-    "kill",  # kubelet "Killing container with a grace period"; events Killing; runtime StopContainer
+    "kill",  # kubelet "Killing container with a grace period"; events Killing; runtime stop
     "sigkill",  # grace over: runtime force-kill line (dockerd "using the force", containerd kill)
     "oom",  # kernel/runtime OOM (containerd TaskOOM); events OOMKilling
     "container_died",  # runtime exit (exit_code), kubelet ContainerDied
