@@ -27,7 +27,10 @@ def parse_size(text: str) -> int:
         msg = f"bad size {text!r} (use e.g. 500k, 10MB, 1GB)"
         raise ValueError(msg)
     number, unit, suffix = m.groups()
-    base = 1024 ** "kmgt".index(unit.lower()) * 1024 if unit and suffix.lower().startswith("i") else _UNITS[unit.lower()]
+    if unit and suffix.lower().startswith("i"):  # KiB, MiB, ...
+        base = 1024 ** ("kmgt".index(unit.lower()) + 1)
+    else:
+        base = _UNITS[unit.lower()]
     size = int(float(number) * base)
     if size <= 0:
         msg = f"bad size {text!r}: must be positive"
