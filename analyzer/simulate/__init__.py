@@ -82,9 +82,10 @@ def write(bundle: Bundle, out_dir: str | Path) -> list[Path]:
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if rel.endswith(".gz"):
-            with open(path, "wb") as raw, gzip.GzipFile(
-                filename="", mode="wb", fileobj=raw, mtime=0
-            ) as fh:
+            with (
+                open(path, "wb") as raw,
+                gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as fh,
+            ):
                 for chunk in chunks():
                     fh.write(chunk)
         else:

@@ -8,7 +8,16 @@ from datetime import UTC, datetime, timedelta
 import polars as pl
 
 from analyzer.simulate.model import Params, Truth
-from analyzer.simulate.world import APP_LINES, LIFECYCLE, REQUESTS, Container, Node, Pod, Proxy, World
+from analyzer.simulate.world import (
+    APP_LINES,
+    LIFECYCLE,
+    REQUESTS,
+    Container,
+    Node,
+    Pod,
+    Proxy,
+    World,
+)
 
 T0 = datetime(2024, 5, 7, 11, 59, 0, tzinfo=UTC)
 SKEW_S = 2.5
@@ -26,7 +35,10 @@ NODE_A = Node("node-a", kubelet_pid=2775, runtime_pid=2506)
 NODE_B = Node("node-b", kubelet_pid=3224, runtime_pid=3101, clock_offset_s=SKEW_S)
 
 WEB_A = Pod(
-    "shop", "web-7d9f8c6b4-abcde", "25cb986c-3d6c-4ed0-abf3-ee59ed6175f9", "node-a",
+    "shop",
+    "web-7d9f8c6b4-abcde",
+    "25cb986c-3d6c-4ed0-abf3-ee59ed6175f9",
+    "node-a",
     "10.4.0.11",
     (
         Container("app", cid(1), "registry.example/web:1.2", port=8080),
@@ -36,14 +48,20 @@ WEB_A = Pod(
     owner="web-7d9f8c6b4",
 )
 WEB_B = Pod(
-    "shop", "web-7d9f8c6b4-fghij", "5da5612b-9738-493c-af51-a213072997f6", "node-b",
+    "shop",
+    "web-7d9f8c6b4-fghij",
+    "5da5612b-9738-493c-af51-a213072997f6",
+    "node-b",
     "10.4.1.12",
     (Container("app", cid(4), "registry.example/web:1.2", port=8080),),
     owner="web-7d9f8c6b4",
 )
 INGRESS = Pod(
-    "ingress-nginx", "ingress-nginx-controller-5c8d66c76d-x2kqp",
-    "93e17ecc-ab55-461a-b526-29248d2554ad", "node-b", "10.4.1.5",
+    "ingress-nginx",
+    "ingress-nginx-controller-5c8d66c76d-x2kqp",
+    "93e17ecc-ab55-461a-b526-29248d2554ad",
+    "node-b",
+    "10.4.1.5",
     (Container("controller", cid(5), "registry.k8s.io/ingress-nginx/controller:v1.10.1"),),
     owner="ingress-nginx-controller-5c8d66c76d",
 )
@@ -66,8 +84,15 @@ def lifecycle() -> pl.DataFrame:
 
     def add(t: float, pod: Pod, kind: str, container: str | None = None, **kw: object) -> None:
         rows.append(
-            {"ts": at(t), "node": pod.node, "namespace": pod.namespace, "pod": pod.name,
-             "container": container, "kind": kind, **kw}
+            {
+                "ts": at(t),
+                "node": pod.node,
+                "namespace": pod.namespace,
+                "pod": pod.name,
+                "container": container,
+                "kind": kind,
+                **kw,
+            }
         )
 
     for pod in (WEB_A, WEB_B, INGRESS):
@@ -79,8 +104,14 @@ def lifecycle() -> pl.DataFrame:
     add(20.0, WEB_A, "pod_deleted")
     for c in WEB_A.containers:
         add(20.001, WEB_A, "kill", c.name, grace_s=30.0)
-    add(23.0, WEB_A, "probe_failed", "app", probe="readiness",
-        detail="HTTP probe failed with statuscode: 503")
+    add(
+        23.0,
+        WEB_A,
+        "probe_failed",
+        "app",
+        probe="readiness",
+        detail="HTTP probe failed with statuscode: 503",
+    )
     add(33.0, WEB_A, "not_ready", "app", probe="readiness")
     add(50.001, WEB_A, "sigkill", "app")
     add(50.010, WEB_A, "container_died", "app", exit_code=137)
@@ -88,8 +119,14 @@ def lifecycle() -> pl.DataFrame:
     add(22.0, WEB_A, "container_died", "gitlab-workhorse", exit_code=0)
     add(51.0, WEB_A, "pod_removed")
     # web-b's app crashes, backs off and restarts
-    add(30.0, WEB_B, "probe_failed", "app", probe="liveness",
-        detail='Get "http://10.4.1.12:8080/healthz": context deadline exceeded')
+    add(
+        30.0,
+        WEB_B,
+        "probe_failed",
+        "app",
+        probe="liveness",
+        detail='Get "http://10.4.1.12:8080/healthz": context deadline exceeded',
+    )
     add(30.2, WEB_B, "container_died", "app", exit_code=1)
     add(30.5, WEB_B, "backoff", "app", detail="10s")
     add(41.0, WEB_B, "container_started", "app")
@@ -136,14 +173,42 @@ def requests(proxy: str) -> pl.DataFrame:
 
 def app_lines() -> pl.DataFrame:
     rows = [
-        {"ts": at(1.5), "namespace": "shop", "pod": WEB_A.name, "container": "app",
-         "level": "info", "text": None, "fields": '{"level":"info","msg":"listening","port":8080}'},
-        {"ts": at(20.01), "namespace": "shop", "pod": WEB_A.name, "container": "app",
-         "level": "info", "text": "received SIGTERM, ignoring", "fields": None},
-        {"ts": at(1.6), "namespace": "shop", "pod": WEB_B.name, "container": "app",
-         "level": "info", "text": None, "fields": '{"level":"info","msg":"listening"}'},
-        {"ts": at(42.0), "namespace": "shop", "pod": WEB_B.name, "container": "app",
-         "level": "info", "text": None, "fields": '{"level":"info","msg":"listening again"}'},
+        {
+            "ts": at(1.5),
+            "namespace": "shop",
+            "pod": WEB_A.name,
+            "container": "app",
+            "level": "info",
+            "text": None,
+            "fields": '{"level":"info","msg":"listening","port":8080}',
+        },
+        {
+            "ts": at(20.01),
+            "namespace": "shop",
+            "pod": WEB_A.name,
+            "container": "app",
+            "level": "info",
+            "text": None,
+            "fields": '{"level":"info","msg":"received SIGTERM, ignoring"}',
+        },
+        {
+            "ts": at(1.6),
+            "namespace": "shop",
+            "pod": WEB_B.name,
+            "container": "app",
+            "level": "info",
+            "text": None,
+            "fields": '{"level":"info","msg":"listening"}',
+        },
+        {
+            "ts": at(42.0),
+            "namespace": "shop",
+            "pod": WEB_B.name,
+            "container": "app",
+            "level": "info",
+            "text": None,
+            "fields": '{"level":"info","msg":"listening again"}',
+        },
     ]
     return pl.DataFrame(rows, schema=APP_LINES)
 

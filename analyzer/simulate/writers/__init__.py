@@ -137,8 +137,9 @@ def _alb_files(world: World, proxy: str, files: dict[str, Chunks]) -> None:
 
     req = world.requests.filter(pl.col("proxy") == proxy)
     ends = req.select(
-        w=(pl.col("ts") + pl.duration(microseconds=(pl.col("duration_ms") * 1000).cast(pl.Int64)))
-        .dt.truncate("5m")
+        w=(
+            pl.col("ts") + pl.duration(microseconds=(pl.col("duration_ms") * 1000).cast(pl.Int64))
+        ).dt.truncate("5m")
         + pl.duration(minutes=5)
     )
     for window in sorted(ends["w"].unique().to_list()):

@@ -51,7 +51,9 @@ def attempts(world: World) -> list[Attempt]:
         .group_by(["namespace", "pod", "container"], maintain_order=True)
         .agg(pl.col("ts"))
     )
-    by_key = {(r["namespace"], r["pod"], r["container"]): r["ts"] for r in starts.iter_rows(named=True)}
+    by_key = {
+        (r["namespace"], r["pod"], r["container"]): r["ts"] for r in starts.iter_rows(named=True)
+    }
     out = []
     for p in world.pods:
         for c in p.containers:
@@ -67,7 +69,9 @@ def attempts(world: World) -> list[Attempt]:
 def app_lines(world: World, namespace: str, pod: str, container: str) -> pl.DataFrame:
     """The container's own lines, with their time in the line (JSON: a leading ``time``)."""
     rows = world.app_lines.filter(
-        (pl.col("namespace") == namespace) & (pl.col("pod") == pod) & (pl.col("container") == container)
+        (pl.col("namespace") == namespace)
+        & (pl.col("pod") == pod)
+        & (pl.col("container") == container)
     )
     node = world.pod(namespace, pod).node
     at = skew(pl.col("ts"), pl.lit(node), world)
@@ -77,22 +81,28 @@ def app_lines(world: World, namespace: str, pod: str, container: str) -> pl.Data
         pl.lit('{"time":"'),
         shown,
         pl.lit('"'),
-        pl.when(fields == "{}").then(pl.lit("}")).otherwise(
-            pl.concat_str(pl.lit(","), fields.str.slice(1))
-        ),
+        pl.when(fields == "{}")
+        .then(pl.lit("}"))
+        .otherwise(pl.concat_str(pl.lit(","), fields.str.slice(1))),
     )
-    line = pl.when(pl.col("fields").is_not_null()).then(json_line).otherwise(
-        pl.concat_str(
-            at.dt.strftime("%Y-%m-%d %H:%M:%S%.3f"),
-            pl.lit(" "),
-            pl.col("level").fill_null("info").str.to_uppercase(),
-            pl.lit(" "),
-            pl.col("text").fill_null(""),
+    line = (
+        pl.when(pl.col("fields").is_not_null())
+        .then(json_line)
+        .otherwise(
+            pl.concat_str(
+                at.dt.strftime("%Y-%m-%d %H:%M:%S%.3f"),
+                pl.lit(" "),
+                pl.col("level").fill_null("info").str.to_uppercase(),
+                pl.lit(" "),
+                pl.col("text").fill_null(""),
+            )
         )
     )
-    stream = pl.when(pl.col("level").is_in(["error", "fatal", "ERROR", "FATAL"])).then(
-        pl.lit("stderr")
-    ).otherwise(pl.lit("stdout"))
+    stream = (
+        pl.when(pl.col("level").is_in(["error", "fatal", "ERROR", "FATAL"]))
+        .then(pl.lit("stderr"))
+        .otherwise(pl.lit("stdout"))
+    )
     return rows.select(ts=pl.col("ts"), order=pl.lit(2, pl.Int64), stream=stream, line=line)
 
 
@@ -110,8 +120,9 @@ def wrap(lines: pl.DataFrame, world: World, node: str, *, dumps: bool) -> pl.Dat
         return lines.select("ts", "order", line=record)
     stamp = rfc3339nano_crio(at) if world.runtime == "cri-o" else rfc3339nano(at)
     return lines.select(
-        "ts", "order", line=pl.concat_str(stamp, pl.lit(" "), pl.col("stream"), pl.lit(" F "),
-                                          pl.col("line"))
+        "ts",
+        "order",
+        line=pl.concat_str(stamp, pl.lit(" "), pl.col("stream"), pl.lit(" F "), pl.col("line")),
     )
 
 

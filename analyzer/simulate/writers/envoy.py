@@ -11,7 +11,8 @@ from analyzer.simulate.writers.common import proxy_requests, skew
 
 FLAGS = {"refused": "UF", "reset": "UC", "eof": "UC", "timeout": "UT", "no_upstream": "UH"}
 DETAILS = {
-    "refused": "upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}",
+    "refused": "upstream_reset_before_response_started"
+    "{connection_failure,delayed_connect_error:_111}",
     "reset": "upstream_reset_before_response_started{connection_termination}",
     "eof": "upstream_reset_before_response_started{connection_termination}",
     "timeout": "response_timeout",
@@ -52,12 +53,27 @@ def envoy_lines(world: World, proxy: str) -> pl.DataFrame:
     req = proxy_requests(world, proxy)
     c = _common(req, world)
     line = pl.concat_str(
-        c["start"], pl.lit(" "), c["request"], pl.lit(" "), pl.col("status").cast(pl.String),
-        pl.lit(" "), c["flags"], pl.lit(" "), c["recv"], pl.lit(" "), c["sent"], pl.lit(" "),
-        c["duration"], pl.lit(" "), c["ust"], pl.lit(" "), c["tail"],
+        c["start"],
+        pl.lit(" "),
+        c["request"],
+        pl.lit(" "),
+        pl.col("status").cast(pl.String),
+        pl.lit(" "),
+        c["flags"],
+        pl.lit(" "),
+        c["recv"],
+        pl.lit(" "),
+        c["sent"],
+        pl.lit(" "),
+        c["duration"],
+        pl.lit(" "),
+        c["ust"],
+        pl.lit(" "),
+        c["tail"],
     )
-    return req.select(ts=pl.col("end"), order=pl.lit(1, pl.Int64), stream=pl.lit("stdout"),
-                      line=line)
+    return req.select(
+        ts=pl.col("end"), order=pl.lit(1, pl.Int64), stream=pl.lit("stdout"), line=line
+    )
 
 
 def istio_lines(world: World, proxy: str) -> pl.DataFrame:
@@ -72,8 +88,14 @@ def istio_lines(world: World, proxy: str) -> pl.DataFrame:
     cluster = (
         pl.when(inbound.fill_null(False))
         .then(pl.format("inbound|{}||", "up_port"))
-        .otherwise(pl.format("outbound|{}||{}.{}.svc.cluster.local", "up_port", "service",
-                             pl.col("namespace").fill_null(own_ns)))
+        .otherwise(
+            pl.format(
+                "outbound|{}||{}.{}.svc.cluster.local",
+                "up_port",
+                "service",
+                pl.col("namespace").fill_null(own_ns),
+            )
+        )
     )
     up_local = (
         pl.when(pl.col("upstream_status").is_null())
@@ -87,18 +109,42 @@ def istio_lines(world: World, proxy: str) -> pl.DataFrame:
         .then(pl.col("upstream"))
         .otherwise(pl.lit(f"{own_ip}:15001"))
     )
-    details = pl.col("error").replace_strict(DETAILS, default="via_upstream",
-                                             return_dtype=pl.String)
+    details = pl.col("error").replace_strict(
+        DETAILS, default="via_upstream", return_dtype=pl.String
+    )
     tfr = pl.when(pl.col("error") == "refused").then(pl.lit('"delayed_connect_error:_111"'))
     line = pl.concat_str(
-        c["start"], pl.lit(" "), c["request"], pl.lit(" "), pl.col("status").cast(pl.String),
-        pl.lit(" "), c["flags"], pl.lit(" "), details, pl.lit(' - '),
-        tfr.otherwise(pl.lit('"-"')), pl.lit(" "),
-        c["recv"], pl.lit(" "), c["sent"], pl.lit(" "),
-        c["duration"], pl.lit(" "), c["ust"], pl.lit(" "), c["tail"], pl.lit(" "),
-        cluster, pl.lit(" "), up_local, pl.lit(" "), down_local.fill_null("-"),
-        pl.lit(" "), pl.concat_str(pl.col("client"), pl.lit(":"), eph), pl.lit(" - default"),
+        c["start"],
+        pl.lit(" "),
+        c["request"],
+        pl.lit(" "),
+        pl.col("status").cast(pl.String),
+        pl.lit(" "),
+        c["flags"],
+        pl.lit(" "),
+        details,
+        pl.lit(" - "),
+        tfr.otherwise(pl.lit('"-"')),
+        pl.lit(" "),
+        c["recv"],
+        pl.lit(" "),
+        c["sent"],
+        pl.lit(" "),
+        c["duration"],
+        pl.lit(" "),
+        c["ust"],
+        pl.lit(" "),
+        c["tail"],
+        pl.lit(" "),
+        cluster,
+        pl.lit(" "),
+        up_local,
+        pl.lit(" "),
+        down_local.fill_null("-"),
+        pl.lit(" "),
+        pl.concat_str(pl.col("client"), pl.lit(":"), eph),
+        pl.lit(" - default"),
     )
-    return req.select(ts=pl.col("end"), order=pl.lit(1, pl.Int64), stream=pl.lit("stdout"),
-                      line=line)
-
+    return req.select(
+        ts=pl.col("end"), order=pl.lit(1, pl.Int64), stream=pl.lit("stdout"), line=line
+    )

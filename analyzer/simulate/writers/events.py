@@ -9,7 +9,6 @@ import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 
-
 from analyzer.simulate.world import World
 from analyzer.simulate.writers.journal import lifecycle_rows
 
@@ -29,9 +28,7 @@ def _uuid(*parts: object) -> str:
 
 def events_json(world: World) -> str:
     life = lifecycle_rows(world)
-    images = {
-        (p.namespace, p.name, c.name): c.image for p in world.pods for c in p.containers
-    }
+    images = {(p.namespace, p.name, c.name): c.image for p in world.pods for c in p.containers}
     items: list[dict] = []
     rv = iter(range(50_001_000, 99_999_999, 7))
 
@@ -41,13 +38,24 @@ def events_json(world: World) -> str:
             "kind": "Pod",
             "name": row["pod"],
             "namespace": row["namespace"],
-            "resourceVersion": str(40_000_000 + int(hashlib.md5(row["pod"].encode()).hexdigest()[:6], 16)),
+            "resourceVersion": str(
+                40_000_000 + int(hashlib.md5(row["pod"].encode()).hexdigest()[:6], 16)
+            ),
             "uid": row["uid"],
         }
 
-    def event(row: dict, t: datetime, reason: str, message: str, *, etype: str = "Normal",
-              container: str | None = None, ref: dict | None = None,
-              component: str = "kubelet", namespace: str | None = None) -> None:
+    def event(
+        row: dict,
+        t: datetime,
+        reason: str,
+        message: str,
+        *,
+        etype: str = "Normal",
+        container: str | None = None,
+        ref: dict | None = None,
+        component: str = "kubelet",
+        namespace: str | None = None,
+    ) -> None:
         obj = dict(ref or pod_ref(row))
         if container:
             obj["fieldPath"] = f"spec.containers{{{container}}}"
@@ -110,10 +118,20 @@ def events_json(world: World) -> str:
             )
         elif kind == "container_started":
             image = images.get((row["namespace"], row["pod"], c), "")
-            event(row, t - timedelta(milliseconds=640), "Pulled",
-                  f'Container image "{image}" already present on machine', container=c)
-            event(row, t - timedelta(milliseconds=420), "Created", f"Created container {c}",
-                  container=c)
+            event(
+                row,
+                t - timedelta(milliseconds=640),
+                "Pulled",
+                f'Container image "{image}" already present on machine',
+                container=c,
+            )
+            event(
+                row,
+                t - timedelta(milliseconds=420),
+                "Created",
+                f"Created container {c}",
+                container=c,
+            )
             event(row, t, "Started", f"Started container {c}", container=c)
         elif kind == "kill":
             message = row["detail"] or f"Stopping container {c}"
@@ -124,31 +142,39 @@ def events_json(world: World) -> str:
                 f'Get "http://{row["pod_ip"]}:{row["port"]}/readiness": dial tcp '
                 f"{row['pod_ip']}:{row['port']}: connect: connection refused"
             )
-            event(row, t, "Unhealthy", f"{probe} probe failed: {output}", etype="Warning",
-                  container=c)
+            event(
+                row, t, "Unhealthy", f"{probe} probe failed: {output}", etype="Warning", container=c
+            )
         elif kind == "backoff":
-            event(row, t, "BackOff",
-                  f"Back-off restarting failed container {c} in pod "
-                  f"{row['pod']}_{row['namespace']}({row['uid']})",
-                  etype="Warning", container=c)
+            event(
+                row,
+                t,
+                "BackOff",
+                f"Back-off restarting failed container {c} in pod "
+                f"{row['pod']}_{row['namespace']}({row['uid']})",
+                etype="Warning",
+                container=c,
+            )
         elif kind == "oom":
             node_ref = {"kind": "Node", "name": row["node"], "uid": row["node"]}
-            event(row, t, "OOMKilling",
-                  f"Memory cgroup out of memory: Killed process ({c}) total-vm:2097152kB, "
-                  "anon-rss:1048576kB, file-rss:0kB, shmem-rss:0kB",
-                  etype="Warning", ref=node_ref, component="kernel-monitor",
-                  namespace="default")
+            event(
+                row,
+                t,
+                "OOMKilling",
+                f"Memory cgroup out of memory: Killed process ({c}) total-vm:2097152kB, "
+                "anon-rss:1048576kB, file-rss:0kB, shmem-rss:0kB",
+                etype="Warning",
+                ref=node_ref,
+                component="kernel-monitor",
+                namespace="default",
+            )
         elif kind == "evicted":
             message = row["detail"] or (
                 "The node was low on resource: memory. Threshold quantity: 100Mi, available: "
                 f"91264Ki. Container {c or row['pod']} was using 1843200Ki, request is 0, has "
                 "larger consumption of memory. "
             )
-            event(row, t, row["reason"] or "Evicted", message, etype="Warning",
-                  component="kubelet")
+            event(row, t, row["reason"] or "Evicted", message, etype="Warning", component="kubelet")
     items.sort(key=lambda e: (e["metadata"]["namespace"], e["metadata"]["name"]))
     doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
     return json.dumps(doc, indent=4, sort_keys=True) + "\n"
-
-
-

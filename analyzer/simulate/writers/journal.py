@@ -50,9 +50,9 @@ def lifecycle_rows(world: World) -> pl.DataFrame:
     conts = containers_frame(world).select("namespace", "pod", "container", "cid", "port")
     life = life.join(pods, on=["namespace", "pod"], how="left")
     life = life.join(conts, on=["namespace", "pod", "container"], how="left")
-    attempt = (
-        (pl.col("kind") == "container_started").cast(pl.Int64).cum_sum() - 1
-    ).over(["namespace", "pod", "container"], order_by="ts")
+    attempt = ((pl.col("kind") == "container_started").cast(pl.Int64).cum_sum() - 1).over(
+        ["namespace", "pod", "container"], order_by="ts"
+    )
     life = life.with_columns(attempt=attempt.clip(lower_bound=0).fill_null(0))
     # ids of restarts: few rows, computed in Python once per (container, attempt)
     pairs = life.filter(pl.col("cid").is_not_null()).select("cid", "attempt").unique()
@@ -65,9 +65,9 @@ def lifecycle_rows(world: World) -> pl.DataFrame:
         schema={"cid": pl.String, "attempt": pl.Int64, "rid": pl.String},
     )
     life = life.join(ids, on=["cid", "attempt"], how="left")
-    grace = (
-        pl.when(pl.col("kind") == "kill").then(pl.col("grace_s")).forward_fill()
-    ).over(["namespace", "pod", "container"], order_by="ts")
+    grace = (pl.when(pl.col("kind") == "kill").then(pl.col("grace_s")).forward_fill()).over(
+        ["namespace", "pod", "container"], order_by="ts"
+    )
     return life.with_columns(
         grace=pl.coalesce(pl.col("grace_s"), grace, pl.lit(30.0)).round(0).cast(pl.Int64),
         key=pl.format("{}/{}", "namespace", "pod"),
@@ -92,8 +92,15 @@ class _Node:
         self.runtime = world.runtime
         self.parts: list[pl.DataFrame] = []
 
-    def _add(self, df: pl.DataFrame, delay_ns: pl.Expr | int, ident: str, pid: int | None,
-             body: pl.Expr, order: int) -> None:
+    def _add(
+        self,
+        df: pl.DataFrame,
+        delay_ns: pl.Expr | int,
+        ident: str,
+        pid: int | None,
+        body: pl.Expr,
+        order: int,
+    ) -> None:
         if df.height == 0:
             return
         delay = delay_ns if isinstance(delay_ns, pl.Expr) else pl.lit(delay_ns, pl.Int64)
@@ -111,8 +118,16 @@ class _Node:
         )
         self.parts.append(out.select(LINES.names()))
 
-    def klog(self, df: pl.DataFrame, delay: pl.Expr | int, sev: str, src: str, msg: str,
-             kv: list[tuple[str, pl.Expr]], order: int) -> None:
+    def klog(
+        self,
+        df: pl.DataFrame,
+        delay: pl.Expr | int,
+        sev: str,
+        src: str,
+        msg: str,
+        kv: list[tuple[str, pl.Expr]],
+        order: int,
+    ) -> None:
         t = pl.col("ts") + pl.duration(
             nanoseconds=delay if isinstance(delay, pl.Expr) else pl.lit(delay, pl.Int64)
         )
@@ -126,8 +141,15 @@ class _Node:
         )
         self._add(df, delay, "kubelet", self.kpid, header, order)
 
-    def runtime_line(self, df: pl.DataFrame, delay: pl.Expr | int, level: str, msg: pl.Expr,
-                     kv: list[tuple[str, pl.Expr]] = (), order: int = 1) -> None:
+    def runtime_line(
+        self,
+        df: pl.DataFrame,
+        delay: pl.Expr | int,
+        level: str,
+        msg: pl.Expr,
+        kv: list[tuple[str, pl.Expr]] = (),
+        order: int = 1,
+    ) -> None:
         t = pl.col("ts") + pl.duration(
             nanoseconds=delay if isinstance(delay, pl.Expr) else pl.lit(delay, pl.Int64)
         )
@@ -173,16 +195,23 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
 
     sandbox = pl.format(
         "RunPodSandbox for &PodSandboxMetadata{{Name:{},Uid:{},Namespace:{},Attempt:0,}}",
-        "pod", "uid", "namespace",
+        "pod",
+        "uid",
+        "namespace",
     )
     added = life.filter(kind == "pod_added")
     if rt == "containerd":
         j.runtime_line(added, 89 * MS_NS, "info", sandbox)
     elif rt == "cri-o":
         j.runtime_line(
-            added, 89 * MS_NS, "info",
+            added,
+            89 * MS_NS,
+            "info",
             pl.format("Running pod sandbox: {}/POD", "key"),
-            [("id", q(pl.col("uid"))), ("name", pl.lit("/runtime.v1.RuntimeService/RunPodSandbox"))],
+            [
+                ("id", q(pl.col("uid"))),
+                ("name", pl.lit("/runtime.v1.RuntimeService/RunPodSandbox")),
+            ],
         )
 
     started = life.filter(kind == "container_started")
@@ -193,7 +222,10 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
         )
     elif rt == "cri-o":
         j.runtime_line(
-            started, 0, "info", pl.lit("Started container"),
+            started,
+            0,
+            "info",
+            pl.lit("Started container"),
             [
                 ("PodSandboxID", pl.col("uid").str.replace_all("-", "")),
                 ("containerID", rid),
@@ -203,17 +235,31 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
             ],
         )
     pleg_started = pl.format('{{"ID":"{}","Type":"ContainerStarted","Data":"{}"}}', "uid", "rid")
-    j.klog(started, 61 * MS_NS + _jitter(MS_NS), "I", SRC["PLEG"],
-           "SyncLoop (PLEG): event for pod", [("pod", pod), ("event", pleg_started)], 2)
+    j.klog(
+        started,
+        61 * MS_NS + _jitter(MS_NS),
+        "I",
+        SRC["PLEG"],
+        "SyncLoop (PLEG): event for pod",
+        [("pod", pod), ("event", pleg_started)],
+        2,
+    )
 
     failed = life.filter(kind == "probe_failed")
     probe_type = pl.col("probe").fill_null("readiness").str.to_titlecase()
     default_output = pl.format(
         'Get "http://{}:{}/readiness": dial tcp {}:{}: connect: connection refused',
-        "pod_ip", "port", "pod_ip", "port",
+        "pod_ip",
+        "port",
+        "pod_ip",
+        "port",
     )
     j.klog(
-        failed, 0, "I", SRC["FAILED"], "Probe failed",
+        failed,
+        0,
+        "I",
+        SRC["FAILED"],
+        "Probe failed",
         [
             ("probeType", q(probe_type)),
             ("pod", pod),
@@ -225,19 +271,37 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
         0,
     )
     probe = q(pl.col("probe").fill_null("readiness").str.to_lowercase())
-    j.klog(life.filter(kind == "ready"), 0, "I", SRC["PROBE"], "SyncLoop (probe)",
-           [("probe", probe), ("status", pl.lit('"ready"')), ("pod", pod)], 0)
+    j.klog(
+        life.filter(kind == "ready"),
+        0,
+        "I",
+        SRC["PROBE"],
+        "SyncLoop (probe)",
+        [("probe", probe), ("status", pl.lit('"ready"')), ("pod", pod)],
+        0,
+    )
     not_ready_status = (
         pl.when(pl.col("probe").fill_null("readiness").str.to_lowercase() == "readiness")
         .then(pl.lit('""'))
         .otherwise(pl.lit('"unhealthy"'))
     )
-    j.klog(life.filter(kind == "not_ready"), 0, "I", SRC["PROBE"], "SyncLoop (probe)",
-           [("probe", probe), ("status", not_ready_status), ("pod", pod)], 0)
+    j.klog(
+        life.filter(kind == "not_ready"),
+        0,
+        "I",
+        SRC["PROBE"],
+        "SyncLoop (probe)",
+        [("probe", probe), ("status", not_ready_status), ("pod", pod)],
+        0,
+    )
 
     kills = life.filter(kind == "kill")
     j.klog(
-        kills, 0, "I", SRC["KILL"], "Killing container with a grace period",
+        kills,
+        0,
+        "I",
+        SRC["KILL"],
+        "Killing container with a grace period",
         [
             ("pod", pod),
             ("podUID", uid),
@@ -248,13 +312,20 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
         0,
     )
     if rt == "containerd":
-        j.runtime_line(kills, 412_000, "info",
-                       pl.format('StopContainer for "{}" with timeout {} (s)', "rid", "grace"))
-        j.runtime_line(kills, 903_000, "info",
-                       pl.format('Stop container "{}" with signal terminated', "rid"))
+        j.runtime_line(
+            kills,
+            412_000,
+            "info",
+            pl.format('StopContainer for "{}" with timeout {} (s)', "rid", "grace"),
+        )
+        j.runtime_line(
+            kills, 903_000, "info", pl.format('Stop container "{}" with signal terminated', "rid")
+        )
     elif rt == "cri-o":
         j.runtime_line(
-            kills, 412_000, "info",
+            kills,
+            412_000,
+            "info",
             pl.format("Stopping container: {} (timeout: {}s)", "rid", "grace"),
             [("id", pl.col("uid")), ("name", pl.lit("/runtime.v1.RuntimeService/StopContainer"))],
         )
@@ -264,18 +335,24 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
         j.runtime_line(sigkills, 0, "info", pl.format('Kill container "{}"', "rid"))
     elif rt == "docker":
         j.runtime_line(
-            sigkills, 0, "info",
-            pl.format("Container failed to exit within {}s of signal 15 - using the force",
-                      "grace"),
+            sigkills,
+            0,
+            "info",
+            pl.format(
+                "Container failed to exit within {}s of signal 15 - using the force", "grace"
+            ),
             [("container", rid)],
         )
     else:
         j.runtime_line(
-            sigkills, 0, "warning",
+            sigkills,
+            0,
+            "warning",
             pl.format(
                 "Stopping container {} with stop signal timed out: timeout reached after {} "
                 "seconds waiting for container process to exit",
-                "rid", "grace",
+                "rid",
+                "grace",
             ),
             [("id", pl.col("uid")), ("name", pl.lit("/runtime.v1.RuntimeService/StopContainer"))],
         )
@@ -283,12 +360,16 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
     ooms = life.filter(kind == "oom")
     oom_pid = (pl.struct("ts", "pod").hash(seed=3) % 60000 + 2000).cast(pl.String)
     j._add(
-        ooms, -3 * MS_NS, "kernel", None,
+        ooms,
+        -3 * MS_NS,
+        "kernel",
+        None,
         pl.format(
             "Memory cgroup out of memory: Killed process {} ({}) total-vm:2097152kB, "
             "anon-rss:1048576kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2200kB "
             "oom_score_adj:999",
-            oom_pid, pl.col("container").str.slice(0, 15),
+            oom_pid,
+            pl.col("container").str.slice(0, 15),
         ),
         0,
     )
@@ -303,14 +384,27 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
         exit_msg = pl.format(
             'TaskExit event container_id:"{}" id:"{}" pid:{} exit_status:{} '
             "exited_at:{{seconds:{} nanos:{}}}",
-            "rid", "rid", oom_pid, code, secs, nanos,
+            "rid",
+            "rid",
+            oom_pid,
+            code,
+            secs,
+            nanos,
         )
         j.runtime_line(died, 0, "info", exit_msg)
-        j.runtime_line(died, 1_500_000, "info", pl.lit("shim disconnected"),
-                       [("id", rid), ("namespace", pl.lit("k8s.io"))])
+        j.runtime_line(
+            died,
+            1_500_000,
+            "info",
+            pl.lit("shim disconnected"),
+            [("id", rid), ("namespace", pl.lit("k8s.io"))],
+        )
     elif rt == "docker":
         j.runtime_line(
-            died, 1_100_000, "info", pl.lit("ignoring event"),
+            died,
+            1_100_000,
+            "info",
+            pl.lit("ignoring event"),
             [
                 ("container", rid),
                 ("module", pl.lit("libcontainerd")),
@@ -321,30 +415,64 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
         )
     else:
         j.runtime_line(
-            died, 2_000_000, "info", pl.format("Stopped container {}: {}/{}", "rid", "key",
-                                                "container"),
+            died,
+            2_000_000,
+            "info",
+            pl.format("Stopped container {}: {}/{}", "rid", "key", "container"),
             [("id", pl.col("uid")), ("name", pl.lit("/runtime.v1.RuntimeService/StopContainer"))],
         )
     lag = 350 * MS_NS + _jitter(200 * MS_NS)
-    j.klog(died, lag, "I", SRC["FINISHED"], "Generic (PLEG): container finished",
-           [("podID", uid), ("containerID", qrid), ("exitCode", code.cast(pl.String))], 2)
+    j.klog(
+        died,
+        lag,
+        "I",
+        SRC["FINISHED"],
+        "Generic (PLEG): container finished",
+        [("podID", uid), ("containerID", qrid), ("exitCode", code.cast(pl.String))],
+        2,
+    )
     pleg_died = pl.format('{{"ID":"{}","Type":"ContainerDied","Data":"{}"}}', "uid", "rid")
-    j.klog(died, lag + 41_000, "I", SRC["PLEG"], "SyncLoop (PLEG): event for pod",
-           [("pod", pod), ("event", pleg_died)], 3)
+    j.klog(
+        died,
+        lag + 41_000,
+        "I",
+        SRC["PLEG"],
+        "SyncLoop (PLEG): event for pod",
+        [("pod", pod), ("event", pleg_died)],
+        3,
+    )
 
     backoff = life.filter(kind == "backoff")
     err = pl.format(
         'failed to "StartContainer" for "{}" with CrashLoopBackOff: "back-off {} restarting '
         'failed container={} pod={}_{}({})"',
-        "container", pl.coalesce(pl.col("detail"), pl.lit("10s")), "container", "pod",
-        "namespace", "uid",
+        "container",
+        pl.coalesce(pl.col("detail"), pl.lit("10s")),
+        "container",
+        "pod",
+        "namespace",
+        "uid",
     )
-    j.klog(backoff, 0, "E", SRC["SYNCERR"], "Error syncing pod, skipping",
-           [("err", q(err)), ("pod", pod), ("podUID", uid)], 0)
+    j.klog(
+        backoff,
+        0,
+        "E",
+        SRC["SYNCERR"],
+        "Error syncing pod, skipping",
+        [("err", q(err)), ("pod", pod), ("podUID", uid)],
+        0,
+    )
 
     evicted = life.filter(kind == "evicted")
-    j.klog(evicted, 0, "I", SRC["EVICTED"], "Eviction manager: pod is evicted successfully",
-           [("pod", pod)], 0)
+    j.klog(
+        evicted,
+        0,
+        "I",
+        SRC["EVICTED"],
+        "Eviction manager: pod is evicted successfully",
+        [("pod", pod)],
+        0,
+    )
 
     if not j.parts:
         return empty_lines()

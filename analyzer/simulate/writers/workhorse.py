@@ -52,8 +52,13 @@ def workhorse_lines(world: World, proxy: str) -> pl.DataFrame:
     port = pl.col("up_port").fill_null("8080")
     reason = (
         pl.when(pl.col("error") == "reset")
-        .then(pl.format("read tcp 127.0.0.1:{}->127.0.0.1:{}: read: connection reset by peer",
-                        (pl.struct("request_id").hash(seed=5) % 28000 + 32768), port))
+        .then(
+            pl.format(
+                "read tcp 127.0.0.1:{}->127.0.0.1:{}: read: connection reset by peer",
+                (pl.struct("request_id").hash(seed=5) % 28000 + 32768),
+                port,
+            )
+        )
         .when(pl.col("error") == "eof")
         .then(pl.lit("EOF"))
         .when(pl.col("error") == "timeout")
