@@ -14,15 +14,19 @@ Every writer is a polars expression over the world's frames (no Python loop per 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
-from functools import lru_cache
+from dataclasses import replace
+from datetime import timedelta
+from functools import cache
 
 import polars as pl
 
 from analyzer.simulate.model import Bundle, Chunks, Truth
 from analyzer.simulate.world import TS, World
+from analyzer.simulate.writers import common
 from analyzer.simulate.writers.alb import alb_frame, alb_path
-from analyzer.simulate.writers.common import render_lines
+from analyzer.simulate.writers.common import ms, render_lines
 from analyzer.simulate.writers.containers import (
     app_lines,
     attempts,
@@ -62,7 +66,7 @@ def render(world: World, truth: Truth) -> Bundle:
     files: dict[str, Chunks] = {}
     offsets = {n.name: n.clock_offset_s for n in world.nodes}
 
-    @lru_cache(maxsize=1)
+    @cache
     def life() -> pl.DataFrame:
         return lifecycle_rows(world)
 
@@ -80,14 +84,17 @@ def render(world: World, truth: Truth) -> Bundle:
     for row in world.app_lines.select("namespace", "pod", "container").unique().iter_rows():
         printing.add(row)
 
-    @lru_cache(maxsize=1)
-    def lines_of(key: KEY) -> pl.DataFrame:
-        parts = [PROXY_WRITERS[kind](world, name) for kind, name in proxies_in.get(key, [])]
-        parts.append(app_lines(world, *key))
+    def lines_of(key: KEY, part: World) -> pl.DataFrame:
+        """The container's lines from ``part`` (the world cut to one slice of write time)."""
+        parts = [PROXY_WRITERS[kind](part, name) for kind, name in proxies_in.get(key, [])]
+        parts.append(app_lines(part, *key))
         return pl.concat(
             [p.select(pl.col("ts").cast(TS), "order", "stream", "line") for p in parts],
             how="vertical",
         )
+
+    def proxy_names(key: KEY) -> list[str]:
+        return [name for _, name in proxies_in.get(key, [])]
 
     dumps = bool(world.extras.get("dumps"))
     for a in attempts(world):
@@ -97,17 +104,23 @@ def render(world: World, truth: Truth) -> Bundle:
         if dumps:
             if a.attempt == 0:
                 path = dump_path(world, *key)
-                files[path] = _container_file(world, a.node, key, lines_of, None, None, True)
+                files[path] = _container_file(
+                    world, a.node, key, lines_of, proxy_names(key), None, None, True
+                )
             continue
         base = f"{pod_dir(a)}/{a.attempt}.log"
         if _rotates(world, key):
             cut, stamp = rotation_stamp(world, a, offsets.get(a.node, 0.0))
             files[f"{base}.{stamp}.gz"] = _container_file(
-                world, a.node, key, lines_of, a.start, cut, False
+                world, a.node, key, lines_of, proxy_names(key), a.start, cut, False
             )
-            files[base] = _container_file(world, a.node, key, lines_of, cut, a.end, False)
+            files[base] = _container_file(
+                world, a.node, key, lines_of, proxy_names(key), cut, a.end, False
+            )
         else:
-            files[base] = _container_file(world, a.node, key, lines_of, a.start, a.end, False)
+            files[base] = _container_file(
+                world, a.node, key, lines_of, proxy_names(key), a.start, a.end, False
+            )
 
     for p in world.proxies:
         if p.kind == "alb":
@@ -122,30 +135,49 @@ def _journal(world: World, node: str, life: Callable[[], pl.DataFrame]) -> Chunk
     return chunks
 
 
-def _container_file(world, node, key, lines_of, start, end, dumps) -> Chunks:  # noqa: ANN001
+def _container_file(world, node, key, lines_of, proxies, start, end, dumps) -> Chunks:  # noqa: ANN001, PLR0913
+    """A container file's chunks: the world is cut into slices of write time holding about
+    ``CHUNK_ROWS`` requests each, and each slice is formatted, sorted and yielded on its own
+    (lines are written when a request ends, so slices by end time keep the file in order)."""
+
     def chunks() -> Iterator[bytes]:
-        lines = in_window(lines_of(key), start, end)
-        yield from render_lines(wrap(lines, world, node, dumps=dumps))
+        end_ts = pl.col("ts") + ms(pl.col("duration_ms"))
+        req = in_window(
+            world.requests.filter(pl.col("proxy").is_in(proxies)).with_columns(_end=end_ts),
+            start,
+            end,
+            column="_end",
+        )
+        ns, pod, container = key
+        own = world.app_lines.filter(
+            (pl.col("namespace") == ns)
+            & (pl.col("pod") == pod)
+            & (pl.col("container") == container)
+        )
+        ends = req["_end"].sort()
+        step = common.CHUNK_ROWS
+        edges = [start, *[ends[i] for i in range(step, ends.len(), step)], end]
+        for lo, hi in itertools.pairwise(edges):
+            part = replace(
+                world,
+                requests=in_window(req, lo, hi, column="_end").drop("_end"),
+                app_lines=in_window(own, lo, hi),
+            )
+            yield from render_lines(wrap(lines_of(key, part), world, node, dumps=dumps))
 
     return chunks
 
 
 def _alb_files(world: World, proxy: str, files: dict[str, Chunks]) -> None:
-    @lru_cache(maxsize=1)
-    def frame() -> pl.DataFrame:
-        return alb_frame(world, proxy)
-
     req = world.requests.filter(pl.col("proxy") == proxy)
-    ends = req.select(
-        w=(
-            pl.col("ts") + pl.duration(microseconds=(pl.col("duration_ms") * 1000).cast(pl.Int64))
-        ).dt.truncate("5m")
-        + pl.duration(minutes=5)
-    )
+    req = req.with_columns(_end=pl.col("ts") + ms(pl.col("duration_ms")))
+    ends = req.select(w=pl.col("_end").dt.truncate("5m") + pl.duration(minutes=5))
     for window in sorted(ends["w"].unique().to_list()):
 
         def chunks(window=window) -> Iterator[bytes]:  # noqa: ANN001
-            yield from render_lines(frame().filter(pl.col("window") == window))
+            w = window - timedelta(minutes=5)
+            cut = req.filter((pl.col("_end") >= w) & (pl.col("_end") < window)).drop("_end")
+            yield from render_lines(alb_frame(replace(world, requests=cut), proxy))
 
         files[alb_path(proxy, window)] = chunks
 

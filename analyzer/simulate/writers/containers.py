@@ -148,10 +148,12 @@ def rotation_stamp(world: World, a: Attempt, node_offset_s: float) -> tuple[date
     return cut, shown.strftime("%Y%m%d-%H%M%S")
 
 
-def in_window(lines: pl.DataFrame, start: datetime | None, end: datetime | None) -> pl.DataFrame:
+def in_window(
+    lines: pl.DataFrame, start: datetime | None, end: datetime | None, column: str = "ts"
+) -> pl.DataFrame:
     cond = pl.lit(True)
     if start is not None:
-        cond = cond & (pl.col("ts") >= start)
+        cond = cond & (pl.col(column) >= start)
     if end is not None:
-        cond = cond & (pl.col("ts") < end)
+        cond = cond & (pl.col(column) < end)
     return lines.filter(cond)
