@@ -26,6 +26,26 @@ def _uuid(*parts: object) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) % 4]}{h[17:20]}-{h[20:32]}"
 
 
+def _aggregate(items: list[dict]) -> list[dict]:
+    """The kubelet's event correlator: repeats of an event (same object, reason and message)
+    become one object with ``count`` and the first and last timestamps."""
+    kept: dict[tuple, dict] = {}
+    out = []
+    for item in sorted(items, key=lambda e: e["firstTimestamp"] or e["eventTime"] or ""):
+        if item["firstTimestamp"] is None:
+            out.append(item)
+            continue
+        obj = item["involvedObject"]
+        key = (obj.get("uid"), obj.get("fieldPath"), item["reason"], item["message"])
+        if key in kept:
+            kept[key]["count"] += 1
+            kept[key]["lastTimestamp"] = item["lastTimestamp"]
+            continue
+        kept[key] = item
+        out.append(item)
+    return out
+
+
 def events_json(world: World) -> str:
     life = lifecycle_rows(world)
     images = {(p.namespace, p.name, c.name): c.image for p in world.pods for c in p.containers}
@@ -175,6 +195,7 @@ def events_json(world: World) -> str:
                 "larger consumption of memory. "
             )
             event(row, t, row["reason"] or "Evicted", message, etype="Warning", component="kubelet")
+    items = _aggregate(items)
     items.sort(key=lambda e: (e["metadata"]["namespace"], e["metadata"]["name"]))
     doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
     return json.dumps(doc, indent=4, sort_keys=True) + "\n"

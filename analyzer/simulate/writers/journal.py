@@ -68,7 +68,11 @@ def lifecycle_rows(world: World) -> pl.DataFrame:
     grace = (pl.when(pl.col("kind") == "kill").then(pl.col("grace_s")).forward_fill()).over(
         ["namespace", "pod", "container"], order_by="ts"
     )
+    killed = (pl.col("kind") == "kill").cast(pl.Int64).cum_sum().over(
+        ["namespace", "pod", "container", "attempt"], order_by="ts"
+    ) > 0
     return life.with_columns(
+        killed=killed.fill_null(False),
         grace=pl.coalesce(pl.col("grace_s"), grace, pl.lit(30.0)).round(0).cast(pl.Int64),
         key=pl.format("{}/{}", "namespace", "pod"),
         port=pl.col("port").fill_null(8080),
@@ -398,6 +402,12 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
             "info",
             pl.lit("shim disconnected"),
             [("id", rid), ("namespace", pl.lit("k8s.io"))],
+        )
+        j.runtime_line(
+            died.filter(pl.col("killed")),
+            9_700_000,
+            "info",
+            pl.format('StopContainer for "{}" returns successfully', "rid"),
         )
     elif rt == "docker":
         j.runtime_line(
