@@ -219,3 +219,29 @@ def test_parse_size(text, size):
 def test_parse_size_rejects(text):
     with pytest.raises(ValueError):
         parse_size(text)
+
+
+def test_rendering_is_deterministic():
+    def everything():
+        world, truth = tiny_world("istio", "containerd", rotate=True)
+        bundle = render(world, truth)
+        return {rel: b"".join(chunks()) for rel, chunks in bundle.files.items()}
+
+    assert everything() == everything()
+
+
+def test_nulls_in_a_world_do_not_break_the_writers(tmp_path):
+    from dataclasses import replace
+
+    world, truth = tiny_world("ingress-nginx")
+    req = world.requests.with_columns(
+        duration_ms=pl.when(pl.col("status") == 503).then(None).otherwise(pl.col("duration_ms")),
+        user_agent=pl.lit(None, pl.String),
+    )
+    life = world.lifecycle.with_columns(
+        container=pl.when(pl.col("kind") == "sigkill").then(None).otherwise(pl.col("container"))
+    )
+    write(render(replace(world, requests=req, lifecycle=life), truth), tmp_path)
+    events, tallies = api.load_events([tmp_path])
+    assert not any(t.rejected for t in tallies)
+    assert events.filter(pl.col("kind") == "http").height == 100

@@ -123,7 +123,7 @@ def iso_us(ts: pl.Expr) -> pl.Expr:
 
 def ms(values: pl.Expr) -> pl.Expr:
     """A float of milliseconds as a duration."""
-    return pl.duration(microseconds=(values * 1000).round(0).cast(pl.Int64))
+    return pl.duration(microseconds=(values.fill_null(0) * 1000).round(0).cast(pl.Int64))
 
 
 def fixed(values: pl.Expr, digits: int) -> pl.Expr:
@@ -159,7 +159,8 @@ def empty_lines() -> pl.DataFrame:
 
 def render_lines(frame: pl.DataFrame) -> Iterator[bytes]:
     """A ``LINES`` frame, sorted by time then order, as bytes in ``CHUNK_ROWS`` pieces."""
-    frame = frame.sort(["ts", "order"], maintain_order=True)
+    # a line the world left undefined (a null it needed) is not printed rather than crash
+    frame = frame.filter(pl.col("line").is_not_null()).sort(["ts", "order"], maintain_order=True)
     for start in range(0, frame.height, CHUNK_ROWS):
         part = frame["line"].slice(start, CHUNK_ROWS)
         yield ("\n".join(part.to_list()) + "\n").encode()
@@ -193,6 +194,12 @@ def proxy_requests(world: World, proxy: str) -> pl.DataFrame:
         user_agent=pl.col("user_agent").fill_null("-"),
         client=pl.col("client").fill_null("-"),
         bytes=pl.col("bytes").fill_null(0),
+        duration_ms=pl.col("duration_ms").fill_null(0.0),
+        request_id=pl.col("request_id").fill_null("-"),
+        method=pl.col("method").fill_null("GET"),
+        path=pl.col("path").fill_null("/"),
+        host=pl.col("host").fill_null("-"),
+        status=pl.col("status").fill_null(0),
     )
 
 

@@ -181,7 +181,11 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
     """Every journal line of ``node`` as a ``LINES`` frame (true time order, skewed text)."""
     if life is None:
         life = lifecycle_rows(world)
-    life = life.filter(pl.col("node") == node)
+    # container moments need the container; pod moments (ADD, DELETE, ...) do not
+    pod_kinds = ["pod_added", "pod_deleted", "pod_removed", "evicted", "ready", "not_ready"]
+    life = life.filter(
+        (pl.col("node") == node) & (pl.col("kind").is_in(pod_kinds) | pl.col("rid").is_not_null())
+    )
     j = _Node(world, node)
     rt = world.runtime
     prefix = RUNTIME_PREFIX[rt]
