@@ -22,6 +22,9 @@ import polars as pl
 from analyzer.simulate.world import World
 from analyzer.simulate.writers.common import iso_ms, rfc3339nano, rfc3339nano_crio, skew
 
+#: containerd's ``max_container_log_line_size`` / Docker's json-file split size.
+LIMIT = 16 * 1024
+
 #: containerd's read lag between the app's write and the CRI timestamp.
 CRI_LAG_NS = 41_300
 
@@ -106,23 +109,48 @@ def app_lines(world: World, namespace: str, pod: str, container: str) -> pl.Data
     return rows.select(ts=pl.col("ts"), order=pl.lit(2, pl.Int64), stream=stream, line=line)
 
 
+def split_long(lines: pl.DataFrame) -> pl.DataFrame:
+    """Lines over ``LIMIT`` bytes as the runtime stores them: pieces of ``LIMIT`` characters
+    (bytes for ASCII), ``last`` false on all but the final one; short lines pass as they are."""
+    lines = lines.with_columns(last=pl.lit(True))
+    long = pl.col("line").str.len_bytes() > LIMIT
+    if not lines.select(long.any()).item():
+        return lines
+    n = (pl.col("line").str.len_chars() + LIMIT - 1) // LIMIT
+    pieces = (
+        lines.filter(long)
+        .with_columns(_k=pl.int_ranges(0, n), _n=n)
+        .explode("_k")
+        .with_columns(
+            line=pl.col("line").str.slice(pl.col("_k") * LIMIT, LIMIT),
+            last=pl.col("_k") == pl.col("_n") - 1,
+        )
+        .drop("_k", "_n")
+    )
+    return pl.concat([lines.filter(~long), pieces])
+
+
 def wrap(lines: pl.DataFrame, world: World, node: str, *, dumps: bool) -> pl.DataFrame:
-    """``lines`` as the file holds them: (ts, order, line)."""
+    """``lines`` as the file holds them: (ts, order, line). The runtimes split lines over
+    16 KiB: CRI ``P`` fragments then ``F``; json-file records without the newline."""
     if dumps:
         return lines.select("ts", "order", "line")
+    lines = split_long(lines)
     at = skew(pl.col("ts") + pl.duration(nanoseconds=CRI_LAG_NS), pl.lit(node), world)
     if world.runtime == "docker":
+        newline = pl.when(pl.col("last")).then(pl.lit("\n")).otherwise(pl.lit(""))
         record = pl.struct(
-            log=pl.concat_str(pl.col("line"), pl.lit("\n")),
+            log=pl.concat_str(pl.col("line"), newline),
             stream=pl.col("stream"),
             time=rfc3339nano(at),
         ).struct.json_encode()
         return lines.select("ts", "order", line=record)
     stamp = rfc3339nano_crio(at) if world.runtime == "cri-o" else rfc3339nano(at)
+    tag = pl.when(pl.col("last")).then(pl.lit(" F ")).otherwise(pl.lit(" P "))
     return lines.select(
         "ts",
         "order",
-        line=pl.concat_str(stamp, pl.lit(" "), pl.col("stream"), pl.lit(" F "), pl.col("line")),
+        line=pl.concat_str(stamp, pl.lit(" "), pl.col("stream"), tag, pl.col("line")),
     )
 
 

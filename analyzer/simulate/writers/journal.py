@@ -201,6 +201,11 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
     for k, op in (("pod_added", "ADD"), ("pod_deleted", "DELETE"), ("pod_removed", "REMOVE")):
         j.klog(life.filter(kind == k), 0, "I", SRC[op], f"SyncLoop {op}", api, 0)
 
+    # the kubelet logs DELETE again when the API object is updated as the pod finishes
+    deleted = life.filter(kind == "pod_deleted").select("namespace", "pod").unique()
+    again = life.filter(kind == "pod_removed").join(deleted, on=["namespace", "pod"], how="semi")
+    j.klog(again, -297 * MS_NS, "I", SRC["DELETE"], "SyncLoop DELETE", api, 0)
+
     sandbox = pl.format(
         "RunPodSandbox for &PodSandboxMetadata{{Name:{},Uid:{},Namespace:{},Attempt:0,}}",
         "pod",
