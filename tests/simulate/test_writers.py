@@ -274,3 +274,51 @@ def test_lines_over_16_kib_are_split_as_the_runtime_does(tmp_path, runtime):
     boom = events.filter(pl.col("file").str.ends_with(rel) & pl.col("message").str.contains("boom"))
     assert boom.height == 1
     assert boom["message"][0] == "boom" or boom["message"][0].endswith('x"}')
+
+
+@pytest.mark.parametrize("runtime", ["containerd", "cri-o", "docker"])
+def test_oom_and_eviction_are_written_in_real_wordings(tmp_path, runtime):
+    from dataclasses import replace
+
+    world, truth = tiny_world("ingress-nginx", runtime)
+    rows = [
+        {
+            "ts": at(55.0),
+            "node": "node-b",
+            "namespace": "shop",
+            "pod": WEB_B.name,
+            "container": "app",
+            "kind": "oom",
+        },
+        {
+            "ts": at(55.002),
+            "node": "node-b",
+            "namespace": "shop",
+            "pod": WEB_B.name,
+            "container": "app",
+            "kind": "container_died",
+            "exit_code": 137,
+        },
+        {
+            "ts": at(57.0),
+            "node": "node-b",
+            "namespace": "shop",
+            "pod": WEB_B.name,
+            "container": None,
+            "kind": "evicted",
+        },
+    ]
+    extra = pl.DataFrame(rows, schema=world.lifecycle.schema)
+    world = replace(world, lifecycle=pl.concat([world.lifecycle, extra]))
+    write(render(world, truth), tmp_path)
+    journal = (tmp_path / "nodes/node-b/kubelet.log").read_text()
+    assert "kernel: Memory cgroup out of memory: Killed process" in journal
+    assert '"Eviction manager: pod is evicted successfully"' in journal
+    if runtime == "containerd":
+        assert 'msg="TaskOOM event container_id:\\"' in journal
+    reasons = {e["reason"] for e in json.loads((tmp_path / "events.json").read_text())["items"]}
+    assert {"OOMKilling", "Evicted", "BackOff", "Scheduled", "Pulled", "Killing"} <= reasons
+    events, tallies = api.load_events([tmp_path])
+    assert not any(t.rejected for t in tallies)
+    died = events.filter((pl.col("kind") == "container_died") & (pl.col("exit_code") == 137))
+    assert died.filter(pl.col("pod") == WEB_B.name).height >= 1
