@@ -363,6 +363,75 @@ def _check_formats(dirs: list[Path]) -> None:
     typer.echo(f"ok: {len(user)} format(s): {names}")
 
 
+class SimProxy(StrEnum):
+    ingress_nginx = "ingress-nginx"
+    envoy = "envoy"
+    istio = "istio"
+    workhorse = "workhorse"
+    alb = "alb"
+
+
+class SimRuntime(StrEnum):
+    containerd = "containerd"
+    cri_o = "cri-o"
+    docker = "docker"
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[
+        str | None, typer.Argument(help="Scenario name (see --list).", show_default=False)
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Directory to write the bundle to.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the scenario.")] = 0,
+    proxy: Annotated[
+        SimProxy | None, typer.Option("--proxy", help="Proxy in front of the pods.")
+    ] = None,
+    runtime: Annotated[
+        SimRuntime | None, typer.Option("--runtime", help="Container runtime of the nodes.")
+    ] = None,
+    size: Annotated[
+        str | None, typer.Option("--size", help="About this much log in all (500k, 10MB, 1GB).")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the scenarios and exit.")] = False,
+) -> None:
+    """Write a simulated log bundle (real formats) and its truth.json.
+
+    Example:  analyzer simulate pid1-502 -o /tmp/pid1 && analyzer report /tmp/pid1
+    """
+    from analyzer.simulate import parse_size, scenario_names, write
+    from analyzer.simulate import simulate as build
+    from analyzer.simulate.model import Params
+
+    names = scenario_names()
+    if list_:
+        for name in names:
+            typer.echo(name)
+        return
+    if scenario is None or output is None:
+        typer.echo("error: give a SCENARIO and -o DIR (or --list)", err=True)
+        raise typer.Exit(code=2)
+    if scenario not in names:
+        typer.echo(f"error: unknown scenario {scenario!r}; known: {', '.join(names)}", err=True)
+        raise typer.Exit(code=2)
+    try:
+        size_bytes = parse_size(size) if size is not None else None
+    except ValueError as err:
+        typer.echo(f"error: --size: {err}", err=True)
+        raise typer.Exit(code=2) from err
+    params = Params(
+        seed=seed,
+        proxy=proxy.value if proxy else None,
+        runtime=runtime.value if runtime else None,
+        size_bytes=size_bytes,
+    )
+    written = write(build(scenario, params), output)
+    total = sum(p.stat().st_size for p in written)
+    typer.echo(f"{len(written)} file(s), {total} bytes written to {output}")
+
+
 @app.command()
 def version() -> None:
     """Print the version.

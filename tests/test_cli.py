@@ -106,7 +106,7 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 def test_commands():
-    assert COMMANDS == ["formats", "ingest", "report", "sniff", "timeline", "version"]
+    assert COMMANDS == ["formats", "ingest", "report", "simulate", "sniff", "timeline", "version"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -226,3 +226,26 @@ def test_burst_thresholds_are_options_and_the_rest_is_background():
     # nothing is lost: every failure the default run put in an incident is background now
     in_incidents = sum(i["errors"] + i["downstream_errors"] for i in default["incidents"])
     assert data["background"]["failures"] == in_incidents + default["background"]["failures"]
+
+
+def test_simulate_writes_the_sample_bundle_and_its_truth(tmp_path):
+    out = tmp_path / "pid1"
+    result = runner.invoke(app, ["simulate", "pid1-502", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    committed = {p.relative_to(SAMPLE).as_posix() for p in SAMPLE.rglob("*") if p.is_file()}
+    assert written == committed | {"truth.json"}
+    for rel in committed:
+        assert (out / rel).read_bytes() == (SAMPLE / rel).read_bytes(), rel
+    assert json.loads((out / "truth.json").read_text())["scenario"] == "pid1-502"
+
+
+def test_simulate_lists_and_rejects_clearly(tmp_path):
+    listed = runner.invoke(app, ["simulate", "--list"])
+    assert listed.exit_code == 0 and "pid1-502-fixed" in listed.output.split()
+    unknown = runner.invoke(app, ["simulate", "no-such-thing", "-o", str(tmp_path)])
+    assert unknown.exit_code == 2 and "unknown scenario" in unknown.output
+    bad = runner.invoke(app, ["simulate", "pid1-502", "-o", str(tmp_path), "--size", "12QB"])
+    assert bad.exit_code == 2 and "--size" in bad.output
+    missing = runner.invoke(app, ["simulate", "pid1-502"])
+    assert missing.exit_code == 2

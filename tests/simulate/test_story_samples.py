@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.simulate import write
 from analyzer.simulate.model import Bundle, Params
 from analyzer.simulate.story import SCENARIOS
 
@@ -26,14 +27,6 @@ NEW_WH = (
 PUMA_EXIT = datetime(2022, 4, 5, 6, 4, 4, 611820, tzinfo=UTC)  # containerd: shim disconnected
 SIGKILL = datetime(2022, 4, 5, 6, 4, 46, 105731, tzinfo=UTC)
 NEW_POD_READY = datetime(2022, 4, 5, 6, 3, 40, 512318, tzinfo=UTC)
-
-
-def write(bundle: Bundle, out: Path) -> None:
-    """The simulator's writer, as far as the story needs it (no .gz files, no truth.json)."""
-    for rel, chunks in bundle.files.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(b"".join(chunks()))
 
 
 def files_under(root: Path) -> set[str]:
@@ -56,9 +49,11 @@ def cri_payloads(data: bytes) -> list[dict]:
 
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_seed_0_writes_the_committed_samples_byte_for_byte(name, tmp_path):
-    write(SCENARIOS[name](Params()), tmp_path)
+    bundle = SCENARIOS[name](Params())
+    write(bundle, tmp_path)
     committed = SAMPLES / name
-    assert files_under(tmp_path) == files_under(committed)
+    assert files_under(tmp_path) == files_under(committed) | {"truth.json"}
+    assert (tmp_path / "truth.json").read_text() == bundle.truth.to_json()
     for rel in sorted(files_under(committed)):
         assert (tmp_path / rel).read_bytes() == (committed / rel).read_bytes(), rel
 
