@@ -22,6 +22,7 @@ CONTAINER_STAGES = {
     Kind.SHUTDOWN_STARTED.value: (3, "shutting_down"),
     Kind.SHUTDOWN_FINISHED.value: (4, "shut_down"),
     Kind.SIGKILL.value: (5, "killed"),
+    Kind.OOM_KILLED.value: (5, "killed"),  # the kernel's SIGKILL (memory limit), not the kubelet's
     Kind.CONTAINER_DIED.value: (6, "dead"),
 }
 POD_STAGES = {
@@ -74,6 +75,8 @@ def container_phases(events: pl.DataFrame) -> pl.DataFrame:
         .then(pl.format("SIGTERM, grace {} s", pl.col("grace_period_s").cast(pl.Int64)))
         .when(pl.col("kind") == Kind.CONTAINER_DIED.value)
         .then(pl.format("exit code {}", pl.col("exit_code")))
+        .when(pl.col("kind") == Kind.OOM_KILLED.value)
+        .then(pl.lit("OOM killed (memory limit)"))
         .otherwise(pl.col("message"))
     )
     rows = rows.with_columns(detail.alias("detail"))

@@ -307,8 +307,8 @@ def _start_rows(chunk: Chunk) -> pl.Expr | None:
         return None
     first: pl.Expr = pl.lit(False)
     for name in reversed(fields):
-        first = pl.when(pl.col(name).is_not_null()).then(pl.lit(name in spec.ts_start)).otherwise(
-            first
+        first = (
+            pl.when(pl.col(name).is_not_null()).then(pl.lit(name in spec.ts_start)).otherwise(first)
         )
     if chunk.wrapped:
         if spec.ts_style != "rfc3339" or "_envelope_ts" not in have:
