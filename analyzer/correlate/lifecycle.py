@@ -212,9 +212,18 @@ def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
         (Kind.SHUTDOWN_STARTED.value, "shutdown"),
         (Kind.SHUTDOWN_FINISHED.value, "finished"),
         (Kind.SIGKILL.value, "sigkill"),
+        # The kernel's OOM kill after the SIGTERM: an exit 137 then is the OOM killer's.
+        (Kind.OOM_KILLED.value, "oom"),
         (Kind.CONTAINER_DIED.value, "death"),
     ):
         out = first_after(kind, name, out)
     return out.drop(
-        "shutdown_exit_code", "finished_exit_code", "sigkill_exit_code", "_next_kill"
+        "shutdown_exit_code",
+        "finished_exit_code",
+        "sigkill_exit_code",
+        "oom_exit_code",
+        "oom_file",
+        "oom_line",
+        "oom_raw",
+        "_next_kill",
     ).rename({"death_exit_code": "exit_code"})

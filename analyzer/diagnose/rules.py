@@ -96,6 +96,11 @@ def _killed_at_grace_end(ep: dict[str, object]) -> tuple[datetime, float] | None
         return None
     if ep["sigkill_ts"] is None and ep["exit_code"] not in (None, SIGKILL_EXIT_CODE):
         return None
+    oom = ep.get("oom_ts")
+    if ep["sigkill_ts"] is None and oom is not None and oom <= death:  # type: ignore[operator]
+        # The runtime logged an OOM kill (TaskOOM) before the death and no SIGKILL of its
+        # own: the 137 is the kernel's OOM killer, not the kubelet's SIGKILL at grace end.
+        return None
     finished = ep["finished_ts"]
     if finished is not None and kill <= finished <= death:  # type: ignore[operator]
         return None  # it said it finished: whatever killed it later did not cut a drain
