@@ -293,3 +293,29 @@ def test_a_runtime_sigkill_line_still_counts_after_an_earlier_oom_of_another_lif
     rows += _failing(130.4)
     (inc,) = _run(rows)
     assert inc.findings[0].code == "sigterm-ignored"
+
+
+def test_a_sidecars_ready_line_does_not_make_the_pod_ready():
+    """app and istio-proxy both have readiness probes; the only ``ready`` line (the kubelet's
+    SyncLoop (probe), naming the pod only) is the sidecar's: the pod was never ready."""
+    rows = [
+        ev(0, "pod_added", **POD),
+        ev(1, "container_started", container="api", **POD),
+        ev(1.5, "container_started", container="istio-proxy", **POD),
+        ev(2, "probe_failed", probe="readiness", container="istio-proxy", **POD),
+        ev(3, "ready", probe="readiness", **POD),
+    ]
+    rows += [
+        ev(5 + 5 * k, "probe_failed", probe="readiness", container="api", upstream=IP, **POD)
+        for k in range(4)
+    ]
+    rows += [
+        ev(4 + i, "http", source="proxy", format="ingress", status=503, upstream=IP)
+        for i in range(14)
+    ]
+    (inc,) = _run(rows)
+    assert "readiness-lag" not in [f.code for f in inc.findings]
+    # with one probed container, the same ready line is the pod's: it had been ready
+    single = [r for r in rows if r.get("container") != "istio-proxy"]
+    (inc,) = _run(single)
+    assert "readiness-lag" in [f.code for f in inc.findings]
