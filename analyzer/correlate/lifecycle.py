@@ -178,7 +178,11 @@ def pod_phases(events: pl.DataFrame) -> pl.DataFrame:
     of the container within the same pod life: neither its kill nor its start changes the
     pod's phase or life. Readiness is the pod's: all its probed containers (``pod_readiness``).
     """
-    events = events.filter(pl.col("pod").is_not_null()).sort("namespace", "pod", "ts", "line")
+    # Only the lines that can change a pod's phase, or tell which containers are probed.
+    wanted = [*POD_STAGES, Kind.PROBE_FAILED.value, Kind.PROBE_ERRORED.value]
+    events = events.filter(pl.col("pod").is_not_null() & pl.col("kind").is_in(wanted)).sort(
+        "namespace", "pod", "ts", "line"
+    )
     events = pod_readiness(events.filter(_restart_kills(events)))
     rows = events.filter(
         pl.col("pod").is_not_null()

@@ -97,3 +97,22 @@ def test_start_key_is_checked():
         parse_spec(no_duration, "x.toml")
     with pytest.raises(FormatSpecErrors, match="timestamp.start"):
         parse_spec(_spec(start="yes"), "x.toml")
+
+
+def test_a_time_from_a_field_that_is_no_start_is_not_moved():
+    """traefik_json: ``StartUTC`` / ``StartLocal`` are starts, the logger's ``time`` is not.
+    The line is ``tests/fixtures/traefik_json/access.log`` line 1 (derived, see its README)."""
+    from tests.conftest import FIXTURES
+
+    line = (FIXTURES / "traefik_json/access.log").read_text().splitlines()[0]
+    events, _ = parse_lines([line], "traefik_json")
+    assert events["ts"].to_list() == [datetime(2017, 10, 2, 20, 22, 7, 514380, tzinfo=UTC)]
+    import json
+
+    record = json.loads(line)
+    del record["StartUTC"]
+    events, _ = parse_lines([json.dumps(record)], "traefik_json")  # StartLocal: moved
+    assert events["ts"].to_list() == [datetime(2017, 10, 2, 20, 22, 7, 514380, tzinfo=UTC)]
+    del record["StartLocal"]
+    events, _ = parse_lines([json.dumps(record)], "traefik_json")  # `time`: as written
+    assert events["ts"].to_list() == [datetime(2017, 10, 2, 20, 22, 7, tzinfo=UTC)]
