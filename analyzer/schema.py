@@ -38,6 +38,7 @@ class Kind(StrEnum):
     SHUTDOWN_FINISHED = "shutdown_finished"
     CONTAINER_STARTED = "container_started"
     CONTAINER_DIED = "container_died"
+    OOM_KILLED = "oom_killed"  # the kernel's OOM killer killed the container (runtime TaskOOM)
     APP_STARTED = "app_started"  # process boot / listening
     HTTP = "http"  # one served request (access line)
     UPSTREAM_ERROR = "upstream_error"  # proxy could not reach its upstream

@@ -24,3 +24,12 @@ def test_validate_rejects_unknown_kind():
 
 def test_story_events_conform(story):
     schema.validate(story.events)
+
+
+def test_oom_killed_is_a_kind_with_a_timeline_marker():
+    from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
+    from analyzer.report.html import MARKERS
+
+    assert schema.Kind.OOM_KILLED.value == "oom_killed" and "oom_killed" in schema.KINDS
+    assert "oom_killed" in LIFECYCLE_KINDS
+    assert set(LIFECYCLE_KINDS) <= set(MARKERS)  # every lifecycle kind is drawn

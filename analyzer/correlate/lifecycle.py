@@ -22,6 +22,7 @@ CONTAINER_STAGES = {
     Kind.SHUTDOWN_STARTED.value: (3, "shutting_down"),
     Kind.SHUTDOWN_FINISHED.value: (4, "shut_down"),
     Kind.SIGKILL.value: (5, "killed"),
+    Kind.OOM_KILLED.value: (5, "killed"),  # the kernel's SIGKILL (memory limit), not the kubelet's
     Kind.CONTAINER_DIED.value: (6, "dead"),
 }
 POD_STAGES = {
@@ -74,6 +75,8 @@ def container_phases(events: pl.DataFrame) -> pl.DataFrame:
         .then(pl.format("SIGTERM, grace {} s", pl.col("grace_period_s").cast(pl.Int64)))
         .when(pl.col("kind") == Kind.CONTAINER_DIED.value)
         .then(pl.format("exit code {}", pl.col("exit_code")))
+        .when(pl.col("kind") == Kind.OOM_KILLED.value)
+        .then(pl.lit("OOM killed (memory limit)"))
         .otherwise(pl.col("message"))
     )
     rows = rows.with_columns(detail.alias("detail"))
@@ -84,8 +87,103 @@ def container_phases(events: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+_READINESS = (Kind.READY.value, Kind.NOT_READY.value)
+_LIFE_ENDS = (Kind.POD_DELETED.value, Kind.POD_REMOVED.value)
+
+
+def pod_readiness(rows: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` without the readiness transitions that are one container's, not the pod's.
+
+    A pod is ready when ALL its containers with a readiness probe are. The kubelet's
+    ``SyncLoop (probe)`` line names the pod only, one line per container whose readiness
+    changed: with an app and a sidecar both probed, the sidecar's ``ready`` while the app
+    is not ready does not make the pod ready. The probed containers are those whose
+    readiness probe lines name them (at least one). Per pod, ``ready`` lines count up to
+    that number and ``not_ready`` lines down (from 0 again after a deletion); only the line
+    reaching all ready, and the first ``not_ready`` from there, are the pod's transitions.
+    A pod with one probed container keeps every line, as before."""
+    if rows.height == 0 or not rows["kind"].is_in(list(_READINESS)).any():
+        return rows
+    probed = (
+        rows.filter(
+            pl.col("kind").is_in([Kind.PROBE_FAILED.value, Kind.PROBE_ERRORED.value])
+            & (pl.col("probe") == "readiness")
+            & pl.col("container").is_not_null()
+        )
+        .group_by("namespace", "pod")
+        .agg(pl.col("container").n_unique().alias("_probed"))
+        .filter(pl.col("_probed") > 1)
+    )
+    if probed.height == 0:
+        return rows
+    indexed = rows.with_row_index("_row")
+    watched = (
+        indexed.join(probed, on=["namespace", "pod"], nulls_equal=True)
+        .filter(
+            pl.col("kind").is_in([*_READINESS, *_LIFE_ENDS])
+            # liveness "unhealthy" is no readiness change (see pod_phases)
+            & ((pl.col("kind") == Kind.POD_DELETED.value) | pl.col("probe").ne_missing("liveness"))
+        )
+        .sort("namespace", "pod", "ts", "line")
+    )
+    drop: list[int] = []
+    count: dict[tuple[str | None, str | None], int] = {}
+    for r in watched.iter_rows(named=True):
+        key, n = (r["namespace"], r["pod"]), r["_probed"]
+        ready = count.get(key, 0)
+        if r["kind"] in _LIFE_ENDS:
+            count[key] = 0  # a pod back under this name starts not ready
+        elif r["kind"] == Kind.READY.value:
+            count[key] = min(n, ready + 1)
+            if count[key] < n or ready == n:
+                drop.append(r["_row"])  # one container ready, the pod not (or already) so
+        else:
+            count[key] = max(0, ready - 1)
+            if ready < n:
+                drop.append(r["_row"])  # the pod was not ready already
+    return indexed.filter(~pl.col("_row").is_in(drop)).drop("_row")
+
+
+def _restart_kills(events: pl.DataFrame) -> pl.Expr:
+    """Kill lines of a container that started again before its pod was deleted, removed or
+    added anew: a container restart (liveness failure, ...), a new container life within
+    the same pod life, not the pod's termination. Returns a filter keeping the others."""
+    keys = ["namespace", "pod"]
+    boundary = pl.col("kind").is_in([*_LIFE_ENDS, Kind.POD_ADDED.value])
+    started = pl.col("kind") == Kind.CONTAINER_STARTED.value
+
+    def next_ts(cond: pl.Expr, over: list[str]) -> pl.Expr:
+        return pl.when(cond).then(pl.col("ts")).shift(-1).backward_fill().over(over)
+
+    # The start of the same container, or one the line does not name (a PLEG ContainerStarted
+    # whose new container ID no other line names yet).
+    next_start = pl.min_horizontal(
+        next_ts(started, [*keys, "container"]),
+        next_ts(started & pl.col("container").is_null(), keys),
+    )
+    next_boundary = next_ts(boundary, keys)
+    restart = (
+        (pl.col("kind") == Kind.KILL.value)
+        & pl.col("container").is_not_null()
+        & next_start.is_not_null()
+        & (next_boundary.is_null() | (next_start <= next_boundary))
+    )
+    return ~restart.fill_null(False)
+
+
 def pod_phases(events: pl.DataFrame) -> pl.DataFrame:
-    """Change points ``(namespace, pod, ts, phase, detail, kind, file, line)`` per pod."""
+    """Change points ``(namespace, pod, ts, phase, detail, kind, file, line)`` per pod.
+
+    A container restart (its kill, then its start again, a new container ID) is a new life
+    of the container within the same pod life: neither its kill nor its start changes the
+    pod's phase or life. Readiness is the pod's: all its probed containers (``pod_readiness``).
+    """
+    # Only the lines that can change a pod's phase, or tell which containers are probed.
+    wanted = [*POD_STAGES, Kind.PROBE_FAILED.value, Kind.PROBE_ERRORED.value]
+    events = events.filter(pl.col("pod").is_not_null() & pl.col("kind").is_in(wanted)).sort(
+        "namespace", "pod", "ts", "line"
+    )
+    events = pod_readiness(events.filter(_restart_kills(events)))
     rows = events.filter(
         pl.col("pod").is_not_null()
         & pl.col("kind").is_in(list(POD_STAGES))
@@ -209,9 +307,18 @@ def container_episodes(events: pl.DataFrame) -> pl.DataFrame:
         (Kind.SHUTDOWN_STARTED.value, "shutdown"),
         (Kind.SHUTDOWN_FINISHED.value, "finished"),
         (Kind.SIGKILL.value, "sigkill"),
+        # The kernel's OOM kill after the SIGTERM: an exit 137 then is the OOM killer's.
+        (Kind.OOM_KILLED.value, "oom"),
         (Kind.CONTAINER_DIED.value, "death"),
     ):
         out = first_after(kind, name, out)
     return out.drop(
-        "shutdown_exit_code", "finished_exit_code", "sigkill_exit_code", "_next_kill"
+        "shutdown_exit_code",
+        "finished_exit_code",
+        "sigkill_exit_code",
+        "oom_exit_code",
+        "oom_file",
+        "oom_line",
+        "oom_raw",
+        "_next_kill",
     ).rename({"death_exit_code": "exit_code"})

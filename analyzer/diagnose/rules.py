@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import polars as pl
 
 from analyzer.correlate.incidents import IncidentFrames
+from analyzer.correlate.lifecycle import pod_readiness
 from analyzer.diagnose.finding import Evidence, Finding
 from analyzer.schema import LAST_LINE, LAST_TS, Kind
 
@@ -56,13 +57,16 @@ def _life(inc: IncidentFrames, ns: str, pod: str) -> pl.Expr:
 
 
 def _lifecycle_of(inc: IncidentFrames, ns: str, pod: str, *kinds: str) -> pl.DataFrame:
-    """The incident's lifecycle lines of ``kinds`` from this life of ``ns/pod``, in order."""
-    return inc.lifecycle.filter(
-        (pl.col("namespace") == ns)
-        & (pl.col("pod") == pod)
-        & pl.col("kind").is_in(list(kinds))
-        & _life(inc, ns, pod)
-    ).sort("ts")
+    """The incident's lifecycle lines of ``kinds`` from this life of ``ns/pod``, in order.
+
+    Readiness lines are the pod's transitions only: a pod is ready when all its probed
+    containers are (a sidecar's ``ready`` while the app is not is not the pod's)."""
+    rows = inc.lifecycle.filter(
+        (pl.col("namespace") == ns) & (pl.col("pod") == pod) & _life(inc, ns, pod)
+    )
+    if {Kind.READY.value, Kind.NOT_READY.value} & set(kinds):
+        rows = pod_readiness(rows)
+    return rows.filter(pl.col("kind").is_in(list(kinds))).sort("ts")
 
 
 AFTERMATH_S = 15.0
@@ -95,6 +99,11 @@ def _killed_at_grace_end(ep: dict[str, object]) -> tuple[datetime, float] | None
     if ep["exit_code"] in CLEAN_EXIT_CODES:
         return None
     if ep["sigkill_ts"] is None and ep["exit_code"] not in (None, SIGKILL_EXIT_CODE):
+        return None
+    oom = ep.get("oom_ts")
+    if ep["sigkill_ts"] is None and oom is not None and oom <= death:  # type: ignore[operator]
+        # The runtime logged an OOM kill (TaskOOM) before the death and no SIGKILL of its
+        # own: the 137 is the kernel's OOM killer, not the kubelet's SIGKILL at grace end.
         return None
     finished = ep["finished_ts"]
     if finished is not None and kill <= finished <= death:  # type: ignore[operator]

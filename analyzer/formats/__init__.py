@@ -31,6 +31,11 @@ paths for jsonl); a list means "first non-null". A top-level JSON key named ``li
 wall-clock time with no zone, read in ``--tz`` (default UTC), while a value that carries an
 offset keeps it). With ``local``, ``layout`` is the wall clock's strftime layout when it is not
 ``%Y-%m-%d %H:%M:%S%.f`` (nginx error log: ``%Y/%m/%d %H:%M:%S``).
+``timestamp.start``: the time is when the request *started* (Envoy's ``START_TIME``, Traefik's
+``StartUTC``, HAProxy's accept date), so the event's ``ts`` is that time plus ``duration_ms``: a
+failure happened when it failed, when the proxy answered. ``true`` means every
+``timestamp.field``; a list names the fields that are start times (a row whose time came from
+another, a logger's own time, is not moved). Needs ``duration_ms``.
 ``extract``: ``{column = {from = field or [fields], regex = one-group regex}}`` (a list: the
 first non-null of them), run after ``fields``.
 ``rules``: ordered ``[[rules]]`` with ``kind`` and conditions ``equals``/``contains``/
@@ -161,6 +166,8 @@ class FormatSpec:
     ts_fields: tuple[str, ...] = field(default=(), metadata=spec_key("timestamp.field"))
     ts_style: str = field(default="rfc3339", metadata=spec_key("timestamp.style"))
     ts_layout: str | None = field(default=None, metadata=spec_key("timestamp.layout"))
+    # the ``timestamp.field`` names that are a request's start (TOML: true = all of them)
+    ts_start: tuple[str, ...] = field(default=(), metadata=spec_key("timestamp.start"))
     extract: tuple[tuple[str, tuple[str, ...], str], ...] = ()  # (column, from, regex)
     rules: tuple[Rule, ...] = ()
     default_kind: str = "log"
@@ -276,6 +283,8 @@ def _check_keys(data: dict[str, Any], bad: Bad) -> None:
             continue
         if toml_key in ("timestamp.field", "payload_field") and isinstance(value, str):
             continue  # one field or a list of them
+        if toml_key == "timestamp.start" and isinstance(value, bool):
+            continue  # true: every timestamp field; or a list of them
         ok, what = simple
         if not ok(value):
             bad(toml_key, f"expected {what}, got {type(value).__name__}")
@@ -363,6 +372,20 @@ def _top(data: dict[str, Any], bad: Bad) -> None:
         bad("timestamp.style", f"must be one of {', '.join(TS_STYLES)}")
     if isinstance(ts, dict) and "layout" in ts and ts.get("style") != "local":
         bad("timestamp.layout", 'a strftime layout, used with style = "local"')
+    if isinstance(ts, dict) and ts.get("start") not in (None, False):
+        _start_keys(data, ts, bad)
+
+
+def _start_keys(data: dict[str, Any], ts: dict[str, Any], bad: Bad) -> None:
+    """``timestamp.start`` names timestamp fields, and the spec gives a ``duration_ms``."""
+    start = ts["start"]
+    if isinstance(start, list):
+        unknown = [f for f in start if isinstance(f, str) and f not in _strs(ts.get("field"))]
+        if unknown:
+            bad("timestamp.start", f"not in timestamp.field: {', '.join(unknown)}")
+    tables = [data.get(k) for k in ("fields", "sum")]
+    if not any(isinstance(t, dict) and "duration_ms" in t for t in tables):
+        bad("timestamp.start", "the start time needs a duration_ms (in fields or sum) to add")
 
 
 MATCH_GROUP = "_m"  # the text engine tells a match from a miss by this (empty) group
@@ -578,6 +601,7 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         program_field=data.get("program_field"),
         programs=_strs(data.get("programs")),
         ts_layout=ts.get("layout"),
+        ts_start=_ts_start(ts),
         sum=tuple((c, _strs(parts)) for c, parts in sums),
         scale=tuple((c, float(f)) for c, f in scales),
         samples=samples,
@@ -585,6 +609,13 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         path=file,
         builtin=builtin,
     )
+
+
+def _ts_start(ts: dict[str, Any]) -> tuple[str, ...]:
+    start = ts.get("start", False)
+    if start is True:
+        return _strs(ts.get("field"))
+    return _strs(start) if isinstance(start, list) else ()
 
 
 def load_spec(path: str | Path, *, builtin: bool = False) -> FormatSpec:

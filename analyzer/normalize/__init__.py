@@ -143,6 +143,8 @@ def canonical(
 
 
 TS_TEXT = "_ts_text"  # the time text of a row, until it is read
+#: ms to add to a row's time once read: its time is its request's start (``timestamp.start``)
+START_MS = "_start_ms"
 YEARLESS = "_yearless"  # the row's time text is in year ``time.YEAR0`` until its year is known
 
 
@@ -167,8 +169,13 @@ def canonical_plan(
     yearless: pl.Expr | None = None,
     *,
     contained: bool = False,
+    start: pl.Expr | None = None,
 ) -> pl.LazyFrame:
-    """``canonical_rows`` as a lazy plan (``_plain`` kept: wrapped lines in no format)."""
+    """``canonical_rows`` as a lazy plan (``_plain`` kept: wrapped lines in no format).
+
+    ``start``: the rows whose time is their request's start (``timestamp.start``): they keep
+    ``_start_ms``, their ``duration_ms``, which ``timed`` (and the counting plan) add to the
+    time read."""
     df = apply_numbers(map_fields(apply_rules(apply_extract(frame.lazy(), spec), spec), spec), spec)
     have = set(df.collect_schema().names())
 
@@ -193,7 +200,12 @@ def canonical_plan(
     # A cluster-info dump's log section names the pod of lines that name none themselves.
     line_pod = pl.coalesce(col("pod"), pod_ref.str.split_exact("/", 1).struct.field("field_1"))
     enveloped = line_pod.is_null()
+    starts = []
+    if start is not None:
+        ms = col("duration_ms").cast(pl.Float64, strict=False)
+        starts = [pl.when(start.fill_null(False)).then(ms).alias(START_MS)]
     df = df.with_columns(
+        *starts,
         ts_text.alias(TS_TEXT),
         pl.lit(spec.source).alias("source"),
         pl.lit(spec.name).alias("format"),
@@ -248,6 +260,7 @@ def canonical_plan(
         pl.col(OUTCOME),
         pl.col(TS_TEXT),
         *([yearless.fill_null(False).alias(YEARLESS)] if yearless is not None else []),
+        *([pl.col(START_MS)] if starts else []),
         *plain,
     )
 
@@ -257,6 +270,8 @@ def timed(
 ) -> pl.DataFrame:
     """Rows of ``canonical_rows`` with ``ts`` read from their time text (years known)."""
     out = out.with_columns(parse_times(out[TS_TEXT], ts_style, tz, layout=layout))
+    if START_MS in out.columns:
+        out = out.with_columns(plus_start(pl.col("ts")).alias("ts"))
     # Nanosecond times wrap outside ~1677-2262 (9999-12-31 would read as 1816): a time
     # outside the plausible range is an error in the line, not a date.
     implausible = ~pl.col("ts").is_between(*PLAUSIBLE, closed="left")
@@ -267,10 +282,40 @@ def timed(
         .then(pl.lit("reject: timestamp out of range (before 1990 or after 2199)"))
         .otherwise(pl.col(OUTCOME))
         .alias(OUTCOME)
-    ).drop(TS_TEXT, YEARLESS, strict=False)
+    ).drop(TS_TEXT, YEARLESS, START_MS, strict=False)
+
+
+def plus_start(ts: pl.Expr) -> pl.Expr:
+    """``ts`` of a row whose time is its request's start: moved to when it ended (start +
+    duration, to the nanosecond); other rows (``_start_ms`` null) unchanged."""
+    ns = (pl.col(START_MS) * 1e6).round().cast(pl.Int64, strict=False).fill_null(0)
+    return (ts + pl.duration(nanoseconds=ns)).cast(EVENTS["ts"])
 
 
 PLAUSIBLE = (datetime(1990, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+
+
+def _start_rows(chunk: Chunk) -> pl.Expr | None:
+    """The rows whose time is their request's start (``timestamp.start``): their time came
+    from a start field (not from the wrapper's, nor from a later field of the list)."""
+    spec = chunk.spec
+    if not spec.ts_start:
+        return None
+    have = set(chunk.frame.collect_schema().names())
+    fields = [f for f in spec.ts_fields if f in have]
+    if not fields or spec.ts_style in ("envelope", "klog"):
+        return None
+    first: pl.Expr = pl.lit(False)
+    for name in reversed(fields):
+        first = (
+            pl.when(pl.col(name).is_not_null()).then(pl.lit(name in spec.ts_start)).otherwise(first)
+        )
+    if chunk.wrapped:
+        if spec.ts_style != "rfc3339" or "_envelope_ts" not in have:
+            return None  # the runtime's time, written when the line was: already the end
+        fine = pl.coalesce([pl.col(f) for f in fields]).str.contains(r"\d:\d\d[.,]\d")
+        return first & fine.fill_null(False)
+    return first
 
 
 def _timestamp(chunk: Chunk) -> tuple[pl.Expr, str, pl.Expr | None]:
@@ -371,6 +416,8 @@ def _reduce_plan(
         fast = fast_times(text, style, tz, layout=layout)
         if fast is None:
             return None
+        if START_MS in rows.collect_schema().names():
+            fast = plus_start(fast)
         rows = rows.with_columns(fast.alias(_FAST_TS))
         ts, first, last = pl.col(_FAST_TS), "ts", LAST_TS
         count_me = counted() & ts.is_between(*PLAUSIBLE, closed="left")
@@ -431,8 +478,12 @@ def _collect_chunk(
     frame = chunk.frame.sort("line") if isinstance(chunk.frame, pl.DataFrame) else chunk.frame
     layout = chunk.spec.ts_layout
 
+    start = _start_rows(chunk)
+
     def plan(source: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
-        return canonical_plan(source, chunk.spec, text, yearless, contained=chunk.contained)
+        return canonical_plan(
+            source, chunk.spec, text, yearless, contained=chunk.contained, start=start
+        )
 
     def run(source: pl.DataFrame | pl.LazyFrame) -> ChunkRows:
         rows = plan(source)

@@ -103,26 +103,30 @@ def fill_from_paths(events: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]
         {(ns, pod) for ns, pod in known.select("namespace", "pod").iter_rows()},
         key=lambda p: (-len(p[1]), p),
     )
+    by_pod: dict[tuple[str, str], list[str]] = {}
+    for ns, pod, container in known.drop_nulls("container").iter_rows():
+        by_pod.setdefault((ns, pod), []).append(container)
     rows = []
     notes: dict[str, str] = {}
     for file in anonymous:
-        match = _pod_in_path(pods, file)
+        match = _pod_in_path(pods, file, by_pod)
         if isinstance(match, str):
             notes[file] = match
             continue
         if match is None:
             continue
         rest = file.replace(match[1], "/")
-        containers = sorted(
-            known.filter((pl.col("namespace") == match[0]) & (pl.col("pod") == match[1]))[
-                "container"
-            ]
-            .drop_nulls()
-            .to_list(),
-            key=len,
-            reverse=True,
+        containers = sorted(by_pod.get(match, []), key=len, reverse=True)
+        # `kubectl logs POD -c NAME > POD_NAME.log` (or POD-NAME.log, POD/NAME.log): the
+        # container named in the path; else the pod's only app container (a `kubectl logs POD`
+        # dump shows the default container; sidecars are not it).
+        container = next(
+            (c for c in containers if _delimited(c, rest) or _delimited(f"{match[1]}-{c}", file)),
+            None,
         )
-        container = next((c for c in containers if _delimited(c, rest)), None)
+        if container is None:
+            apps = [c for c in containers if not _sidecar(c)]
+            container = apps[0] if len(apps) == 1 else None
         rows.append({"file": file, "_ns": match[0], "_pod": match[1], "_container": container})
     if not rows:
         return events, notes
@@ -147,9 +151,53 @@ def fill_from_paths(events: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]
     return events.with_columns(filled), notes
 
 
-def _pod_in_path(pods: list[tuple[str, str]], file: str) -> tuple[str, str] | str | None:
+#: Containers injected beside the app (service meshes, agents, init steps): never the one a
+#: `kubectl logs POD` dump shows by default, so never the dump's container by elimination.
+SIDECARS = (
+    "istio-proxy",
+    "istio-init",
+    "istio-validation",
+    "linkerd-proxy",
+    "linkerd-init",
+    "linkerd-network-validator",
+    "envoy",
+    "envoy-sidecar",
+    "vault-agent",
+    "vault-agent-init",
+    "cloud-sql-proxy",
+    "cloudsql-proxy",
+    "consul-dataplane",
+    "consul-connect-inject-init",
+    "kuma-sidecar",
+    "aws-appmesh-envoy",
+    "datadog-agent",
+    "fluent-bit",
+    "fluentd",
+)
+
+
+def _sidecar(container: str) -> bool:
+    return container in SIDECARS
+
+
+def _named_with_container(pod: str, containers: list[str], file: str) -> bool:
+    """``file`` names ``pod`` followed by ``-CONTAINER`` (``kubectl logs POD -c C >
+    POD-C.log``): the pod name is not delimited there, pod-and-container is."""
+    return any(_delimited(f"{pod}-{c}", file) for c in containers)
+
+
+def _pod_in_path(
+    pods: list[tuple[str, str]],
+    file: str,
+    containers: dict[tuple[str, str], list[str]] | None = None,
+) -> tuple[str, str] | str | None:
     """The one known pod ``file`` names (the longest name wins), None, or why it is unclear."""
-    named = [(ns, pod) for ns, pod in pods if _delimited(pod, file)]
+    containers = containers or {}
+    named = [
+        (ns, pod)
+        for ns, pod in pods
+        if _delimited(pod, file) or _named_with_container(pod, containers.get((ns, pod), []), file)
+    ]
     if not named:
         return None
     named = [p for p in named if len(p[1]) == len(named[0][1])]

@@ -47,6 +47,7 @@ MARKERS = {  # kind -> (symbol, colour)
     "shutdown_finished": ("diamond-open", "#756bb1"),
     "container_started": ("circle", "#3182bd"),
     "container_died": ("hexagram", "#000000"),
+    "oom_killed": ("hexagram-open", "#67000d"),
     "app_started": ("circle-open", "#31a354"),
     "upstream_error": ("bowtie", "#a50f15"),
     "burst_start": ("line-ew-open", "#a50f15"),

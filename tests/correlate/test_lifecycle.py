@@ -1,6 +1,12 @@
 import polars as pl
 
-from analyzer.correlate.lifecycle import container_episodes, container_phases, phase_at, pod_phases
+from analyzer.correlate.lifecycle import (
+    container_episodes,
+    container_phases,
+    phase_at,
+    pod_phases,
+    pod_readiness,
+)
 from tests.correlate.helpers import T0, ev, frame
 
 POD = {"namespace": "ns", "pod": "p"}
@@ -86,3 +92,75 @@ def test_a_pod_back_under_its_name_starts_a_new_life():
 def test_a_kubelet_restart_re_adding_a_ready_pod_is_the_same_life():
     events = frame([*_events().head(2).to_dicts(), ev(15, "pod_added", **POD)])
     assert pod_phases(events)["incarnation"].to_list() == [0, 0]
+
+
+def _restarted(start_container: str | None = "app"):
+    """A liveness restart: the container is killed and started again (new container ID)."""
+    return frame(
+        [
+            ev(0, "container_started", container="app", container_id="a" * 64, **POD),
+            ev(10, "ready", probe="readiness", **POD),
+            ev(30, "probe_failed", probe="liveness", container="app", **POD),
+            ev(30.1, "kill", container="app", grace_period_s=30.0, container_id="a" * 64, **POD),
+            ev(31, "container_died", container="app", container_id="a" * 64, exit_code=137, **POD),
+            ev(32, "container_started", container=start_container, container_id="b" * 64, **POD),
+            ev(40, "ready", probe="readiness", **POD),
+        ]
+    )
+
+
+def test_a_container_restart_does_not_split_the_pod_life():
+    for named in ("app", None):
+        phases = pod_phases(_restarted(named))
+        # no "terminating" for the restart's kill, no new life for the start after it
+        assert phases["incarnation"].to_list() == [0, 0, 0], named
+        assert phases["phase"].to_list() == ["starting", "ready", "ready"], named
+
+
+def test_a_container_restart_is_a_new_container_life():
+    phases = container_phases(_restarted())
+    assert phases["phase"].to_list() == ["starting", "terminating", "dead", "starting"]
+
+
+def test_a_kill_before_the_pod_is_deleted_and_back_is_still_its_end():
+    """A StatefulSet pod's kill, then the name added again: a new life, as before."""
+    events = frame(
+        [
+            *_events().to_dicts(),
+            ev(40, "pod_removed", **POD),
+            ev(45, "pod_added", **POD),
+            ev(46, "container_started", container="app", **POD),
+        ]
+    )
+    assert pod_phases(events)["incarnation"].to_list() == [0, 0, 0, 0, 0, 1, 1]
+
+
+def _sidecar_pod():
+    # app and istio-proxy both have readiness probes (their probe lines name them); the
+    # kubelet's SyncLoop (probe) lines name only the pod.
+    return frame(
+        [
+            ev(0, "container_started", container="app", **POD),
+            ev(0.5, "container_started", container="istio-proxy", **POD),
+            ev(1, "probe_failed", probe="readiness", container="istio-proxy", **POD),
+            ev(2, "probe_failed", probe="readiness", container="app", **POD),
+            ev(3, "ready", probe="readiness", **POD),  # the sidecar: the pod is not ready yet
+            ev(8, "ready", probe="readiness", **POD),  # the app: now the pod is
+            ev(50, "probe_failed", probe="readiness", container="app", **POD),
+            ev(60, "not_ready", probe="readiness", **POD),  # the app: the pod is not ready
+            ev(61, "not_ready", probe="readiness", **POD),  # the sidecar flaps ...
+            ev(62, "ready", probe="readiness", **POD),  # ... and is back: the pod is not
+        ]
+    )
+
+
+def test_pod_ready_only_when_all_probed_containers_are():
+    phases = pod_phases(_sidecar_pod())
+    assert phases["phase"].to_list() == ["starting", "starting", "ready", "not_ready"]
+    offsets = [(t - T0).total_seconds() for t in phases["ts"]]
+    assert offsets == [0, 0.5, 8, 60]  # not the sidecar's ready at 3, nor its flap at 61-62
+
+
+def test_pod_readiness_keeps_every_line_of_a_one_probe_pod():
+    one = _sidecar_pod().filter(pl.col("container").ne_missing("istio-proxy"))
+    assert pod_readiness(one).height == one.height

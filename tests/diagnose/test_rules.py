@@ -243,3 +243,79 @@ def test_an_info_finding_never_lowers_an_incident_it_barely_explains():
     assert incident_severity([finding("info", 0.1)]) == "warning"
     assert incident_severity([finding("info", 0.1), finding("critical", 0.2)]) == "critical"
     assert incident_severity([finding("warning", 0.9), finding("info", 0.1)]) == "warning"
+
+
+def _failing(start: float, n: int = 10) -> list[dict]:
+    return [
+        ev(start + i * 0.2, "http", source="proxy", format="ingress", status=502, upstream=IP)
+        for i in range(n)
+    ]
+
+
+def test_an_oom_kill_at_the_grace_end_is_not_a_sigkill():
+    """containerd's TaskOOM before the exit 137: the kernel killed it, not the kubelet."""
+    rows = _base()
+    rows.append(ev(130.1, "oom_killed", source="runtime", container_id="a" * 64))
+    rows.append(ev(130.3, "container_died", container_id="a" * 64, exit_code=137))
+    rows += _failing(130.4)
+    (inc,) = _run(rows)
+    codes = [f.code for f in inc.findings]
+    assert "sigterm-ignored" not in codes
+    assert "grace-period-exceeded" not in codes
+
+
+def test_an_oom_kill_without_any_kill_is_no_termination_finding():
+    """A container that got no SIGTERM (no kill line) and died 137 after an OOM kill."""
+    rows = [
+        ev(0, "probe_failed", probe="readiness", container="api", upstream=IP, **POD),
+        ev(1, "ready", probe="readiness", **POD),
+        ev(2, "container_started", container="api", container_id="a" * 64, **POD),
+    ]
+    rows += [
+        ev(90 + i, "http", source="proxy", format="ingress", status=200, upstream=IP)
+        for i in range(15)
+    ]
+    rows.append(ev(130.1, "oom_killed", source="runtime", container_id="a" * 64))
+    rows.append(ev(130.3, "container_died", container_id="a" * 64, exit_code=137))
+    rows += _failing(130.4)
+    for inc in _run(rows):
+        codes = [f.code for f in inc.findings]
+        assert "sigterm-ignored" not in codes
+        assert "grace-period-exceeded" not in codes
+
+
+def test_a_runtime_sigkill_line_still_counts_after_an_earlier_oom_of_another_life():
+    """An OOM before the kill (an earlier life of the container) does not excuse the
+    SIGKILL at the grace end of this one."""
+    rows = _base()
+    rows.insert(0, ev(50, "oom_killed", source="runtime", container_id="b" * 64, **POD))
+    rows.append(ev(130.3, "container_died", container_id="a" * 64, exit_code=137))
+    rows += _failing(130.4)
+    (inc,) = _run(rows)
+    assert inc.findings[0].code == "sigterm-ignored"
+
+
+def test_a_sidecars_ready_line_does_not_make_the_pod_ready():
+    """app and istio-proxy both have readiness probes; the only ``ready`` line (the kubelet's
+    SyncLoop (probe), naming the pod only) is the sidecar's: the pod was never ready."""
+    rows = [
+        ev(0, "pod_added", **POD),
+        ev(1, "container_started", container="api", **POD),
+        ev(1.5, "container_started", container="istio-proxy", **POD),
+        ev(2, "probe_failed", probe="readiness", container="istio-proxy", **POD),
+        ev(3, "ready", probe="readiness", **POD),
+    ]
+    rows += [
+        ev(5 + 5 * k, "probe_failed", probe="readiness", container="api", upstream=IP, **POD)
+        for k in range(4)
+    ]
+    rows += [
+        ev(4 + i, "http", source="proxy", format="ingress", status=503, upstream=IP)
+        for i in range(14)
+    ]
+    (inc,) = _run(rows)
+    assert "readiness-lag" not in [f.code for f in inc.findings]
+    # with one probed container, the same ready line is the pod's: it had been ready
+    single = [r for r in rows if r.get("container") != "istio-proxy"]
+    (inc,) = _run(single)
+    assert "readiness-lag" in [f.code for f in inc.findings]

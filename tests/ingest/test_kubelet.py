@@ -87,7 +87,9 @@ def test_raw_fixture_all_lines_are_events():
         "not_ready",
         "probe_errored",
         "probe_failed",
-        "log",  # readiness status="" (no verdict yet)
+        # readiness status="": the kubelet's not-ready transition (kubelet.go handleProbeSync
+        # logs "ready" on success and "" otherwise)
+        "not_ready",
         "ready",
         "kill",
         "pod_deleted",

@@ -62,10 +62,14 @@ def test_other_daemons_of_a_kubelet_journal_are_counted_per_program(tmp_path):
         'Nov 29 18:20:19 aks-np2-39852331-vmss000000 dockerd[900]: time="2024-11-29T18:20:19Z" '
         'level=info msg="ignoring event"'
     )
-    path.write_text("\n".join([KUBELET_KILL] * 3 + [KERNEL, dockerd, KERNEL]) + "\n")
-    _, (t,) = load_events([path], year=2024)
-    assert (t.events, t.rejected, t.skipped) == (3, 0, 3)
-    assert dict(t.skip_reasons) == {"other program (kernel)": 2, "other program (dockerd)": 1}
+    systemd = "Nov 29 18:20:19 aks-np2-39852331-vmss000000 systemd[1]: Started kubelet."
+    path.write_text("\n".join([KUBELET_KILL] * 3 + [KERNEL, dockerd, systemd, KERNEL]) + "\n")
+    events, (t,) = load_events([path], year=2024)
+    assert (t.events, t.rejected, t.skipped) == (4, 0, 3)
+    assert dict(t.skip_reasons) == {"other program (kernel)": 2, "other program (systemd)": 1}
+    # dockerd is the runtime of a dockershim node: its logrus lines are read like containerd's
+    runtime = events.filter(pl.col("source") == "runtime").row(0, named=True)
+    assert (runtime["format"], runtime["kind"]) == ("containerd", "log")
 
 
 def test_klog_from_another_program_in_a_journal_is_that_programs_log(tmp_path):

@@ -101,7 +101,8 @@ def test_istio_json_access_log():
         "10.44.1.23",
         "GET",
     )
-    assert uc["ts"] == datetime(2020, 11, 25, 21, 26, 21, 409000, tzinfo=UTC)
+    # START_TIME 21:26:21.409 + 1 ms: the failure is when the proxy answered (timestamp.start)
+    assert uc["ts"] == datetime(2020, 11, 25, 21, 26, 21, 410000, tzinfo=UTC)
     uo = _row(events, 2)  # TCP, response_code "0", circuit breaker
     assert (uo["kind"], uo["status"], uo["detail"]) == ("upstream_error", None, "UO")
     typed = _row(events, 3)  # typed JSON (numbers, null)
@@ -212,7 +213,8 @@ def test_traefik_json_access_log():
         2.0,
         "GET",
     )
-    assert ok["ts"] == datetime(2017, 10, 2, 20, 22, 7, 512380, tzinfo=UTC)  # StartUTC
+    # StartUTC 20:22:07.512380 + Duration 2 ms (timestamp.start)
+    assert ok["ts"] == datetime(2017, 10, 2, 20, 22, 7, 514380, tzinfo=UTC)
     own = _row(events, 2)  # OriginStatus 0: Traefik answered, no server saw the request
     assert (own["status"], own["upstream"]) == (404, None)
     assert own["detail"].startswith("answered by Traefik")
@@ -244,7 +246,8 @@ def test_haproxy_http_log():
         1487.0,
         "----",
     )
-    assert first["ts"] == datetime(2019, 2, 25, 16, 19, 48, 143000, tzinfo=UTC)  # accept date
+    # accept date 16:19:48.143 + total time 1487 ms (timestamp.start)
+    assert first["ts"] == datetime(2019, 2, 25, 16, 19, 49, 630000, tzinfo=UTC)
     nosrv = _row(events, 3)
     assert (nosrv["kind"], nosrv["status"], nosrv["upstream"], nosrv["detail"]) == (
         "http",
