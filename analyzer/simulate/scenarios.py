@@ -1,0 +1,460 @@
+"""The world scenarios: what happens to a deployment, cause by cause (root-causes.md RC1-RC10).
+
+Each function takes ``Params`` and returns the ``Scenario`` plan; ``engine.build`` turns it into
+a World and its Truth. Times are seconds from the window's start, drawn from the seed within
+realistic ranges (grace periods, propagation delays, probe phases), so no two seeds agree on
+names, dates or timings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from analyzer.simulate.engine import PROXIES, Cast, Failing, Planted, PodPlan, Scenario
+from analyzer.simulate.model import Params
+
+
+def _deployment(
+    name: str, params: Params, replicas: int, *, default_proxy: str = "ingress-nginx", **kw: object
+) -> Scenario:
+    rng = np.random.default_rng([_stable(name), params.seed])
+    cast = Cast(rng)
+    pods = [PodPlan(node=i % 3) for i in range(replicas)]
+    return Scenario(
+        name=name,
+        cast=cast,
+        params=params,
+        proxy=params.proxy or default_proxy,
+        pods=pods,
+        generation=[0] * replicas,
+        failing=[],
+        planted=[],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def _stable(text: str) -> int:
+    return sum((i + 1) * ord(ch) for i, ch in enumerate(text))
+
+
+def _u(sc: Scenario, lo: float, hi: float) -> float:
+    return round(float(sc.cast.rng.uniform(lo, hi)), 3)
+
+
+def _propagation(sc: Scenario) -> float:
+    """How long consumers keep sending new requests after the delete."""
+    if sc.proxy == "alb":
+        return _u(sc, 12, 25)
+    return _u(sc, 2.5, 6)
+
+
+def _new_pod(sc: Scenario, born: float, *, node: int = 1, probe: bool = True) -> int:
+    sc.pods.append(
+        PodPlan(born=born, listening=born + _u(sc, 4, 9), readiness_probe=probe, node=node)
+    )
+    sc.generation.append(1)
+    return len(sc.pods) - 1
+
+
+def _line(
+    sc: Scenario, pod: int, t: float, msg: str, *, level: str = "info", container: str | None = None
+) -> None:
+    sc.app_lines.append({"pod": pod, "t": t, "msg": msg, "level": level, "container": container})
+
+
+def _front_name(sc: Scenario) -> str:
+    if sc.proxy == "workhorse":
+        return "gitlab-workhorse"
+    return sc.cast.front if sc.backend else "app"
+
+
+def _backend_name(sc: Scenario) -> str:
+    return sc.cast.backend if sc.backend else "app"
+
+
+def _sidecar_exit(sc: Scenario, plan: PodPlan, t: float) -> None:
+    if sc.proxy == "istio":
+        plan.exits["istio-proxy"] = (t, 0)
+
+
+def _clean_exit(sc: Scenario, k: int, t_kill: float, prestop: float) -> None:
+    """A pod deleted at ``t_kill`` that drains behind a preStop sleep and exits 0."""
+    plan = sc.pods[k]
+    plan.deleted, plan.prestop_s = t_kill, prestop
+    plan.removed_from_endpoints = t_kill + _propagation(sc)
+    stop = t_kill + prestop
+    for name in {_front_name(sc), _backend_name(sc)}:
+        _line(sc, k, stop + 0.02, "received SIGTERM, shutting down gracefully", container=name)
+        _line(sc, k, stop + 0.4, "server stopped", container=name)
+        plan.exits[name] = (stop + 0.45, 0)
+    _sidecar_exit(sc, plan, stop + 1.0)
+
+
+def _ignoring_exit(sc: Scenario, k: int, t_kill: float, incident: int) -> None:
+    """RC1: the front process is not PID 1 and never sees SIGTERM; its backend does and stops,
+    so requests still reaching the pod over pooled connections fail until SIGKILL."""
+    plan = sc.pods[k]
+    grace = float(sc.cast.rng.choice([30, 45, 60]))
+    plan.deleted, plan.grace_s = t_kill, grace
+    plan.removed_from_endpoints = t_kill + _propagation(sc)
+    plan.sticky_until, plan.sticky_share = t_kill + grace, _u(sc, 0.25, 0.5)
+    front, backend = _front_name(sc), _backend_name(sc)
+    backend_exit = t_kill + _u(sc, 0.3, 0.9)
+    if backend != front:
+        _line(sc, k, backend_exit - 0.2, "received SIGTERM, shutting down", container=backend)
+        plan.exits[backend] = (backend_exit, 0)
+    plan.sigkill_at = t_kill + grace + _u(sc, 0.01, 0.1)
+    plan.exits[front] = (plan.sigkill_at + 0.02, 137)
+    _sidecar_exit(sc, plan, plan.sigkill_at + 0.05)
+    error = "refused" if sc.proxy == "workhorse" else None
+    sc.failing.append(Failing(k, backend_exit, plan.sigkill_at, error, 502, incident=incident))
+
+
+def sigterm_ignored(params: Params, name: str = "sigterm-ignored", **extras: object) -> Scenario:
+    sc = _deployment(name, params, 4, backend=True, extras=dict(extras))
+    t_kill = _u(sc, 220, 300)
+    _new_pod(sc, t_kill - 45)
+    _ignoring_exit(sc, 0, t_kill, 0)
+    sc.planted.append(Planted("sigterm-ignored", "critical", "front process not PID 1"))
+    return sc
+
+
+def sigterm_fixed(params: Params) -> Scenario:
+    sc = _deployment("sigterm-fixed", params, 4, backend=True, background_rate=0.002)
+    t_kill = _u(sc, 220, 300)
+    _new_pod(sc, t_kill - 45)
+    _clean_exit(sc, 0, t_kill, prestop=_u(sc, 8, 12))
+    return sc
+
+
+def healthy_rolling_deploy(params: Params) -> Scenario:
+    sc = _deployment("healthy-rolling-deploy", params, 3, background_rate=0.003)
+    t = _u(sc, 120, 180)
+    for k in range(3):
+        _new_pod(sc, t - 30, node=(k + 1) % 3)
+        _clean_exit(sc, k, t, prestop=_u(sc, 8, 15))
+        t += _u(sc, 40, 90)
+    return sc
+
+
+def hpa_scale_down(params: Params) -> Scenario:
+    sc = _deployment("hpa-scale-down", params, 6, background_rate=0.002)
+    t = _u(sc, 200, 400)
+    for k in (4, 5):
+        _clean_exit(sc, k, t + 0.2 * k, prestop=_u(sc, 8, 15))
+    return sc
+
+
+def background_errors(params: Params) -> Scenario:
+    return _deployment("background-errors", params, 5, background_rate=0.005, duration_s=900.0)
+
+
+def no_prestop_drain(params: Params) -> Scenario:
+    sc = _deployment("no-prestop-drain", params, 4)
+    t_kill = _u(sc, 220, 300)
+    _new_pod(sc, t_kill - 45)
+    plan = sc.pods[0]
+    plan.deleted = t_kill
+    plan.removed_from_endpoints = t_kill + max(_propagation(sc), 4.0)
+    exit_t = t_kill + _u(sc, 0.2, 0.6)
+    _line(sc, 0, exit_t - 0.15, "received SIGTERM, shutting down", container="app")
+    _line(sc, 0, exit_t - 0.01, "server stopped", container="app")
+    plan.exits["app" if sc.proxy != "workhorse" else "gitlab-workhorse"] = (
+        exit_t,
+        int(sc.cast.rng.choice([0, 143])),
+    )
+    if sc.proxy == "workhorse":
+        plan.exits["app"] = (exit_t - 0.05, 0)
+    _sidecar_exit(sc, plan, exit_t + 0.5)
+    sc.failing.append(Failing(0, exit_t, plan.removed_from_endpoints, "refused"))
+    sc.planted.append(Planted("no-prestop-drain", "critical", "no preStop sleep"))
+    return sc
+
+
+def lb_deregistration(params: Params) -> Scenario:
+    sc = no_prestop_drain(params.__class__(**{**params.__dict__, "proxy": params.proxy or "alb"}))
+    sc.name = "lb-deregistration"
+    sc.planted[0] = Planted("lb-deregistration", "critical", "the ALB kept the target")
+    return sc
+
+
+def grace_period_exceeded(params: Params) -> Scenario:
+    sc = _deployment("grace-period-exceeded", params, 4)
+    t_kill = _u(sc, 220, 300)
+    _new_pod(sc, t_kill - 45)
+    plan = sc.pods[0]
+    grace = float(sc.cast.rng.choice([30, 45, 60]))
+    plan.deleted, plan.grace_s = t_kill, grace
+    plan.removed_from_endpoints = t_kill + _propagation(sc)
+    app = "app"
+    _line(
+        sc, 0, t_kill + 0.05, "Gracefully stopping, waiting for requests to finish", container=app
+    )
+    plan.sigkill_at = t_kill + grace + _u(sc, 0.01, 0.1)
+    plan.exits[app] = (plan.sigkill_at + 0.02, 137)
+    if sc.proxy == "workhorse":
+        plan.exits["gitlab-workhorse"] = (t_kill + 0.5, 0)
+        _line(sc, 0, t_kill + 0.3, "shutdown initiated", container="gitlab-workhorse")
+    _sidecar_exit(sc, plan, plan.sigkill_at + 0.05)
+    # long requests (uploads, reports) in flight when the grace period ends are cut
+    sc.failing.append(
+        Failing(0, t_kill - 30, t_kill + 1, "reset", share=0.3, cut_at=plan.sigkill_at)
+    )
+    sc.planted.append(Planted("grace-period-exceeded", "critical", "drain longer than grace"))
+    return sc
+
+
+def readiness_lag(params: Params) -> Scenario:
+    sc = _deployment("readiness-lag", params, 4)
+    k = 1
+    t_fail = _u(sc, 200, 300)
+    first_probe = t_fail + _u(sc, 1, 9)
+    for i in range(3):
+        sc.lifecycle.append(
+            {
+                "pod": k,
+                "t": first_probe + 10 * i,
+                "kind": "probe_failed",
+                "probe": "readiness",
+                "detail": "HTTP probe failed with statuscode: 503",
+            }
+        )
+    not_ready = first_probe + 20.01
+    sc.lifecycle.append({"pod": k, "t": not_ready, "kind": "not_ready", "probe": "readiness"})
+    sc.pods[k].removed_from_endpoints = not_ready + _u(sc, 0.5, 2)
+    _line(sc, k, t_fail, "database connection pool exhausted", level="error")
+    sc.failing.append(Failing(k, t_fail, sc.pods[k].removed_from_endpoints, None, 503))
+    sc.planted.append(Planted("readiness-lag", "warning", "3 x 10 s of failing probes"))
+    return sc
+
+
+def oom_killed(params: Params) -> Scenario:
+    sc = _deployment("oom-killed", params, 4)
+    k = 2
+    t_oom = _u(sc, 200, 300)
+    _line(sc, k, t_oom - 20, "heap usage above 90%", level="warn")
+    sc.lifecycle += [
+        {"pod": k, "t": t_oom, "kind": "oom"},
+        {"pod": k, "t": t_oom + 0.02, "kind": "container_died", "exit_code": 137},
+        {"pod": k, "t": t_oom + _u(sc, 1, 2), "kind": "container_started"},
+    ]
+    back = t_oom + _u(sc, 6, 10)
+    _line(sc, k, back, "listening on :8080")
+    sc.failing.append(Failing(k, t_oom, back, "refused"))
+    sc.planted.append(Planted("oom-killed", "critical", "memcg OOM, exit 137, restart"))
+    return sc
+
+
+def _probe_run(sc: Scenario, k: int, probe: str, first: float, n: int = 3) -> float:
+    for i in range(n):
+        sc.lifecycle.append(
+            {
+                "pod": k,
+                "t": first + 10 * i,
+                "kind": "probe_failed",
+                "probe": probe,
+                "detail": f'Get "http://{probe}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+            }
+        )
+    return first + 10 * (n - 1)
+
+
+def liveness_restart(params: Params) -> Scenario:
+    sc = _deployment("liveness-restart", params, 4)
+    k = 1
+    t_hang = _u(sc, 200, 300)
+    phase = _u(sc, 1, 9)
+    last = _probe_run(sc, k, "liveness", t_hang + phase)
+    ready_last = _probe_run(sc, k, "readiness", t_hang + phase + 0.3)
+    sc.lifecycle += [
+        {"pod": k, "t": ready_last + 0.01, "kind": "not_ready", "probe": "readiness"},
+        {"pod": k, "t": last + 0.02, "kind": "kill", "grace_s": 30.0},
+        {"pod": k, "t": last + 0.6, "kind": "container_died", "exit_code": 143},
+        {"pod": k, "t": last + 1.8, "kind": "container_started"},
+    ]
+    sc.pods[k].removed_from_endpoints = ready_last + _u(sc, 0.5, 2)
+    _line(sc, k, t_hang, "worker pool exhausted: all workers blocked", level="error")
+    sc.failing.append(Failing(k, t_hang, sc.pods[k].removed_from_endpoints, None, 503))
+    sc.planted.append(Planted("liveness-restart", "critical", "liveness probe restarted the app"))
+    return sc
+
+
+def crash_loop(params: Params) -> Scenario:
+    sc = _deployment("crash-loop", params, 4)
+    k = 3
+    t = _u(sc, 200, 300)
+    first = t
+    backoff = 10.0
+    for _ in range(3):
+        _line(sc, k, t - 0.01, "panic: runtime error: invalid memory address", level="error")
+        sc.lifecycle.append({"pod": k, "t": t, "kind": "container_died", "exit_code": 2})
+        sc.lifecycle.append(
+            {"pod": k, "t": t + 0.5, "kind": "backoff", "detail": f"{int(backoff)}s"}
+        )
+        sc.lifecycle.append({"pod": k, "t": t + backoff + 0.5, "kind": "container_started"})
+        t += backoff + 5
+        backoff *= 2
+    last = _probe_run(sc, k, "readiness", first + _u(sc, 1, 9))
+    sc.lifecycle.append({"pod": k, "t": last + 0.01, "kind": "not_ready", "probe": "readiness"})
+    sc.pods[k].removed_from_endpoints = last + _u(sc, 0.5, 2)
+    sc.failing.append(Failing(k, first, sc.pods[k].removed_from_endpoints, "refused"))
+    sc.planted.append(Planted("crash-loop", "critical", "the app crashes on start"))
+    return sc
+
+
+def keepalive_reuse(params: Params) -> Scenario:
+    sc = _deployment("keepalive-reuse", params, 3)
+    t = _u(sc, 120, 180)
+    for k in range(3):
+        _new_pod(sc, t - 30, node=(k + 1) % 3)
+        _clean_exit(sc, k, t, prestop=_u(sc, 8, 12))
+        exit_t = sc.pods[k].exits["app" if sc.proxy != "workhorse" else "gitlab-workhorse"][0]
+        # pooled connections the proxy keeps reusing; the server closes them as it exits
+        sc.pods[k].sticky_until, sc.pods[k].sticky_share = exit_t + 2.5, 1.0
+        sc.failing.append(Failing(k, exit_t - 0.3, exit_t + 2.5, "eof", share=0.9))
+        t += _u(sc, 30, 60)
+    sc.planted.append(Planted("keepalive-reuse", "critical", "server closed pooled connections"))
+    return sc
+
+
+def sidecar_shutdown_order(params: Params) -> Scenario:
+    sc = _deployment("sidecar-shutdown-order", params, 4, default_proxy="istio")
+    t_kill = _u(sc, 220, 300)
+    _new_pod(sc, t_kill - 45)
+    plan = sc.pods[0]
+    plan.deleted = t_kill
+    plan.removed_from_endpoints = t_kill + max(_propagation(sc), 4.0)
+    sidecar_exit = t_kill + _u(sc, 0.5, 1.5)
+    plan.exits["istio-proxy"] = (sidecar_exit, 0)
+    _line(sc, 0, t_kill + 0.05, "received SIGTERM, draining for 15s", container="app")
+    _line(
+        sc,
+        0,
+        sidecar_exit + 0.4,
+        "dial tcp 10.0.0.5:5432: connect: connection refused",
+        level="error",
+    )
+    plan.exits["app"] = (t_kill + 15.3, 0)
+    sc.failing.append(Failing(0, sidecar_exit, plan.removed_from_endpoints, "refused"))
+    sc.planted.append(Planted("sidecar-shutdown-order", "critical", "istio-proxy exited first"))
+    return sc
+
+
+def node_drain(params: Params) -> Scenario:
+    sc = _deployment("node-drain", params, 6, backend=True)
+    t = _u(sc, 220, 300)
+    for k in (0, 3):  # both on node 0
+        sc.lifecycle.append({"pod": k, "t": t - 0.5, "kind": "evicted", "reason": "Evicted"})
+        _ignoring_exit(sc, k, t + 0.2 * k, 0)
+    sc.planted.append(Planted("mass-termination", "critical", "node drained"))
+    return sc
+
+
+def startup_not_ready(params: Params) -> Scenario:
+    sc = _deployment("startup-not-ready", params, 3)
+    k = _new_pod(sc, _u(sc, 200, 300), probe=False)
+    plan = sc.pods[k]
+    plan.listening = plan.born + _u(sc, 8, 14)
+    sc.failing.append(Failing(k, plan.born + 1.0, plan.listening, "refused"))
+    sc.planted.append(Planted("startup-not-ready", "info", "no readiness probe"))
+    return sc
+
+
+def startup_red_herring(params: Params) -> Scenario:
+    sc = sigterm_ignored(params, "startup-red-herring")
+    sc.background_rate = 0.003
+    new = len(sc.pods) - 1
+    plan = sc.pods[new]
+    plan.readiness_probe = False
+    plan.born = sc.pods[0].deleted - 50
+    plan.listening = plan.born + _u(sc, 10, 14)
+    sc.failing.append(Failing(new, plan.born + 1.0, plan.listening, "refused", incident=1))
+    sc.planted.append(Planted("startup-not-ready", "info", "the red herring"))
+    return sc
+
+
+def clock_skew(params: Params) -> Scenario:
+    sc = sigterm_ignored(params, "clock-skew")
+    sc.skew = {sc.pods[0].node: _u(sc, 2, 6) * float(sc.cast.rng.choice([-1, 1]))}
+    return sc
+
+
+def rotated_gz(params: Params) -> Scenario:
+    return sigterm_ignored(params, "rotated-gz", rotate=True)
+
+
+def kubectl_logs_dumps(params: Params) -> Scenario:
+    return sigterm_ignored(params, "kubectl-logs-dumps", dumps=True)
+
+
+#: name -> (plan, one-line description, proxies it is written for)
+SCENARIOS = {
+    "sigterm-ignored": (
+        sigterm_ignored,
+        "RC1: a front process not PID 1 ignores SIGTERM; 502s until SIGKILL",
+        PROXIES,
+    ),
+    "sigterm-fixed": (
+        sigterm_fixed,
+        "RC1 fixed: every process drains behind a preStop sleep (healthy)",
+        PROXIES,
+    ),
+    "healthy-rolling-deploy": (
+        healthy_rolling_deploy,
+        "a rollout with preStop and a few background 500s (healthy)",
+        PROXIES,
+    ),
+    "hpa-scale-down": (hpa_scale_down, "two pods scaled down cleanly (healthy)", PROXIES),
+    "background-errors": (
+        background_errors,
+        "a steady 0.5 % of isolated 500s on every pod (healthy)",
+        PROXIES,
+    ),
+    "no-prestop-drain": (
+        no_prestop_drain,
+        "RC2: exits at once on SIGTERM while proxies still send",
+        PROXIES,
+    ),
+    "readiness-lag": (readiness_lag, "RC3: failing for 3 probe periods before not ready", PROXIES),
+    "keepalive-reuse": (
+        keepalive_reuse,
+        "RC4: pooled connections closed under the proxy in a rollout",
+        PROXIES,
+    ),
+    "sidecar-shutdown-order": (
+        sidecar_shutdown_order,
+        "RC5: istio-proxy exits before its app",
+        ("istio",),
+    ),
+    "lb-deregistration": (lb_deregistration, "RC6: the ALB keeps a deregistered target", ("alb",)),
+    "grace-period-exceeded": (
+        grace_period_exceeded,
+        "RC7: long requests cut by SIGKILL mid-drain",
+        PROXIES,
+    ),
+    "oom-killed": (oom_killed, "RC8: memcg OOM kill (exit 137, TaskOOM) and restart", PROXIES),
+    "startup-not-ready": (
+        startup_not_ready,
+        "RC9: a pod with no readiness probe gets traffic early",
+        PROXIES,
+    ),
+    "node-drain": (
+        node_drain,
+        "RC10: a drain evicts two pods at once, both ignore SIGTERM",
+        PROXIES,
+    ),
+    "liveness-restart": (liveness_restart, "a wedged app restarted by its liveness probe", PROXIES),
+    "crash-loop": (crash_loop, "a container crashing in a back-off loop", PROXIES),
+    "startup-red-herring": (
+        startup_red_herring,
+        "RC1 with a concurrent startup stream on the new pod",
+        PROXIES,
+    ),
+    "clock-skew": (clock_skew, "RC1 with the node's clock seconds off", PROXIES),
+    "rotated-gz": (rotated_gz, "RC1 with container logs rotated to .gz", PROXIES),
+    "kubectl-logs-dumps": (
+        kubectl_logs_dumps,
+        "RC1 with container logs as kubectl logs dumps",
+        PROXIES,
+    ),
+}
