@@ -44,10 +44,17 @@ def reporter_key() -> pl.Expr:
 
 def burst_key() -> pl.Expr:
     """The pod that failed to answer, else the address the reporter could not reach (one
-    backend among many behind a proxy), else the component that reported the failure."""
+    backend among many behind a proxy), else the component that reported the failure.
+
+    A routable address names one backend whichever proxy replica reached it, so its failures
+    are one key across replicas; a loopback address means a different backend per reporter
+    (each pod's own sidecar or Workhorse), so it stays keyed by its reporter."""
+    loopback = pl.col("upstream").str.contains(r"^(?:127\.|localhost|\[?::1\]?)")
     return (
         pl.when(pl.col("target_pod").is_not_null())
         .then(pl.format("pod {}/{}", pl.col("target_namespace"), pl.col("target_pod")))
+        .when(pl.col("upstream").is_not_null() & ~loopback)
+        .then(pl.format("upstream {}", pl.col("upstream")))
         .when(pl.col("upstream").is_not_null())
         .then(pl.format("upstream {} via {}", pl.col("upstream"), reporter_key()))
         .otherwise(reporter_key())
@@ -94,9 +101,10 @@ def clustered(failures: pl.DataFrame, key: pl.Expr, gap_s: float) -> pl.DataFram
     gap = pl.col("ts").diff().over("burst_key").dt.total_nanoseconds() > int(gap_s * 1e9)
     if "pod_incarnation" in rows.columns:
         # A pod recreated under the same name (StatefulSet) is another pod: another burst.
-        gap = gap | pl.col("pod_incarnation").ne_missing(
-            pl.col("pod_incarnation").shift(1).over("burst_key")
-        ).fill_null(False)
+        # Failures before the pod's first lifecycle line (no known life: null) belong to
+        # whichever life follows, so only a change between two known lives splits.
+        before = pl.col("pod_incarnation").shift(1).forward_fill().over("burst_key")
+        gap = gap | (pl.col("pod_incarnation") != before).fill_null(False)
     return rows.with_columns(
         gap.fill_null(True).cast(pl.UInt32).cum_sum().over("burst_key").alias("burst")
     )

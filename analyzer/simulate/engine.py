@@ -512,6 +512,8 @@ def _lifecycle(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
         container = extra.pop("container", None) or main(pod).name
         if kind in ("pod_added", "pod_deleted", "pod_removed", "evicted"):
             container = None
+        if isinstance(extra.get("detail"), str):
+            extra["detail"] = extra["detail"].format(ip=pod.ip, port=main(pod).port)
         add(t, pod, kind, container, **extra)
     return pl.DataFrame(rows, schema=LIFECYCLE).sort("ts")
 

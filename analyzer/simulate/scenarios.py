@@ -14,6 +14,13 @@ from analyzer.simulate.engine import PROXIES, Cast, Failing, Planted, PodPlan, S
 from analyzer.simulate.model import Params
 
 
+#: A probe against a wedged app; the engine fills in the pod's address.
+_TIMEOUT = (
+    'Get "http://{{ip}}:{{port}}/{path}": context deadline exceeded '
+    "(Client.Timeout exceeded while awaiting headers)"
+)
+
+
 def _deployment(
     name: str, params: Params, replicas: int, *, default_proxy: str = "ingress-nginx", **kw: object
 ) -> Scenario:
@@ -216,7 +223,7 @@ def readiness_lag(params: Params) -> Scenario:
                 "t": first_probe + 10 * i,
                 "kind": "probe_failed",
                 "probe": "readiness",
-                "detail": "HTTP probe failed with statuscode: 503",
+                "detail": _TIMEOUT.format(path="ready"),
             }
         )
     not_ready = first_probe + 20.01
@@ -253,7 +260,7 @@ def _probe_run(sc: Scenario, k: int, probe: str, first: float, n: int = 3) -> fl
                 "t": first + 10 * i,
                 "kind": "probe_failed",
                 "probe": probe,
-                "detail": f'Get "http://{probe}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+                "detail": _TIMEOUT.format(path="healthz" if probe == "liveness" else "ready"),
             }
         )
     return first + 10 * (n - 1)
