@@ -401,14 +401,15 @@ def simulate(
 
     Example:  analyzer simulate pid1-502 -o /tmp/pid1 && analyzer report /tmp/pid1
     """
-    from analyzer.simulate import parse_size, scenario_names, write
+    from analyzer.simulate import describe, parse_size, proxies_for, scenario_names, write
     from analyzer.simulate import simulate as build
     from analyzer.simulate.model import Params
 
     names = scenario_names()
     if list_:
         for name in names:
-            typer.echo(name)
+            proxies = ",".join(p for p in proxies_for(name) if p) or "(its own)"
+            typer.echo(f"{name:24} {describe(name)}  [{proxies}]")
         return
     if scenario is None or output is None:
         typer.echo("error: give a SCENARIO and -o DIR (or --list)", err=True)

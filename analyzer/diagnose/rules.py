@@ -395,6 +395,8 @@ def startup_not_ready(inc: IncidentFrames, episodes: pl.DataFrame) -> list[Findi
         early = mine.filter(pl.col("pod_phase").is_in(["pending", "starting"]))
         if early.height == 0:
             continue
+        if _had_been_ready(inc, ns, pod, early["ts"].min()):
+            continue  # a container restarting in a pod that served: not the pod's startup
         ready = _lifecycle_of(inc, ns, pod, Kind.READY.value)
         started = _lifecycle_of(inc, ns, pod, Kind.CONTAINER_STARTED.value, Kind.POD_ADDED.value)
         first, last = early.row(0, named=True), early.row(-1, named=True)

@@ -39,11 +39,9 @@ def parse_size(text: str) -> int:
 
 
 def _worlds() -> dict[str, Callable]:
-    """The world scenarios, if this tree has them (``registry`` may not exist yet)."""
-    try:
-        from analyzer.simulate.registry import WORLDS
-    except ImportError:
-        return {}
+    """The world scenarios (imported on first use: numpy and the engine load only then)."""
+    from analyzer.simulate.registry import WORLDS
+
     return dict(WORLDS)
 
 
@@ -55,6 +53,26 @@ def _stories() -> dict[str, Callable[[Params], Bundle]]:
 
 def scenario_names() -> list[str]:
     return sorted({*_stories(), *_worlds()})
+
+
+def proxies_for(name: str) -> tuple[str | None, ...]:
+    """The proxies scenario ``name`` is written for, the default first (``None``: the story,
+    which has its own)."""
+    if name in _stories():
+        return (None,)
+    from analyzer.simulate.registry import proxies
+
+    return proxies(name)
+
+
+def describe(name: str) -> str:
+    """One line on what scenario ``name`` plants."""
+    stories = _stories()
+    if name in stories:
+        return (stories[name].__doc__ or "").strip().splitlines()[0]
+    from analyzer.simulate.registry import describe as world_description
+
+    return world_description(name)
 
 
 def simulate(name: str, params: Params | None = None) -> Bundle:

@@ -83,6 +83,9 @@ class Failing:
     share: float = 1.0
     incident: int = 0  # which planted incident (index into the scenario's incidents)
     cut_at: float | None = None  # the hit requests were still running then, and were cut
+    # In a mesh the pod's own sidecar is the client of the app: it logs the failure (503 UF,
+    # UC, ...) and the gateway logs the sidecar's 503. False: the sidecar itself is gone.
+    at_sidecar: bool = True
 
 
 @dataclass(frozen=True)
@@ -268,8 +271,8 @@ def _proxies(
             ns,
             f"{deploy}-{rs}-{c.word(5)}",
             c.uid(),
-            nodes[i % len(nodes)].name,
-            c.ip(i + 1),
+            nodes[(i + 1) % len(nodes)].name,  # never node 0, where scenarios skew the clock
+            c.ip(i + 2),
             (Container(container, c.hex(64), image),),
             owner=f"{deploy}-{rs}",
         )
@@ -331,12 +334,14 @@ def _traffic(
     upstream_status = status.copy().astype(np.float64)
     error = np.full(n, -1, dtype=np.int64)  # index into ERRORS
     incident = np.full(n, -1, dtype=np.int64)
+    at_sidecar = np.zeros(n, dtype=bool)
     bg = (rng.random(n) < sc.background_rate) & (pod_idx >= 0)
     status[bg] = 500
     upstream_status[bg] = 500
     for f in sc.failing:
         hit = (pod_idx == f.pod) & (t >= f.start) & (t < f.end) & (rng.random(n) < f.share)
         incident[hit] = f.incident
+        at_sidecar[hit] = f.at_sidecar and f.error is not None and sc.proxy == "istio"
         if f.cut_at is not None:
             # long requests (uploads, reports) that started around t and ran until the cut
             started = t[hit] - duration[hit] / 1000
@@ -390,6 +395,7 @@ def _traffic(
             "user_agent": "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
             "_incident": incident,
             "_bg": bg,
+            "_sidecar": at_sidecar,
         },
         strict=False,
     )
@@ -401,13 +407,21 @@ def _traffic(
     if sc.proxy == "workhorse":
         df = df.filter(pl.col("proxy").is_not_null())
     if sc.proxy == "istio":
-        server = df.filter(pl.col("pod").is_not_null() & pl.col("error").is_null()).with_columns(
+        server = df.filter(
+            pl.col("pod").is_not_null() & (pl.col("error").is_null() | pl.col("_sidecar"))
+        ).with_columns(
             proxy=pl.concat_str(pl.lit("sidecar:"), pl.col("pod")),
             upstream=pl.lit("127.0.0.1:8080"),
             ts=pl.col("ts") + pl.duration(microseconds=400),
             duration_ms=(pl.col("duration_ms") - 0.8).clip(0.1),
         )
-        df = pl.concat([df, server])
+        gateway = df.with_columns(
+            error=pl.when(pl.col("_sidecar")).then(None).otherwise(pl.col("error")),
+            upstream_status=pl.when(pl.col("_sidecar"))
+            .then(pl.col("status"))
+            .otherwise(pl.col("upstream_status")),
+        )
+        df = pl.concat([gateway, server])
     df = df.sort("ts")
     truth = _truth(sc, df)
     background = df.filter(pl.col("_bg") & (pl.col("status") >= 500))["request_id"].n_unique()
