@@ -19,10 +19,14 @@ WORLDS: dict[str, Callable[[Params], tuple[World, Truth]]] = {
 }
 
 
+#: name -> the proxies the scenario is written for (the first is its default).
+PROXIES: dict[str, tuple[str, ...]] = {name: p for name, (_, _, p) in SCENARIOS.items()}
+
+
 def describe(name: str) -> str:
     return SCENARIOS[name][1]
 
 
 def proxies(name: str) -> tuple[str, ...]:
     """The proxies the scenario is written for (its first is the default)."""
-    return SCENARIOS[name][2]
+    return PROXIES[name]

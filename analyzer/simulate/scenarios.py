@@ -13,7 +13,6 @@ import numpy as np
 from analyzer.simulate.engine import PROXIES, Cast, Failing, Planted, PodPlan, Scenario
 from analyzer.simulate.model import Params
 
-
 #: A probe against a wedged app; the engine fills in the pod's address.
 _TIMEOUT = (
     'Get "http://{{ip}}:{{port}}/{path}": context deadline exceeded '
@@ -154,6 +153,14 @@ def hpa_scale_down(params: Params) -> Scenario:
 
 def background_errors(params: Params) -> Scenario:
     return _deployment("background-errors", params, 5, background_rate=0.005, duration_s=900.0)
+
+
+def istio_two_sidecars(params: Params) -> Scenario:
+    """Every request logged by the mesh twice (gateway and the pod's sidecar), 0.3 % of them
+    500s: each failure is one request, background, never an incident."""
+    return _deployment(
+        "istio-two-sidecars", params, 4, default_proxy="istio", background_rate=0.003
+    )
 
 
 def no_prestop_drain(params: Params) -> Scenario:
@@ -422,6 +429,11 @@ SCENARIOS = {
         background_errors,
         "a steady 0.5 % of isolated 500s on every pod (healthy)",
         PROXIES,
+    ),
+    "istio-two-sidecars": (
+        istio_two_sidecars,
+        "each request logged by two Istio sidecars, a few 500s among them (healthy)",
+        ("istio",),
     ),
     "no-prestop-drain": (
         no_prestop_drain,
