@@ -494,7 +494,10 @@ def _lifecycle(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
                         "probe_failed",
                         app.name,
                         probe="readiness",
-                        detail=f'Get "http://{pod.ip}:{app.port}/ready": dial tcp {pod.ip}:{app.port}: connect: connection refused',
+                        detail=(
+                            f'Get "http://{pod.ip}:{app.port}/ready": '
+                            f"dial tcp {pod.ip}:{app.port}: connect: connection refused"
+                        ),
                     )
                     probe_t += 10
                 ready = plan.ready if plan.ready is not None else listening + 1
