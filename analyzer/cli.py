@@ -110,6 +110,14 @@ BurstMinLift = Annotated[
         rich_help_panel=_BURSTS,
     ),
 ]
+BurstMaxChance = Annotated[
+    float,
+    typer.Option(
+        "--burst-max-chance",
+        help="Most probability that the pod's background rate alone gives that many failures.",
+        rich_help_panel=_BURSTS,
+    ),
+]
 Workers = Annotated[
     int | None,
     typer.Option(
@@ -185,6 +193,7 @@ def report(
     burst_min_failures: BurstMinFailures = DEFAULT_RULE.min_failures,
     burst_min_share: BurstMinShare = DEFAULT_RULE.min_share,
     burst_min_lift: BurstMinLift = DEFAULT_RULE.min_lift,
+    burst_max_chance: BurstMaxChance = DEFAULT_RULE.max_chance,
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
@@ -204,7 +213,9 @@ def report(
         formats_dirs=formats_dirs or (),
         scheduler=scheduler,
         workers=workers,
-        burst_rule=BurstRule(burst_gap, burst_min_failures, burst_min_share, burst_min_lift),
+        burst_rule=BurstRule(
+            burst_gap, burst_min_failures, burst_min_share, burst_min_lift, burst_max_chance
+        ),
     )
     if output_format is OutputFormat.text:
         color = sys.stdout.isatty() and not no_color

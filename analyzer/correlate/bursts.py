@@ -9,12 +9,16 @@ The rule, each threshold a field of ``BurstRule``:
 2. A cluster is a burst when it has at least ``min_failures`` failing requests, those are at
    least ``min_share`` of the requests the key handled within the cluster's span (successes
    counted per second, as the reduced frame keeps them), and that share is at least
-   ``min_lift`` times the key's share outside the cluster (its background rate).
+   ``min_lift`` times the key's share outside the cluster (its background rate), and so many
+   failures among that many requests would arise by chance at the background rate (Poisson,
+   the rate floored at ``FLOOR_SHARE``) less often than ``max_chance``: three isolated 500s
+   that happen to fall close together on a pod failing 0.5 % of the time are not a burst.
 3. Every other failure is background: counted and reported as such, never an incident.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import polars as pl
@@ -28,9 +32,21 @@ class BurstRule:
     min_failures: int = 3  # fewer failing requests are never a burst
     min_share: float = 0.2  # of the key's requests within the cluster's span
     min_lift: float = 5.0  # over the key's failure share outside the cluster
+    max_chance: float = 1e-6  # of seeing this many failures at the background rate
 
 
 DEFAULT_RULE = BurstRule()
+#: The background share assumed for a key that failed nothing outside its bursts.
+FLOOR_SHARE = 1e-3
+
+
+def log_chance(k: pl.Expr, expected: pl.Expr) -> pl.Expr:
+    """ln P(X >= k) for X ~ Poisson(expected), for k >= 1: the first term of the tail times
+    the geometric bound on the rest, with Stirling's ln k!; 0 (certain) when expected >= k."""
+    k = k.cast(pl.Float64)
+    ln_fact = k * k.log() - k + 0.5 * (2 * 3.141592653589793 * k).log() + 1 / (12 * k)
+    head = k * expected.log() - expected - ln_fact - (1 - expected / (k + 1)).log()
+    return pl.when(expected < k).then(pl.min_horizontal(head, 0.0)).otherwise(0.0)
 
 
 def reporter_key() -> pl.Expr:
@@ -211,8 +227,13 @@ def find_bursts(
         .otherwise(0.0)
         .alias("background_share")
     )
+    expected = (pl.col("count") + pl.col("answered")).cast(pl.Float64) * pl.max_horizontal(
+        pl.col("background_share"), FLOOR_SHARE
+    )
     bursts = clusters.filter(
-        pl.col("_dense") & (pl.col("share") >= rule.min_lift * pl.col("background_share"))
+        pl.col("_dense")
+        & (pl.col("share") >= rule.min_lift * pl.col("background_share"))
+        & (log_chance(pl.col("count"), expected) < math.log(rule.max_chance))
     )
     counts = (
         rows.join(bursts.select("burst_key", "burst"), on=["burst_key", "burst"], how="semi")

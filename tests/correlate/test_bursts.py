@@ -99,10 +99,25 @@ def test_a_burst_must_stand_out_from_the_pods_own_failure_share():
     assert 0.04 < bursts["background_share"][0] < 0.06
 
 
+def test_a_few_failures_that_chance_explains_are_background():
+    # 2 requests a second for 20 minutes, 0.5 % of them 500s spread out (12)...
+    ok = _calls([i / 2 for i in range(2400)], "10.0.0.1:80", status=200)
+    spread = _calls([100.25 + 100 * i for i in range(12)], "10.0.0.1:80", status=500)
+    # ...and three more that happen to fall within 4 s: 3 of ~10 requests failed
+    close = _calls([1050.25, 1051.75, 1053.25], "10.0.0.1:80", status=500)
+    rows = _pod("web-1", "10.0.0.1:80") + ok + spread + close
+    assert _bursts(rows, max_chance=1.0).height == 1  # dense, and 60x the usual share
+    assert _bursts(rows).height == 0  # but one chance in ~50,000 at 0.5 %
+    # eight failures in those 4 s are no chance any more
+    more = _calls([1050.5, 1050.75, 1051.25, 1052.25, 1052.75], "10.0.0.1:80", status=500)
+    bursts = _bursts(rows + more)
+    assert bursts["count"].to_list() == [8]
+
+
 def test_thresholds_are_options():
     rows = _pod("web-1", "10.0.0.1:80") + _calls([10, 11], "10.0.0.1:80")
     assert _bursts(rows).height == 0
-    assert _bursts(rows, min_failures=2).height == 1
+    assert _bursts(rows, min_failures=2, max_chance=1e-3).height == 1
 
 
 def test_one_request_logged_by_two_sidecars_is_one_failure():
