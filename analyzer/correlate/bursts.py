@@ -121,9 +121,41 @@ def clustered(failures: pl.DataFrame, key: pl.Expr, gap_s: float) -> pl.DataFram
         # whichever life follows, so only a change between two known lives splits.
         before = pl.col("pod_incarnation").shift(1).forward_fill().over("burst_key")
         gap = gap | (pl.col("pod_incarnation") != before).fill_null(False)
-    return rows.with_columns(
+    rows = rows.with_columns(
         gap.fill_null(True).cast(pl.UInt32).cum_sum().over("burst_key").alias("burst")
     )
+    return _trim_edges(rows)
+
+
+#: A failure at a cluster's edge is background, not the burst's start or end, when its gaps to
+#: its neighbours exceed both this and ``EDGE_GAP_FACTOR`` x the cluster's median gap.
+EDGE_GAP_S = 5.0
+EDGE_GAP_FACTOR = 5.0
+
+
+def _trim_edges(rows: pl.DataFrame) -> pl.DataFrame:
+    """Move lone failures at the start or end of a cluster into clusters of their own.
+
+    Within ``gap_s`` of a real burst there are often a few failures of the background (an
+    isolated 500 twenty seconds before a pod's termination): they would stretch the burst's
+    interval, so a failure far from both neighbours, relative to the burst's own pace, is cut
+    off the edges. Failures inside the burst stay, however sparse."""
+    cluster = ["burst_key", "burst"]
+    secs = pl.col("ts").diff().over(cluster).dt.total_nanoseconds() / 1e9
+    gap_prev = secs
+    gap_next = secs.shift(-1).over(cluster)
+    limit = pl.max_horizontal(pl.lit(EDGE_GAP_S), EDGE_GAP_FACTOR * gap_next.median().over(cluster))
+    lone = (gap_prev.fill_null(float("inf")) > limit) & (gap_next.fill_null(float("inf")) > limit)
+    kept = (~lone).cast(pl.UInt32)
+    part = (
+        pl.when(kept.cum_sum().over(cluster) == 0)
+        .then(0)  # before the first close failure
+        .when(kept.cum_sum(reverse=True).over(cluster) == 0)
+        .then(2)  # after the last
+        .otherwise(1)
+    )
+    order = pl.col("burst").cast(pl.UInt64) * 3 + part.cast(pl.UInt64)
+    return rows.with_columns(order.rank("dense").over("burst_key").cast(pl.UInt32).alias("burst"))
 
 
 def _answered_within(

@@ -530,7 +530,8 @@ def _lifecycle(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
         if kind in ("pod_added", "pod_deleted", "pod_removed", "evicted"):
             container = None
         if isinstance(extra.get("detail"), str):
-            extra["detail"] = extra["detail"].format(ip=pod.ip, port=main(pod).port)
+            port = next(c.port for c in pod.containers if c.name == container)
+            extra["detail"] = extra["detail"].format(ip=pod.ip, port=port)
         add(t, pod, kind, container, **extra)
     return pl.DataFrame(rows, schema=LIFECYCLE).sort("ts")
 

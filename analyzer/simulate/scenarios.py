@@ -20,6 +20,9 @@ _TIMEOUT = (
 )
 
 
+_REFUSED = 'Get "http://{ip}:{port}/ready": dial tcp {ip}:{port}: connect: connection refused'
+
+
 def _deployment(
     name: str, params: Params, replicas: int, *, default_proxy: str = "ingress-nginx", **kw: object
 ) -> Scenario:
@@ -109,6 +112,20 @@ def _ignoring_exit(sc: Scenario, k: int, t_kill: float, incident: int) -> None:
     if backend != front:
         _line(sc, k, backend_exit - 0.2, "received SIGTERM, shutting down", container=backend)
         plan.exits[backend] = (backend_exit, 0)
+        # the kubelet keeps probing the backend's port until the pod is gone: refused
+        probe = backend_exit + _u(sc, 0.5, 9.5)
+        while probe < t_kill + grace:
+            sc.lifecycle.append(
+                {
+                    "pod": k,
+                    "t": probe,
+                    "kind": "probe_failed",
+                    "probe": "readiness",
+                    "container": backend,
+                    "detail": _REFUSED,
+                }
+            )
+            probe += 10
     plan.sigkill_at = t_kill + grace + _u(sc, 0.01, 0.1)
     plan.exits[front] = (plan.sigkill_at + 0.02, 137)
     _sidecar_exit(sc, plan, plan.sigkill_at + 0.05)
