@@ -29,8 +29,9 @@ from analyzer.simulate.world import (
     World,
 )
 
-#: About this many bytes of log per request per proxy line (access + wrapper), to size bundles.
-BYTES_PER_REQUEST = 420
+#: About this many bytes of log per request line of each proxy (access and error lines with
+#: their runtime wrapper), measured on written bundles, so ``--size`` gives about that size.
+BYTES_PER_REQUEST = {"ingress-nginx": 290, "envoy": 265, "istio": 380, "workhorse": 560, "alb": 550}
 #: The small default: about this many requests in the window.
 DEFAULT_REQUESTS = 6_000
 PROXIES = ("ingress-nginx", "envoy", "istio", "workhorse", "alb")
@@ -300,7 +301,7 @@ def _traffic(
     sc: Scenario, pods: list[Pod], proxies: list[Proxy]
 ) -> tuple[pl.DataFrame, tuple[TruthIncident, ...], int]:
     c, rng = sc.cast, sc.cast.rng
-    per_line = BYTES_PER_REQUEST * (2 if sc.proxy == "istio" else 1)
+    per_line = BYTES_PER_REQUEST[sc.proxy] * (2 if sc.proxy == "istio" else 1)
     n = (
         DEFAULT_REQUESTS
         if sc.params.size_bytes is None

@@ -155,7 +155,8 @@ def test_variants_carry_their_extras_and_the_skew_is_on_the_victims_node_only():
 
 def test_size_sets_how_many_requests():
     big, _ = WORLDS["sigterm-ignored"](Params(seed=1, size_bytes=30_000_000))
-    assert abs(big.requests.height - 30_000_000 / BYTES_PER_REQUEST) < 0.01 * big.requests.height
+    expected = 30_000_000 / BYTES_PER_REQUEST["ingress-nginx"]
+    assert abs(big.requests.height - expected) < 0.01 * big.requests.height
 
 
 def test_lifecycle_shapes_of_a_sigkill_and_an_oom():

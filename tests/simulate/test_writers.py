@@ -48,7 +48,7 @@ def _load(tmp_path, proxy, runtime, **extras):
 def test_every_request_comes_back_with_no_rejected_line(tmp_path, proxy, runtime):
     world, _, _, events, tallies = _load(tmp_path, proxy, runtime)
     assert [(t.path, t.reject_examples) for t in tallies if t.rejected] == []
-    fmt, at_start = PROXY_FORMATS[proxy]
+    fmt, printed_at_start = PROXY_FORMATS[proxy]
     http = events.filter(pl.col("kind") == "http").sort("ts")
     assert set(http["format"]) == {fmt}
     spec = world.proxies[0]
@@ -56,11 +56,9 @@ def test_every_request_comes_back_with_no_rejected_line(tmp_path, proxy, runtime
     if spec.pod is not None:
         offset = {n.name: n.clock_offset_s for n in world.nodes}[spec.pod.node]
     want = world.requests.sort("ts").with_columns(
-        logged=(
-            pl.col("ts")
-            if at_start
-            else pl.col("ts") + pl.duration(microseconds=(pl.col("duration_ms") * 1000))
-        )
+        # printed at the start (envoy, istio) or the end: the analyzer times it at the end
+        logged=pl.col("ts")
+        + pl.duration(microseconds=(pl.col("duration_ms") * 1000))
         + pl.duration(microseconds=int(offset * 1e6))
     )
     assert http.height == want.height
@@ -95,7 +93,9 @@ def test_every_request_comes_back_with_no_rejected_line(tmp_path, proxy, runtime
         assert set(pairs["got_container"]) == {spec.container}
     assert (pairs["status"] == pairs["got_status"]).all()
     lag = (pairs["got_ts"] - pairs["logged"]).dt.total_microseconds().abs()
-    assert lag.max() <= 1000, pairs.filter(lag > 1000).select("ts", "logged", "got_ts")
+    # start + duration, both printed in whole ms: up to 2 ms off the true end
+    tolerance = 2000 if printed_at_start else 1000
+    assert lag.max() <= tolerance, pairs.filter(lag > tolerance).select("ts", "logged", "got_ts")
     if proxy != "workhorse":  # Workhorse logs no upstream address (it is always local)
         both = pairs.filter(pl.col("upstream").is_not_null())
         assert (both["upstream"] == both["got_upstream"]).all()
@@ -135,7 +135,6 @@ def test_lifecycle_kinds_come_back_from_the_journal(tmp_path):
     assert probe["probe"].to_list() == ["readiness"] and probe["ts"][0] == at(23.0)
 
 
-@pytest.mark.xfail(reason='kubelet\'s real `status=""` for not ready is not recognised yet')
 def test_not_ready_with_the_real_empty_status_is_recognised(tmp_path):
     _, _, _, events, _ = _load(tmp_path, "ingress-nginx", "containerd")
     assert events.filter(pl.col("kind") == "not_ready").height == 1
