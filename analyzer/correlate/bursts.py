@@ -127,29 +127,38 @@ def clustered(failures: pl.DataFrame, key: pl.Expr, gap_s: float) -> pl.DataFram
     return _trim_edges(rows)
 
 
-#: A failure at a cluster's edge is background, not the burst's start or end, when its gaps to
-#: its neighbours exceed both this and ``EDGE_GAP_FACTOR`` x the cluster's median gap.
-EDGE_GAP_S = 5.0
-EDGE_GAP_FACTOR = 5.0
-
-
 def _trim_edges(rows: pl.DataFrame) -> pl.DataFrame:
-    """Move lone failures at the start or end of a cluster into clusters of their own.
+    """Move failures at the start or end of a cluster that are likelier the key's background
+    than the burst's into clusters of their own.
 
     Within ``gap_s`` of a real burst there are often a few failures of the background (an
     isolated 500 twenty seconds before a pod's termination): they would stretch the burst's
-    interval, so a failure far from both neighbours, relative to the burst's own pace, is cut
-    off the edges. Failures inside the burst stay, however sparse."""
+    interval. An edge failure ``g`` seconds from its neighbour in the cluster is cut off when
+    the burst's own pace makes such a gap less likely (exponential gaps of the cluster's
+    median: ``exp(-g/m)/m``) than a failure of the key's background rate (its failures outside
+    the cluster per second of its failing span, at least a minute) landing there, or when it
+    is of another status than most of the burst's and more than 5 s and 3 paces away. Failures
+    inside stay, however sparse."""
     cluster = ["burst_key", "burst"]
     secs = pl.col("ts").diff().over(cluster).dt.total_nanoseconds() / 1e9
-    gap_prev = secs
     gap_next = secs.shift(-1).over(cluster)
-    limit = pl.max_horizontal(pl.lit(EDGE_GAP_S), EDGE_GAP_FACTOR * gap_next.median().over(cluster))
-    lone = (gap_prev.fill_null(float("inf")) > limit) & (gap_next.fill_null(float("inf")) > limit)
+    gap = pl.min_horizontal(secs.fill_null(float("inf")), gap_next.fill_null(float("inf")))
+    pace = gap_next.median().over(cluster)
+    span = (pl.col("ts").max() - pl.col("ts").min()).over("burst_key").dt.total_seconds()
+    others = pl.len().over("burst_key") - pl.len().over(cluster)
+    background_rate = others / pl.max_horizontal(span, pl.lit(60))
+    burst_density = (-gap / pace).exp() / pace
+    # An edge failure of another kind than the burst's (an app's 500 beside a proxy's 502s)
+    # and well apart from it is another process too, even with no other failures to go by.
+    usual = pl.col("_status").mode().first().over(cluster)
+    apart = gap > pl.max_horizontal(pl.lit(5.0), 3 * pace)
+    lone = (burst_density < background_rate).fill_null(False) | (
+        (pl.col("_status") != usual) & apart
+    ).fill_null(False)
     kept = (~lone).cast(pl.UInt32)
     part = (
         pl.when(kept.cum_sum().over(cluster) == 0)
-        .then(0)  # before the first close failure
+        .then(0)  # before the first failure that is the burst's
         .when(kept.cum_sum(reverse=True).over(cluster) == 0)
         .then(2)  # after the last
         .otherwise(1)

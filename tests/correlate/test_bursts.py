@@ -114,6 +114,21 @@ def test_a_few_failures_that_chance_explains_are_background():
     assert bursts["count"].to_list() == [8]
 
 
+def test_a_lone_failure_of_another_kind_at_the_edge_is_not_the_bursts_start():
+    ip = "10.0.0.1:80"
+    ok = _calls([i * 0.5 for i in range(200)], ip, status=200)
+    burst = _calls([20 + i for i in range(30)], ip, status=502)
+    early = _calls([12.0], ip, status=500)  # an app's isolated 500, 8 s before
+    bursts = _bursts(_pod("web-1", ip) + ok + early + burst)
+    assert bursts["count"].to_list() == [30]
+    assert bursts["start"][0] == burst[0]["ts"]
+    # a sparse tail of the same kind, on a pod that fails nothing else, stays the burst's
+    tail = _calls([55.0], ip, status=502)
+    bursts = _bursts(_pod("web-1", ip) + ok + burst + tail)
+    assert bursts["count"].to_list() == [31]
+    assert bursts["end"][0] == tail[0]["ts"]
+
+
 def test_thresholds_are_options():
     rows = _pod("web-1", "10.0.0.1:80") + _calls([10, 11], "10.0.0.1:80")
     assert _bursts(rows).height == 0
