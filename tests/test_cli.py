@@ -234,7 +234,7 @@ def test_simulate_writes_the_sample_bundle_and_its_truth(tmp_path):
     assert result.exit_code == 0, result.output
     written = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     committed = {p.relative_to(SAMPLE).as_posix() for p in SAMPLE.rglob("*") if p.is_file()}
-    assert written == committed | {"truth.json"}
+    assert written == committed  # truth.json included
     for rel in committed:
         assert (out / rel).read_bytes() == (SAMPLE / rel).read_bytes(), rel
     assert json.loads((out / "truth.json").read_text())["scenario"] == "pid1-502"
