@@ -239,18 +239,7 @@ def readiness_lag(params: Params) -> Scenario:
     sc = _deployment("readiness-lag", params, 4)
     k = 1
     t_fail = _u(sc, 200, 300)
-    first_probe = t_fail + _u(sc, 1, 9)
-    for i in range(3):
-        sc.lifecycle.append(
-            {
-                "pod": k,
-                "t": first_probe + 10 * i,
-                "kind": "probe_failed",
-                "probe": "readiness",
-                "detail": _TIMEOUT.format(path="ready"),
-            }
-        )
-    not_ready = first_probe + 20.01
+    not_ready = _probe_run(sc, k, "readiness", t_fail + _u(sc, 1, 9)) + 0.01
     sc.lifecycle.append({"pod": k, "t": not_ready, "kind": "not_ready", "probe": "readiness"})
     sc.pods[k].removed_from_endpoints = not_ready + _u(sc, 0.5, 2)
     _line(sc, k, t_fail, "database connection pool exhausted", level="error")
