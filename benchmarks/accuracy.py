@@ -13,6 +13,7 @@ planted), those on healthy scenarios apart, and every problem line per run with 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 import sys
 import tempfile
 import time
@@ -61,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
     wrong = sum(bool(r.grade.problems(causes=tuple(RULES))) for r in runs)
     print(f"{len(runs)} runs in {elapsed:.0f} s; {len(runs) - wrong} fully right")
     print(f"false alarms on healthy scenarios: {healthy_alarms}")
+    misnamed = Counter(
+        (m.truth.cause, m.top)
+        for r in runs
+        for m in r.grade.matches
+        if m.found is not None and m.top != m.truth.cause
+    )
+    print("found, but another top finding (planted -> named: incidents):")
+    for (planted, named), n in sorted(misnamed.items()):
+        print(f"  {planted} -> {named or '(none)'}: {n}")
     print(f"false alarms in all, by top finding: {dict(sorted(alarms.items())) or 0}")
     return 0
 
