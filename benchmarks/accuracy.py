@@ -13,10 +13,10 @@ planted), those on healthy scenarios apart, and every problem line per run with 
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from analyzer.diagnose.rules import RULES
