@@ -1,6 +1,7 @@
 """The larger accuracy matrix: every simulated scenario, in several seeds and proxies.
 
     python benchmarks/accuracy.py [--seeds 3] [--size 2MB] [--scenario NAME ...] [--proxy P ...]
+        [--runtime containerd|cri-o|docker]
 
 Writes each bundle to a temporary directory, analyzes it, grades it against its truth.json and
 prints, per cause, how many incidents were planted, how many found incidents named it first, how
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", default=None, help="bundle size (e.g. 2MB; default: small)")
     ap.add_argument("--scenario", action="append", help="only these scenarios")
     ap.add_argument("--proxy", action="append", help="only these proxies")
+    ap.add_argument("--runtime", default=None, help="containerd (default) | cri-o | docker")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each run's problems")
     args = ap.parse_args(argv)
 
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.proxy and proxy not in args.proxy:
                     continue
                 for seed in range(1, args.seeds + 1):
-                    params = Params(seed=seed, proxy=proxy, size_bytes=size)
+                    params = Params(seed=seed, proxy=proxy, runtime=args.runtime, size_bytes=size)
                     run = evaluate(name, params, Path(tmp), build=simulate)
                     runs.append(run)
                     # the cause is held to only where a rule knows it (as the suite does)
