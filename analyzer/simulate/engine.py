@@ -71,6 +71,20 @@ class PodPlan:
     sigkill_at: float | None = None
     node: int = 0  # index into the world's nodes
 
+    def listening_at(self) -> float:
+        assert self.born is not None
+        return self.listening if self.listening is not None else self.born + 3
+
+    def ready_at(self) -> float:
+        return self.ready if self.ready is not None else self.listening_at() + 1
+
+    def routed_from(self) -> float:
+        """When proxies begin to send to it: running before the window; once its containers
+        run when it has no readiness probe; else once the kubelet marks it ready."""
+        if self.born is None:
+            return -1.0
+        return self.ready_at() if self.readiness_probe else self.born + 1.0
+
 
 @dataclass(frozen=True)
 class Failing:
@@ -312,17 +326,7 @@ def _traffic(
     # who may take each request: in endpoints, or reached over a pooled connection
     routable = np.zeros((n, k), dtype=bool)
     for j, plan in enumerate(sc.pods):
-        begin = (
-            (
-                plan.ready
-                if plan.ready is not None
-                else (plan.listening if plan.listening is not None else (plan.born or 0) + 3)
-            )
-            if plan.born is not None
-            else -1.0
-        )
-        if not plan.readiness_probe and plan.born is not None:
-            begin = plan.born + 1.0  # no probe: in endpoints once its containers run
+        begin = plan.routed_from()
         end = plan.removed_from_endpoints if plan.removed_from_endpoints is not None else np.inf
         routable[:, j] = (t >= begin) & (t < end)
         if plan.sticky_until is not None and plan.removed_from_endpoints is not None:
@@ -485,7 +489,7 @@ def _lifecycle(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
             add(plan.born, pod, "pod_added")
             for i, ctr in enumerate(pod.containers):
                 add(plan.born + 1.2 + 0.15 * i, pod, "container_started", ctr.name)
-            listening = plan.listening if plan.listening is not None else plan.born + 3
+            listening = plan.listening_at()
             if plan.readiness_probe:
                 probe_t = plan.born + 2.0
                 while probe_t < listening:
@@ -501,7 +505,7 @@ def _lifecycle(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
                         ),
                     )
                     probe_t += 10
-                ready = plan.ready if plan.ready is not None else listening + 1
+                ready = plan.ready_at()
                 for ctr in pod.containers:
                     add(
                         ready if not ctr.sidecar else plan.born + 2.5,
@@ -557,7 +561,7 @@ def _app_lines(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
 
     for pod, plan in zip(pods, sc.pods, strict=True):
         if plan.born is not None:
-            listening = plan.listening if plan.listening is not None else plan.born + 3
+            listening = plan.listening_at()
             line(plan.born + 1.5, pod, main(pod).name, "info", "starting server", version="1.4.2")
             line(listening, pod, main(pod).name, "info", f"listening on :{main(pod).port}")
     for extra in sc.app_lines:
