@@ -239,9 +239,7 @@ def readiness_lag(params: Params) -> Scenario:
     sc = _deployment("readiness-lag", params, 4)
     k = 1
     t_fail = _u(sc, 200, 300)
-    not_ready = _probe_run(sc, k, "readiness", t_fail + _u(sc, 1, 9)) + 0.01
-    sc.lifecycle.append({"pod": k, "t": not_ready, "kind": "not_ready", "probe": "readiness"})
-    sc.pods[k].removed_from_endpoints = not_ready + _u(sc, 0.5, 2)
+    _not_ready_after(sc, k, _probe_run(sc, k, "readiness", t_fail + _u(sc, 1, 9)))
     _line(sc, k, t_fail, "database connection pool exhausted", level="error")
     sc.failing.append(Failing(k, t_fail, sc.pods[k].removed_from_endpoints, None, 503))
     sc.planted.append(Planted("readiness-lag", "warning", "3 x 10 s of failing probes"))
@@ -279,6 +277,14 @@ def _probe_run(sc: Scenario, k: int, probe: str, first: float, n: int = 3) -> fl
     return first + 10 * (n - 1)
 
 
+def _not_ready_after(sc: Scenario, k: int, last_probe: float) -> None:
+    """The kubelet marks pod ``k`` not ready at its last failing readiness probe; the proxies
+    stop sending a moment later."""
+    not_ready = last_probe + 0.01
+    sc.lifecycle.append({"pod": k, "t": not_ready, "kind": "not_ready", "probe": "readiness"})
+    sc.pods[k].removed_from_endpoints = not_ready + _u(sc, 0.5, 2)
+
+
 def liveness_restart(params: Params) -> Scenario:
     sc = _deployment("liveness-restart", params, 4)
     k = 1
@@ -287,12 +293,11 @@ def liveness_restart(params: Params) -> Scenario:
     last = _probe_run(sc, k, "liveness", t_hang + phase)
     ready_last = _probe_run(sc, k, "readiness", t_hang + phase + 0.3)
     sc.lifecycle += [
-        {"pod": k, "t": ready_last + 0.01, "kind": "not_ready", "probe": "readiness"},
         {"pod": k, "t": last + 0.02, "kind": "kill", "grace_s": 30.0},
         {"pod": k, "t": last + 0.6, "kind": "container_died", "exit_code": 143},
         {"pod": k, "t": last + 1.8, "kind": "container_started"},
     ]
-    sc.pods[k].removed_from_endpoints = ready_last + _u(sc, 0.5, 2)
+    _not_ready_after(sc, k, ready_last)
     _line(sc, k, t_hang, "worker pool exhausted: all workers blocked", level="error")
     sc.failing.append(Failing(k, t_hang, sc.pods[k].removed_from_endpoints, None, 503))
     sc.planted.append(Planted("liveness-restart", "critical", "liveness probe restarted the app"))
@@ -315,8 +320,7 @@ def crash_loop(params: Params) -> Scenario:
         t += backoff + 5
         backoff *= 2
     last = _probe_run(sc, k, "readiness", first + _u(sc, 1, 9))
-    sc.lifecycle.append({"pod": k, "t": last + 0.01, "kind": "not_ready", "probe": "readiness"})
-    sc.pods[k].removed_from_endpoints = last + _u(sc, 0.5, 2)
+    _not_ready_after(sc, k, last)
     sc.failing.append(Failing(k, first, sc.pods[k].removed_from_endpoints, "refused"))
     sc.planted.append(Planted("crash-loop", "critical", "the app crashes on start"))
     return sc
