@@ -399,8 +399,8 @@ def startup_red_herring(params: Params) -> Scenario:
 
 def clock_skew(params: Params) -> Scenario:
     sc = sigterm_ignored(params, "clock-skew")
-    # a few seconds either way: more needs clock-skew estimation (not built yet)
-    sc.skew = {sc.pods[0].node: _u(sc, 1, 3) * float(sc.cast.rng.choice([-1, 1]))}
+    # seconds either way: lines stamped on that node are off by as much (no skew estimation yet)
+    sc.skew = {sc.pods[0].node: _u(sc, 2, 6) * float(sc.cast.rng.choice([-1, 1]))}
     return sc
 
 
