@@ -214,20 +214,25 @@ def test_a_shutdown_in_a_file_that_names_no_container_rules_out_sigterm_ignored(
     assert "sigterm-ignored" not in [f.code for f in inc.findings]
 
 
+def _probes_fail_while_503s() -> list[dict[str, object]]:
+    """The api container's readiness fails 4 times, 5 s apart, while 14 requests get 503."""
+    probes = [
+        ev(5 + 5 * k, "probe_failed", probe="readiness", container="api", upstream=IP, **POD)
+        for k in range(4)
+    ]
+    return probes + [
+        ev(4 + i, "http", source="proxy", format="ingress", status=503, upstream=IP)
+        for i in range(14)
+    ]
+
+
 def test_readiness_lag_never_for_a_pod_that_was_never_ready():
     # readiness fails while the pod starts: it was in no endpoint list to be removed from
     rows = [
         ev(0, "pod_added", **POD),
         ev(1, "container_started", container="api", **POD),
     ]
-    rows += [
-        ev(5 + 5 * k, "probe_failed", probe="readiness", container="api", upstream=IP, **POD)
-        for k in range(4)
-    ]
-    rows += [
-        ev(4 + i, "http", source="proxy", format="ingress", status=503, upstream=IP)
-        for i in range(14)
-    ]
+    rows += _probes_fail_while_503s()
     (inc,) = _run(rows)
     assert "readiness-lag" not in [f.code for f in inc.findings]
 
@@ -305,14 +310,7 @@ def test_a_sidecars_ready_line_does_not_make_the_pod_ready():
         ev(2, "probe_failed", probe="readiness", container="istio-proxy", **POD),
         ev(3, "ready", probe="readiness", **POD),
     ]
-    rows += [
-        ev(5 + 5 * k, "probe_failed", probe="readiness", container="api", upstream=IP, **POD)
-        for k in range(4)
-    ]
-    rows += [
-        ev(4 + i, "http", source="proxy", format="ingress", status=503, upstream=IP)
-        for i in range(14)
-    ]
+    rows += _probes_fail_while_503s()
     (inc,) = _run(rows)
     assert "readiness-lag" not in [f.code for f in inc.findings]
     # with one probed container, the same ready line is the pod's: it had been ready
