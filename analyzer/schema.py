@@ -39,6 +39,9 @@ class Kind(StrEnum):
     CONTAINER_STARTED = "container_started"
     CONTAINER_DIED = "container_died"
     OOM_KILLED = "oom_killed"  # the kernel's OOM killer killed the container (runtime TaskOOM)
+    BACK_OFF = "back_off"  # the kubelet holds a crashed container back (CrashLoopBackOff)
+    EVICTED = "evicted"  # the kubelet's eviction manager or the eviction API took the pod
+    LB_DEREGISTERED = "lb_deregistered"  # a load balancer began removing a target (``upstream``)
     APP_STARTED = "app_started"  # process boot / listening
     HTTP = "http"  # one served request (access line)
     UPSTREAM_ERROR = "upstream_error"  # proxy could not reach its upstream

@@ -322,6 +322,8 @@ _POD_WORDS = {
     Kind.POD_ADDED.value: "pod added to the node",
     Kind.POD_DELETED.value: "pod deletion reached the kubelet",
     Kind.POD_REMOVED.value: "pod removed from the API",
+    Kind.EVICTED.value: "pod evicted",
+    Kind.LB_DEREGISTERED.value: "load balancer began deregistering the pod",
 }
 
 
