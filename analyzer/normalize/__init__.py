@@ -44,6 +44,7 @@ from analyzer.normalize.time import (
     dated_inputs,
     fast_times,
     klog_text,
+    syslog_mmdd_hms,
     parse_times,
     with_year,
 )
@@ -220,7 +221,11 @@ def canonical_plan(
         ).alias("container"),
         # A wrapper's identity (journald host, log-store labels) fills what the line lacks.
         pl.coalesce(col("node"), col(ENVELOPE_NODE)).alias("node"),
-        pl.coalesce(col("pod_uid"), col(envelope_column("pod_uid"))).alias("pod_uid"),
+        # The systemd cgroup driver writes a pod UID with `_` for `-` (the kernel's OOM line:
+        # `kubepods-burstable-pod0330b2c1_a15b_...slice`); a UID never holds `_`.
+        pl.coalesce(col("pod_uid"), col(envelope_column("pod_uid")))
+        .str.replace_all("_", "-", literal=True)
+        .alias("pod_uid"),
         pl.coalesce(col("container_id"), col(envelope_column("container_id")))
         .str.replace(r"^[a-z-]+://", "")
         .alias("container_id"),
@@ -338,8 +343,13 @@ def _timestamp(chunk: Chunk) -> tuple[pl.Expr, str, pl.Expr | None]:
         fine = own.str.contains(r"\d:\d\d[.,]\d").fill_null(False)
         return pl.when(fine).then(own).otherwise(envelope), "rfc3339", None
     if spec.ts_style == "klog":
-        local = klog_text(pl.col("mmdd"), pl.col("hms"), YEAR0)
-        yearless = pl.col("mmdd").is_not_null()
+        mmdd, hms = pl.col("mmdd"), pl.col("hms")
+        if "mmdd" not in have and "syslog_ts" in have:
+            # No klog header (the kernel's lines in a journal): the syslog prefix's
+            # `Mon DD hh:mm:ss[.ffffff]` is the line's yearless time.
+            mmdd, hms = syslog_mmdd_hms(pl.col("syslog_ts"))
+        local = klog_text(mmdd, hms, YEAR0)
+        yearless = mmdd.is_not_null()
         if {"iso_ts", "iso_hms", "iso_offset"} <= have:
             # A `short-iso` journal prefix dates the line. klog adds its microseconds when
             # both clocks show the same second; otherwise (midnight between them, or

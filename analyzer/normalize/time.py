@@ -332,6 +332,22 @@ def with_year(text: pl.Expr, yearless: pl.Expr, year: int) -> pl.Expr:
     return pl.when(yearless).then(shifted).otherwise(text)
 
 
+_MONTHS = {m: f"{i:02d}" for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
+)}
+
+
+def syslog_mmdd_hms(stamp: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """klog's ``mmdd`` and ``hh:mm:ss.uuuuuu`` from a syslog / journalctl ``short`` or
+    ``short-precise`` time (``Aug 30 06:58:55.050705``, ``Jan  5 02:12:02``), for
+    ``klog_text``."""
+    month = stamp.str.slice(0, 3).replace_strict(_MONTHS, default=None, return_dtype=pl.String)
+    day = stamp.str.slice(4, 2).str.strip_chars().str.zfill(2)
+    clock = stamp.str.slice(7)
+    hms = pl.when(clock.str.contains(".", literal=True)).then(clock).otherwise(clock + ".000000")
+    return pl.concat_str(month, day), hms
+
+
 def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int) -> pl.Expr:
     """``YYYY-MM-DD hh:mm:ss.uuuuuu`` (local) from a klog header, with Dec -> Jan rollover."""
     month = mmdd.str.slice(0, 2).cast(pl.Int32, strict=False)
