@@ -69,6 +69,8 @@ format does not match is parsed by the first of them that matches it (a jsonl fo
 the lines that are JSON objects).
 ``sum``: ``{column = [fields]}``: the column is the sum of these numeric fields (ALB's three
 processing times); null when one is missing or negative (-1: that phase did not happen).
+``join``: ``{column = [fields]}``: the column is these fields' values joined by ``:`` (a
+target's address and port: ``upstream = ["target_id", "target_port"]``); null when one is.
 ``scale``: ``{column = factor}``: a numeric column times this factor, after ``fields`` and
 ``sum``, into the schema's unit (seconds -> ``duration_ms``: 1000; nanoseconds: 1e-6).
 ``program_field`` and ``programs`` (text): the field naming the program that wrote a line (a
@@ -185,6 +187,7 @@ class FormatSpec:
     program_field: str | None = None  # text: the field naming the program that wrote a line
     programs: tuple[str, ...] = ()  # the programs whose lines ``source`` and kinds describe
     sum: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column = sum of these fields
+    join: tuple[tuple[str, tuple[str, ...]], ...] = ()  # column = these fields joined by ":"
     scale: tuple[tuple[str, float], ...] = ()  # column *= factor (unit conversion)
     samples: tuple[Sample, ...] = field(default=(), repr=False)
     override: bool = False  # a user spec that replaces the built-in of the same name
@@ -206,6 +209,7 @@ class FormatSpec:
             names.extend(rule.present)
         names.extend(self.ts_fields)
         names.extend(src for _, parts in self.sum for src in parts)
+        names.extend(src for _, parts in self.join for src in parts)
         names.extend(self.require)
         names.extend(self.payload_fields)
         names.extend(self.own_event)
@@ -314,6 +318,24 @@ def _regex(pattern: Any, key: str, bad: Bad) -> bool:
     if problem:
         bad(key, problem)
     return not problem
+
+
+def _join_table(table: Any, bad: Bad) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``join``: canonical string column -> the fields whose values it joins with ``:``."""
+    if table is None:
+        return ()
+    if not isinstance(table, dict):
+        bad("join", "expected a table")
+        return ()
+    out = []
+    for col, value in table.items():
+        if col not in COLUMNS or col in COLUMNS_NUMERIC:
+            bad(f"join.{col}", "not a text column of schema.EVENTS")
+        elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            bad(f"join.{col}", "expected a list of fields")
+        else:
+            out.append((col, tuple(value)))
+    return tuple(out)
 
 
 def _numeric_table(table: Any, key: str, kind: Any, bad: Bad) -> list[tuple[str, Any]]:
@@ -565,6 +587,7 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
     samples = _samples(data, bad)
     sums = _numeric_table(data.get("sum"), "sum", list, bad)
     scales = _numeric_table(data.get("scale"), "scale", int | float, bad)
+    joins = _join_table(data.get("join"), bad)
     if problems:
         raise FormatSpecErrors(problems)
     ts = data.get("timestamp") or {}
@@ -603,6 +626,7 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         ts_layout=ts.get("layout"),
         ts_start=_ts_start(ts),
         sum=tuple((c, _strs(parts)) for c, parts in sums),
+        join=joins,
         scale=tuple((c, float(f)) for c, f in scales),
         samples=samples,
         override=data.get("override", False),

@@ -106,10 +106,20 @@ def _where_written(column: str, have: set[str]) -> pl.Expr:
 
 
 def apply_numbers(df: pl.LazyFrame, spec: FormatSpec) -> pl.LazyFrame:
-    """The spec's ``sum`` and ``scale``: numeric columns in the schema's units."""
-    if not spec.sum and not spec.scale:
+    """The spec's ``join`` (text columns from several fields), ``sum`` and ``scale``
+    (numeric columns in the schema's units)."""
+    if not spec.sum and not spec.scale and not spec.join:
         return df
     have = set(df.collect_schema().names())
+    if spec.join:
+        df = df.with_columns(
+            pl.concat_str(
+                [(pl.col(p) if p in have else pl.lit(None)).cast(pl.String) for p in parts],
+                separator=":",
+            ).alias(column)
+            for column, parts in spec.join
+        )
+        have |= {c for c, _ in spec.join}
 
     def num(name: str) -> pl.Expr:
         return (pl.col(name) if name in have else pl.lit(None)).cast(pl.Float64, strict=False)

@@ -473,6 +473,10 @@ def parse_times(
         if missed.any():
             idx = missed.arg_true()
             ts = ts.scatter(idx, pl.select(parse_epoch(pl.lit(raw.gather(idx)))).to_series())
+        missed = ts.is_null() & raw.is_not_null()
+        if missed.any():  # a logger that moved from epoch to RFC 3339 (zap's ISO 8601 encoder)
+            idx = missed.arg_true()
+            ts = ts.scatter(idx, parse_times(raw.gather(idx), "rfc3339"))
         return ts
     fast = raw.str.to_datetime(_RFC3339[0], time_unit="ns", time_zone="UTC", strict=False).alias(
         "ts"
