@@ -13,9 +13,9 @@ import polars as pl
 from analyzer import formats
 from analyzer.correlate import BurstRule, CorrelationFrames, assemble, correlate
 from analyzer.correlate.bursts import DEFAULT_RULE
-from analyzer.correlate.incidents import timeline
+from analyzer.correlate.incidents import IncidentFrames, timeline
 from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
-from analyzer.diagnose.rules import diagnose
+from analyzer.diagnose.run import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
 from analyzer.ingest.discover import discover
@@ -25,6 +25,7 @@ from analyzer.normalize import Collected, finish_file, normalize_file, read_and_
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
+from analyzer.diagnose.finding import Finding, Stream
 from analyzer.result import Analysis, Evidence, Incident
 from analyzer.schema import EVENTS, REDUCED, empty_events
 from analyzer.store import (
@@ -33,6 +34,7 @@ from analyzer.store import (
     read_correlation,
     read_export,
     read_findings,
+    read_unexplained,
     write_export,
 )
 
@@ -419,17 +421,11 @@ def analyze(
     found = read_findings(Path(paths[0])) if stored is not None else None
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
         corr = correlate(reduced, rule=burst_rule) if stored is None else assemble(reduced, stored)
+        unexplained = read_unexplained(Path(paths[0])) if found is not None else {}
         incidents = tuple(
-            Incident(
-                id=f.id,
-                frames=f,
-                findings=found.get(f.id, ())
-                if found is not None
-                else tuple(diagnose(f, corr.episodes)),
-                timeline=timeline(f),
-            )
-            for f in corr.incidents
+            _diagnosed(f, corr.episodes, found, unexplained) for f in corr.incidents
         )
+        incidents = with_unrelated(incidents)
     if found is None:
         incidents = _quoted(incidents)
     return Analysis(
@@ -468,6 +464,60 @@ def _stored_correlation(paths: Sequence[str | Path]) -> CorrelationFrames | None
         return None
     frames = read_correlation(Path(paths[0]))
     return CorrelationFrames(**frames) if frames is not None else None
+
+
+def _diagnosed(
+    frames: IncidentFrames,
+    episodes: pl.DataFrame,
+    found: dict[str, tuple[Finding, ...]] | None,
+    stored_unexplained: dict[str, tuple[Stream, ...]],
+) -> Incident:
+    """An incident with its findings: diagnosed, or (an export's) as stored."""
+    if found is not None:
+        return Incident(
+            frames.id,
+            frames,
+            found.get(frames.id, ()),
+            timeline(frames),
+            unexplained=stored_unexplained.get(frames.id, ()),
+        )
+    diagnosis = diagnose(frames, episodes)
+    return Incident(
+        id=frames.id,
+        frames=frames,
+        findings=diagnosis.findings,
+        timeline=timeline(frames),
+        unexplained=diagnosis.unexplained,
+    )
+
+
+def with_unrelated(incidents: tuple[Incident, ...]) -> tuple[Incident, ...]:
+    """Each incident with the ones around it that none of its findings explains: other pods
+    failing around the same time for another reason (the story's startup poller beside its
+    SIGTERM incident). Shown so nobody takes one for the other's cause or evidence."""
+    out = []
+    for inc in incidents:
+        mine = {f"{ns}/{pod}" for ns, pod in inc.frames.pods}
+        unrelated = []
+        for other in incidents:
+            # Around the same time: within the lifecycle context the incident was read in.
+            near = other.start <= inc.frames.window_end and other.end >= inc.frames.window_start  # type: ignore[operator]
+            theirs = {f"{ns}/{pod}" for ns, pod in other.frames.pods}
+            if other.id == inc.id or not near or not theirs or mine & theirs:
+                continue
+            top = other.findings[0].code if other.findings else None
+            unrelated.append(
+                Stream(
+                    what=other.id,
+                    failures=other.frames.failures.height,
+                    share=other.explained,
+                    start=other.start,  # type: ignore[arg-type]
+                    end=other.end,  # type: ignore[arg-type]
+                    cause=top,
+                )
+            )
+        out.append(replace(inc, unrelated=tuple(unrelated)))
+    return tuple(out)
 
 
 def _quoted(incidents: tuple[Incident, ...]) -> tuple[Incident, ...]:

@@ -17,7 +17,14 @@ import polars as pl
 from analyzer import formats
 from analyzer.correlate import Correlation, all_requests, request_container_phases
 from analyzer.correlate.incidents import IncidentFrames
-from analyzer.diagnose.finding import SEVERITIES, Evidence, Finding, incident_severity
+from analyzer.diagnose.finding import (
+    SEVERITIES,
+    Evidence,
+    Finding,
+    Stream,
+    explained_share,
+    incident_severity,
+)
 from analyzer.ingest import FileTally
 
 
@@ -29,6 +36,15 @@ class Incident:
     frames: IncidentFrames
     findings: tuple[Finding, ...]
     timeline: pl.DataFrame
+    #: failures no finding explains, per pod or component
+    unexplained: tuple[Stream, ...] = ()
+    #: incidents at the same time that no finding of this one explains (other pods, causes)
+    unrelated: tuple[Stream, ...] = ()
+
+    @property
+    def explained(self) -> float:
+        """The share of its failures that some finding explains (each failure once)."""
+        return explained_share(self.findings)
 
     @property
     def severity(self) -> str:
@@ -148,6 +164,8 @@ class Analysis:
                 "code": f.code,
                 "severity": f.severity,
                 "explains": f.explains,
+                "covers": f.covers if f.covers is not None else f.explains,
+                "part_of": f.part_of,
                 "pod": f.pod,
                 "container": f.container,
                 "window_start": f.window[0] if f.window else None,
@@ -166,12 +184,43 @@ class Analysis:
                 "code": pl.String,
                 "severity": pl.String,
                 "explains": pl.Float64,
+                "covers": pl.Float64,
+                "part_of": pl.String,
                 "pod": pl.String,
                 "container": pl.String,
                 "window_start": ts,
                 "window_end": ts,
                 "summary": pl.String,
                 "fix": pl.String,
+            },
+        )
+
+    def unexplained(self) -> pl.DataFrame:
+        """Per incident, the failures no finding explains, per pod or component."""
+        rows = [
+            {
+                "incident": inc.id,
+                "what": u.what,
+                "failures": u.failures,
+                "share": u.share,
+                "start": u.start,
+                "end": u.end,
+                "modes": u.modes,
+            }
+            for inc in self.incidents
+            for u in inc.unexplained
+        ]
+        ts = pl.Datetime("ns", "UTC")
+        return pl.DataFrame(
+            rows,
+            schema={
+                "incident": pl.String,
+                "what": pl.String,
+                "failures": pl.Int64,
+                "share": pl.Float64,
+                "start": ts,
+                "end": ts,
+                "modes": pl.String,
             },
         )
 

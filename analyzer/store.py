@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analyzer.diagnose.finding import Evidence, Finding
+from analyzer.diagnose.finding import Evidence, Finding, Stream
 from analyzer.errors import InputError
 from analyzer.ingest.tally import FileTally
 from analyzer.result import Analysis
@@ -71,6 +71,7 @@ def write_export(analysis: Analysis, out_dir: str | Path, *, replace: bool = Fal
         "episodes": corr.episodes,
         "findings": analysis.findings(),
         "evidence": evidence_frame(analysis),
+        "unexplained": analysis.unexplained(),
     }
     for name, frame in frames.items():
         frame.write_parquet(out / f"{name}.parquet", compression="zstd")
@@ -172,10 +173,33 @@ def read_findings(path: Path) -> dict[str, tuple[Finding, ...]] | None:
                 summary=row["summary"],
                 explains=row["explains"],
                 fix=row["fix"],
+                covers=row.get("covers"),
+                part_of=row.get("part_of"),
                 evidence=tuple(quoted.get((row["incident"], i), ())),
                 pod=row["pod"],
                 container=row["container"],
                 window=window,
+            )
+        )
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def read_unexplained(path: Path) -> dict[str, tuple[Stream, ...]]:
+    """The unexplained failure streams an export stored, per incident (none if it has none)."""
+    try:
+        frame = pl.read_parquet(path / "unexplained.parquet", glob=False)
+    except (OSError, pl.exceptions.PolarsError):
+        return {}
+    out: dict[str, list[Stream]] = {}
+    for row in frame.iter_rows(named=True):
+        out.setdefault(row["incident"], []).append(
+            Stream(
+                what=row["what"],
+                failures=row["failures"],
+                share=row["share"],
+                start=row["start"],
+                end=row["end"],
+                modes=row["modes"],
             )
         )
     return {k: tuple(v) for k, v in out.items()}

@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from analyzer.diagnose.rules import RULES
+from analyzer.diagnose.registry import RULES
 from analyzer.simulate import parse_size, proxies_for, scenario_names, simulate
 from analyzer.simulate.accuracy import Run, evaluate, score, table
 from analyzer.simulate.model import Params

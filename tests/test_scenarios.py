@@ -200,11 +200,15 @@ def test_a_statefulset_pod_back_under_its_name_is_another_pod(tmp_path):
     assert f"became ready at {became_ready:%H:%M:%S}" in info.summary
 
 
-def test_same_cluster_with_a_clean_shutdown_has_no_critical(tmp_path):
+def test_same_cluster_with_a_clean_shutdown_is_the_missing_prestop_delay(tmp_path):
     t0 = datetime(2024, 7, 1, 8, 0, 0, tzinfo=UTC)
-    result, _, _ = _scenario(tmp_path, t0, grace=30, ignores_sigterm=False)
-    assert [i.severity for i in result.incidents] == ["warning"]  # 502s, but not this cause
-    assert not any(f.code == "sigterm-ignored" for i in result.incidents for f in i.findings)
+    result, kill, _ = _scenario(tmp_path, t0, grace=30, ignores_sigterm=False)
+    (inc,) = result.incidents
+    assert not any(f.code == "sigterm-ignored" for f in inc.findings)
+    # It exited at once on SIGTERM while the ingress kept sending: RC2, not RC1.
+    top = inc.findings[0]
+    assert (top.code, top.container, top.explains) == ("no-prestop-drain", "api", 1.0)
+    assert abs((top.window[0] - kill).total_seconds()) < 0.01
 
 
 def test_runtime_lines_alone_show_the_sigkill(tmp_path):

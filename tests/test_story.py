@@ -45,7 +45,10 @@ def test_readiness_lag_is_reported_with_the_probe_period(story):
     assert len(lag) == 1
     assert lag[0].severity == "warning"
     assert "every 10 s" in lag[0].summary
-    assert 0 < lag[0].explains < 1
+    # Its failures are all the SIGKILL's: each failure is explained once, by the first cause.
+    assert lag[0].explains == 0 and 0 < lag[0].covers < 1
+    assert inc.findings[0].code == "sigterm-ignored" and inc.findings[0].explains == 1.0
+    assert inc.explained == 1.0 and inc.unexplained == ()
     assert all(":" in e.file or e.line > 0 for e in lag[0].evidence)
 
 

@@ -6,6 +6,8 @@ import html
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import polars as pl
+
 SEVERITIES = ("critical", "warning", "info")
 
 
@@ -22,12 +24,21 @@ class Finding:
     code: str
     severity: str  # critical | warning | info
     summary: str
-    explains: float  # share (0..1) of the incident's failing requests this accounts for
+    #: share (0..1) of the incident's failing requests this is the primary cause of: each
+    #: failure is explained once (``diagnose.assign``); a group's share includes its parts'
+    explains: float
     fix: str
     evidence: tuple[Evidence, ...] = ()
     pod: str | None = None  # namespace/name
     container: str | None = None
     window: tuple[datetime, datetime] | None = field(default=None)  # where it acts
+    #: share its mechanism covers, including failures a stronger cause explains first
+    covers: float | None = None
+    #: the code of the finding this one is a part of (a mass termination's per-pod causes)
+    part_of: str | None = None
+    #: which of the incident's failures its mechanism covers (not stored: ``diagnose`` turns
+    #: it into ``explains``)
+    claims: pl.Expr | None = field(default=None, compare=False, repr=False)
 
     @property
     def rank(self) -> tuple[int, float]:
@@ -54,7 +65,27 @@ def incident_severity(findings: tuple[Finding, ...] | list[Finding]) -> str:
     mostly unexplained (no finding, or findings that cover under ``EXPLAINED_ENOUGH`` of
     them) make it at least a warning, as an unexplained burst is."""
     worst = min((SEVERITIES.index(f.severity) for f in findings), default=len(SEVERITIES))
-    explained = min(1.0, sum(f.explains for f in findings))
+    explained = explained_share(findings)
     if explained < EXPLAINED_ENOUGH:
         worst = min(worst, SEVERITIES.index("warning"))
     return SEVERITIES[worst]
+
+
+def explained_share(findings: tuple[Finding, ...] | list[Finding]) -> float:
+    """The share of an incident's failures that some finding explains (each failure is
+    explained once; a part's share is already in its group's)."""
+    return round(min(1.0, sum(f.explains for f in findings if f.part_of is None)), 3)
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Failures that no finding of an incident explains, from one place: a pod, or (for an
+    unrelated incident running at the same time) that incident."""
+
+    what: str  # namespace/pod, the reporting component, or an incident id
+    failures: int
+    share: float  # of the incident's failures (of its own, for another incident)
+    start: datetime
+    end: datetime
+    modes: str = ""  # how they failed: ``5 refused, 2 reset``
+    cause: str | None = None  # another incident's top finding

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.report.model import report_dict
+from analyzer.report.model import explained_lines, report_dict, share_words
 from analyzer.report.safe import code_fence, markdown, terminal
 from analyzer.result import Analysis
 
@@ -75,7 +75,8 @@ def render_markdown(analysis: Analysis) -> str:
             fence = code_fence(evidence)
             out += [
                 "",
-                f"**{f['code']}** ({f['severity']}, explains {f['explains']:.0%}): "
+                ("- " if f["part_of"] else "")
+                + f"**{f['code']}** ({f['severity']}, {share_words(f)}): "
                 + markdown(f["summary"]),
                 "",
                 f"*Fix:* {markdown(f['fix'])}",
@@ -86,6 +87,7 @@ def render_markdown(analysis: Analysis) -> str:
             ]
         if not inc["findings"]:
             out += ["", "No known cause matched."]
+        out += ["", *(f"- {markdown(line)}" for line in explained_lines(inc))]
         out += [
             "",
             "### Timeline",

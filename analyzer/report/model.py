@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from analyzer.diagnose.finding import Finding
+from analyzer.diagnose.finding import Finding, Stream
 from analyzer.result import Analysis, Incident
 
 SCHEMA_VERSION = 1
@@ -24,6 +24,8 @@ def _finding(f: Finding) -> dict[str, Any]:
         "severity": f.severity,
         "summary": f.summary,
         "explains": f.explains,
+        "covers": f.covers if f.covers is not None else f.explains,
+        "part_of": f.part_of,
         "fix": f.fix,
         "pod": f.pod,
         "container": f.container,
@@ -31,6 +33,18 @@ def _finding(f: Finding) -> dict[str, Any]:
         "evidence": [
             {"ts": iso(e.ts), "file": e.file, "line": e.line, "text": e.text} for e in f.evidence
         ],
+    }
+
+
+def _stream(s: Stream) -> dict[str, Any]:
+    return {
+        "what": s.what,
+        "failures": s.failures,
+        "share": s.share,
+        "start": iso(s.start),
+        "end": iso(s.end),
+        "modes": s.modes,
+        "cause": s.cause,
     }
 
 
@@ -65,6 +79,9 @@ def _incident(inc: Incident) -> dict[str, Any]:
             for b in fr.bursts.iter_rows(named=True)
         ],
         "findings": [_finding(f) for f in inc.findings],
+        "explained": inc.explained,
+        "unexplained": [_stream(s) for s in inc.unexplained],
+        "unrelated": [_stream(s) for s in inc.unrelated],
         "timeline": [
             {
                 "ts": iso(r["ts"]),
@@ -120,3 +137,31 @@ def _background(frame: Any) -> dict[str, Any]:
             for r in top.iter_rows(named=True)
         ],
     }
+
+
+def share_words(f: dict[str, Any]) -> str:
+    """``explains 80%``; with what else its mechanism covers, when a stronger cause
+    explains part of it first."""
+    words = f"explains {f['explains']:.0%}"
+    if f["part_of"]:
+        words += f" (part of {f['part_of']})"
+    if f["covers"] > f["explains"] + 0.0005:
+        words += f", covers {f['covers']:.0%} (the rest explained by a cause above)"
+    return words
+
+
+def explained_lines(inc: dict[str, Any]) -> list[str]:
+    """What the findings explain of the incident, what they leave, and what runs beside it."""
+    out = [f"explained: {inc['explained']:.0%} of {inc['errors']} failing requests"]
+    for s in inc["unexplained"]:
+        out.append(
+            f"unexplained: {s['failures']} ({s['share']:.0%}) to {s['what']} from "
+            f"{s['start'][11:]} to {s['end'][11:]} ({s['modes']}): no known cause covers them"
+        )
+    for s in inc["unrelated"]:
+        cause = s["cause"] or "no finding"
+        out.append(
+            f"unrelated: {s['what']} around the same time ({s['failures']} failures, {cause}) "
+            "involves other pods; none of this incident's findings explains it"
+        )
+    return out

@@ -18,7 +18,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from analyzer.report.model import report_dict
+from analyzer.report.model import explained_lines, report_dict, share_words
 from analyzer.report.safe import terminal
 from analyzer.result import Analysis
 
@@ -106,7 +106,7 @@ def _summary(data: dict[str, Any]) -> list[object]:
     return out
 
 
-def _incident(inc: dict[str, Any]) -> list[object]:
+def _incident(inc: dict[str, Any]) -> list[object]:  # noqa: C901
     title = Text.assemble(
         (f"{inc['id']} ", "bold"),
         _sev(inc["severity"]),
@@ -138,9 +138,9 @@ def _incident(inc: dict[str, Any]) -> list[object]:
                     "[",
                     _sev(f["severity"]),
                     f"] {f['code']}",
-                    (f"  explains {f['explains']:.0%}", "dim"),
+                    (f"  {share_words(f)}", "dim"),
                 ),
-                2,
+                4 if f["part_of"] else 2,
             )
         )
         out.append(_pad(_t(f["summary"]), 4))
@@ -152,6 +152,8 @@ def _incident(inc: dict[str, Any]) -> list[object]:
             )
             out.append(_pad(_t(f"{e['file']}:{e['line']}", "blue"), 6))
             out.append(_pad(_t(text, "dim"), 8))
+    for line in explained_lines(inc):
+        out.append(_pad(_t(line, "yellow" if line.startswith("unexplained") else ""), 2))
     out.append(Text("\nTimeline", style="bold"))
     for r in inc["timeline"]:
         who = "/".join(x for x in (r["pod"], r["container"]) if x) or "-"

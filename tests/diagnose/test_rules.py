@@ -9,7 +9,7 @@ import pytest
 from analyzer.api import Analysis, Incident
 from analyzer.correlate import correlate
 from analyzer.correlate.incidents import timeline
-from analyzer.diagnose.rules import diagnose
+from analyzer.diagnose.run import diagnose
 from analyzer.normalize.identity import fill_identity
 from tests.correlate.helpers import T0, ev, frame
 
@@ -21,7 +21,8 @@ def _run(rows) -> list[Incident]:
     events = fill_identity(frame(rows)).sort("ts")
     corr = correlate(events)
     return [
-        Incident(f.id, f, tuple(diagnose(f, corr.episodes)), timeline(f)) for f in corr.incidents
+        Incident(f.id, f, diagnose(f, corr.episodes).findings, timeline(f))
+        for f in corr.incidents
     ]
 
 
@@ -64,16 +65,32 @@ def test_classic_pid1_case_failures_right_after_sigkill():
     assert inc.severity == "critical"
 
 
-def test_no_finding_when_the_container_shut_down_cleanly():
+def test_a_prompt_clean_exit_with_failures_after_it_is_no_prestop_drain():
     rows = _base()
     rows.append(ev(100.5, "shutdown_started", source="app", container="api", **POD))
     rows.append(ev(101.0, "container_died", container_id="a" * 64, exit_code=0))
     rows += [
-        ev(100.6 + i * 0.1, "http", source="proxy", format="ingress", status=502, upstream=IP)
+        ev(100.6 + i * 0.5, "http", source="proxy", format="ingress", status=502, upstream=IP)
+        for i in range(8)
+    ]
+    (inc,) = _run(rows)
+    codes = [f.code for f in inc.findings]
+    assert "sigterm-ignored" not in codes
+    assert codes[0] == "no-prestop-drain" and inc.findings[0].explains == 1.0
+    # propagation 100.6 + 3.5 - 100.2 = 3.9 s, rounded up, plus a 5 s margin
+    assert "at least 9 s" in inc.findings[0].fix
+
+
+def test_failures_long_after_a_clean_exit_are_not_the_exits_propagation():
+    rows = _base()
+    rows.append(ev(100.5, "shutdown_started", source="app", container="api", **POD))
+    rows.append(ev(101.0, "container_died", container_id="a" * 64, exit_code=0))
+    rows += [
+        ev(140 + i * 0.1, "http", source="proxy", format="ingress", status=502, upstream=IP)
         for i in range(3)
     ]
     (inc,) = _run(rows)
-    assert "sigterm-ignored" not in [f.code for f in inc.findings]
+    assert "no-prestop-drain" not in [f.code for f in inc.findings]
     assert inc.severity == "warning"  # failures that no rule explains are not hidden
 
 

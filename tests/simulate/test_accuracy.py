@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.diagnose.rules import RULES
+from analyzer.diagnose.registry import RULES
 from analyzer.simulate import proxies_for, scenario_names, simulate
 from analyzer.simulate.accuracy import evaluate
 from analyzer.simulate.model import Params

@@ -1,0 +1,1 @@
+"""Diagnose: name the cause of each incident (``registry`` lists the rules; ``run`` applies them)."""
