@@ -273,9 +273,8 @@ def failing(requests: pl.DataFrame) -> pl.DataFrame:
         rows.filter(has_id).sort(closest).unique("request_id", keep="first", maintain_order=True)
     )
     without_id = rows.filter(~has_id)
-    lone_errors = _logged_beside_an_access_line(
-        without_id.filter(errors), without_id.filter(http_5xx)
-    )
+    # An error line names no request id even where its access line does (nginx error.log).
+    lone_errors = _logged_beside_an_access_line(without_id.filter(errors), rows.filter(http_5xx))
     return pl.concat([with_id, without_id.filter(http_5xx), lone_errors]).sort("ts", "file", "line")
 
 

@@ -36,7 +36,7 @@ class Context:
 
     def share(self, cond: pl.Expr) -> float:
         total = self.inc.failures.height
-        return round(self.inc.failures.filter(cond).height / total, 3) if total else 0.0
+        return round(self.failures.filter(cond).height / total, 3) if total else 0.0
 
 
 @dataclass(frozen=True)
