@@ -31,7 +31,8 @@ from analyzer.simulate.world import (
 
 #: About this many bytes of log per request line of each proxy (access and error lines with
 #: their runtime wrapper), measured on written bundles, so ``--size`` gives about that size.
-BYTES_PER_REQUEST = {"ingress-nginx": 290, "envoy": 265, "istio": 380, "workhorse": 560, "alb": 550}
+BYTES_PER_REQUEST = {"ingress-nginx": 290, "envoy": 265, "istio": 380, "workhorse": 560, "alb": 550,
+                     "gclb": 1150}
 #: The small default: about this many requests in the window.
 DEFAULT_REQUESTS = 6_000
 PROXIES = ("ingress-nginx", "envoy", "istio", "workhorse", "alb")
@@ -41,8 +42,9 @@ PROXY_STATUS = {
     "refused": {"envoy": 503, "istio": 503},
     "reset": {"envoy": 503, "istio": 503},
     "eof": {"envoy": 503, "istio": 503},
-    "timeout": {"ingress-nginx": 504, "envoy": 504, "istio": 504, "workhorse": 502, "alb": 504},
-    "no_upstream": {"ingress-nginx": 503, "envoy": 503, "istio": 503, "alb": 503},
+    "timeout": {"ingress-nginx": 504, "envoy": 504, "istio": 504, "workhorse": 502, "alb": 504,
+                "gclb": 502},
+    "no_upstream": {"ingress-nginx": 503, "envoy": 503, "istio": 503, "alb": 503, "gclb": 503},
 }
 
 _APPS = ("checkout", "catalog", "payments", "search", "orders", "billing", "profile", "cart")
@@ -281,6 +283,8 @@ def _proxies(
         return [], [Proxy(f"wh:{p.name}", "workhorse", p, "gitlab-workhorse") for p in pods]
     if sc.proxy == "alb":
         return [], [Proxy(f"app/k8s-{c.namespace}-{c.app}/{c.hex(16)}", "alb")]
+    if sc.proxy == "gclb":  # GKE Ingress, container-native (NEG): the LB sends to pod IPs
+        return [], [Proxy(f"k8s2-um-{c.namespace}-{c.app}-{c.word(8)}", "gclb")]
     spec = {
         "ingress-nginx": (
             "ingress-nginx",

@@ -52,7 +52,7 @@ def _u(sc: Scenario, lo: float, hi: float) -> float:
 
 def _propagation(sc: Scenario) -> float:
     """How long consumers keep sending new requests after the delete."""
-    if sc.proxy == "alb":
+    if sc.proxy in ("alb", "gclb"):  # cloud LBs: target deregistration / NEG detach
         return _u(sc, 12, 25)
     return _u(sc, 2.5, 6)
 
@@ -214,7 +214,8 @@ def no_prestop_drain(params: Params) -> Scenario:
 def lb_deregistration(params: Params) -> Scenario:
     sc = no_prestop_drain(params.__class__(**{**params.__dict__, "proxy": params.proxy or "alb"}))
     sc.name = "lb-deregistration"
-    sc.planted[0] = Planted("lb-deregistration", "critical", "the ALB kept the target")
+    lb = "the ALB" if sc.proxy == "alb" else "the Google LB (NEG)"
+    sc.planted[0] = Planted("lb-deregistration", "critical", f"{lb} kept the target")
     return sc
 
 
@@ -600,7 +601,11 @@ SCENARIOS = {
         "RC10: an HPA scale-down 5 -> 2, each pod failing its own way",
         _IN_POD_FIRST,
     ),
-    "lb-deregistration": (lb_deregistration, "RC6: the ALB keeps a deregistered target", ("alb",)),
+    "lb-deregistration": (
+        lb_deregistration,
+        "RC6: the cloud LB (ALB; GKE NEG) keeps sending to a deregistered target",
+        ("alb", "gclb"),
+    ),
     "grace-period-exceeded": (
         grace_period_exceeded,
         "RC7: long requests cut by SIGKILL mid-drain",
