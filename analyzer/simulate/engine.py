@@ -31,7 +31,8 @@ from analyzer.simulate.world import (
 
 #: About this many bytes of log per request line of each proxy (access and error lines with
 #: their runtime wrapper), measured on written bundles, so ``--size`` gives about that size.
-BYTES_PER_REQUEST = {"ingress-nginx": 290, "envoy": 265, "istio": 380, "workhorse": 560, "alb": 550}
+BYTES_PER_REQUEST = {"ingress-nginx": 290, "envoy": 265, "istio": 380, "workhorse": 560, "alb": 550,
+                     "gclb": 1150}
 #: The small default: about this many requests in the window.
 DEFAULT_REQUESTS = 6_000
 PROXIES = ("ingress-nginx", "envoy", "istio", "workhorse", "alb")
@@ -41,8 +42,9 @@ PROXY_STATUS = {
     "refused": {"envoy": 503, "istio": 503},
     "reset": {"envoy": 503, "istio": 503},
     "eof": {"envoy": 503, "istio": 503},
-    "timeout": {"ingress-nginx": 504, "envoy": 504, "istio": 504, "workhorse": 502, "alb": 504},
-    "no_upstream": {"ingress-nginx": 503, "envoy": 503, "istio": 503, "alb": 503},
+    "timeout": {"ingress-nginx": 504, "envoy": 504, "istio": 504, "workhorse": 502, "alb": 504,
+                "gclb": 502},
+    "no_upstream": {"ingress-nginx": 503, "envoy": 503, "istio": 503, "alb": 503, "gclb": 503},
 }
 
 _APPS = ("checkout", "catalog", "payments", "search", "orders", "billing", "profile", "cart")
@@ -50,6 +52,14 @@ _NAMESPACES = ("shop", "prod", "web", "apps", "platform", "store")
 _FRONTS = ("nginx", "gateway", "web", "frontend")
 _BACKENDS = ("php-fpm", "api", "backend", "worker")
 _ALPHA = "bcdfghjklmnpqrstvwxz2456789"
+#: Non-mesh sidecars the app reaches on 127.0.0.1: name -> (container, image, port).
+SIDECARS = {
+    "cloud-sql-proxy": (
+        "cloud-sql-proxy",
+        "gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.11.4",
+        5432,
+    ),
+}
 _PATHS = ("/", "/api/v1/items", "/api/v1/cart", "/healthz/deep", "/search", "/api/v2/orders")
 
 
@@ -67,6 +77,10 @@ class PodPlan:
     removed_from_endpoints: float | None = None  # when proxies stop sending new requests
     sticky_until: float | None = None  # pooled connections keep sending until then
     sticky_share: float = 0.0  # share of the pod's would-be traffic they carry
+    # ALB (IP targets): when the AWS Load Balancer Controller starts deregistering the target
+    # (default for a deleted pod: a second or so after the delete); the ALB keeps sending
+    # until ``removed_from_endpoints`` (the deregistration delay)
+    deregistered: float | None = None
     exits: dict[str, tuple[float, int]] = field(default_factory=dict)  # container -> (t, code)
     sigkill_at: float | None = None
     node: int = 0  # index into the world's nodes
@@ -171,6 +185,8 @@ class Scenario:
     lifecycle: list[dict] = field(default_factory=list)  # extra rows (probe failures, ...)
     app_lines: list[dict] = field(default_factory=list)  # extra app lines
     skew: dict[int, float] = field(default_factory=dict)  # node index -> clock offset (s)
+    # a non-mesh sidecar the app calls out through on 127.0.0.1 (cloud-sql-proxy, ...)
+    sidecar: str | None = None
 
 
 def _containers(sc: Scenario, k: int) -> tuple[Container, ...]:
@@ -191,6 +207,9 @@ def _containers(sc: Scenario, k: int) -> tuple[Container, ...]:
         out.append(
             Container("istio-proxy", c.hex(64), "docker.io/istio/proxyv2:1.22.3", 15090, True)
         )
+    if sc.sidecar is not None:
+        name, image, port = SIDECARS[sc.sidecar]
+        out.append(Container(name, c.hex(64), image, port, True))
     return tuple(out)
 
 
@@ -229,6 +248,11 @@ def build(sc: Scenario) -> tuple[World, Truth]:
     life = _lifecycle(sc, pods)
     requests, truth_incidents, background = _traffic(sc, pods, proxies)
     apps = _app_lines(sc, pods)
+    if sc.proxy == "alb":  # drawn last, so the rest of the world is as without it
+        controller = _lb_controller(sc, nodes)
+        proxy_pods.append(controller)
+        apps = pl.concat([apps, _deregistrations(sc, pods, controller, proxies[0].name)])
+        apps = apps.sort("ts")
     world = World(
         start=c.t0,
         end=c.at(sc.duration_s),
@@ -259,6 +283,8 @@ def _proxies(
         return [], [Proxy(f"wh:{p.name}", "workhorse", p, "gitlab-workhorse") for p in pods]
     if sc.proxy == "alb":
         return [], [Proxy(f"app/k8s-{c.namespace}-{c.app}/{c.hex(16)}", "alb")]
+    if sc.proxy == "gclb":  # GKE Ingress, container-native (NEG): the LB sends to pod IPs
+        return [], [Proxy(f"k8s2-um-{c.namespace}-{c.app}-{c.word(8)}", "gclb")]
     spec = {
         "ingress-nginx": (
             "ingress-nginx",
@@ -566,6 +592,20 @@ def _app_lines(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
             line(listening, pod, main(pod).name, "info", f"listening on :{main(pod).port}")
     for extra in sc.app_lines:
         pod = pods[extra["pod"]]
+        if extra.get("go_log"):  # Go's log package, LstdFlags: "2006/01/02 15:04:05 msg"
+            at = c.at(extra["t"])
+            rows.append(
+                {
+                    "ts": at,
+                    "namespace": pod.namespace,
+                    "pod": pod.name,
+                    "container": extra.get("container") or main(pod).name,
+                    "level": None,
+                    "text": f"{at:%Y/%m/%d %H:%M:%S} {extra['msg']}",
+                    "fields": None,
+                }
+            )
+            continue
         line(
             extra["t"],
             pod,
@@ -576,3 +616,65 @@ def _app_lines(sc: Scenario, pods: list[Pod]) -> pl.DataFrame:
     if not rows:
         return pl.DataFrame(schema=APP_LINES)
     return pl.DataFrame(rows, schema=APP_LINES).sort("ts")
+
+
+def _lb_controller(sc: Scenario, nodes: tuple[Node, ...]) -> Pod:
+    """kube-system/aws-load-balancer-controller-…: the controller that (de)registers the pod
+    IPs as ALB targets (IP target type)."""
+    c = sc.cast
+    rs = c.word(10)
+    return Pod(
+        "kube-system",
+        f"aws-load-balancer-controller-{rs}-{c.word(5)}",
+        c.uid(),
+        nodes[1].name,  # never node 0, where scenarios skew the clock
+        c.ip(2),
+        (
+            Container(
+                "aws-load-balancer-controller",
+                c.hex(64),
+                "public.ecr.aws/eks/aws-load-balancer-controller:v2.7.2",
+            ),
+        ),
+        owner=f"aws-load-balancer-controller-{rs}",
+    )
+
+
+def _deregistrations(sc: Scenario, pods: list[Pod], controller: Pod, alb: str) -> pl.DataFrame:
+    """The controller's own lines (zap JSON, printed as they are) for each target it
+    deregisters: ``deRegistering targets`` with the target, ``deRegistered targets`` when the
+    API call returns (kubernetes-sigs/aws-load-balancer-controller#3069, #2044)."""
+    from analyzer.simulate.writers.alb import REGION, target_group_arn
+
+    c = sc.cast
+    arn = target_group_arn(alb)
+    rows: list[dict] = []
+
+    def raw(t: float, obj: dict) -> None:
+        ts = c.at(round(t + float(c.rng.uniform(0, 0.001)), 6))
+        line = json.dumps(
+            {"level": "info", "ts": round(ts.timestamp(), 7), **obj}, separators=(",", ":")
+        )
+        rows.append(
+            {
+                "ts": ts,
+                "namespace": controller.namespace,
+                "pod": controller.name,
+                "container": controller.containers[0].name,
+                "level": None,
+                "text": line,
+                "fields": None,
+            }
+        )
+
+    for pod, plan in zip(pods, sc.pods, strict=True):
+        t = plan.deregistered
+        if t is None and plan.deleted is not None:
+            t = plan.deleted + round(float(c.rng.uniform(0.4, 1.6)), 3)
+        if t is None:
+            continue
+        az = f"{REGION}{'abc'[plan.node % 3]}"
+        target = {"AvailabilityZone": az, "Id": pod.ip, "Port": front(pod).port}
+        raw(t, {"msg": "deRegistering targets", "arn": arn, "targets": [target]})
+        raw(t + round(float(c.rng.uniform(0.03, 0.12)), 4), {"msg": "deRegistered targets", "arn": arn})
+    return pl.DataFrame(rows, schema=APP_LINES)

@@ -52,7 +52,7 @@ def _u(sc: Scenario, lo: float, hi: float) -> float:
 
 def _propagation(sc: Scenario) -> float:
     """How long consumers keep sending new requests after the delete."""
-    if sc.proxy == "alb":
+    if sc.proxy in ("alb", "gclb"):  # cloud LBs: target deregistration / NEG detach
         return _u(sc, 12, 25)
     return _u(sc, 2.5, 6)
 
@@ -66,9 +66,18 @@ def _new_pod(sc: Scenario, born: float, *, node: int = 1, probe: bool = True) ->
 
 
 def _line(
-    sc: Scenario, pod: int, t: float, msg: str, *, level: str = "info", container: str | None = None
+    sc: Scenario,
+    pod: int,
+    t: float,
+    msg: str,
+    *,
+    level: str = "info",
+    container: str | None = None,
+    go_log: bool = False,
 ) -> None:
-    sc.app_lines.append({"pod": pod, "t": t, "msg": msg, "level": level, "container": container})
+    sc.app_lines.append(
+        {"pod": pod, "t": t, "msg": msg, "level": level, "container": container, "go_log": go_log}
+    )
 
 
 def _front_name(sc: Scenario) -> str:
@@ -205,7 +214,8 @@ def no_prestop_drain(params: Params) -> Scenario:
 def lb_deregistration(params: Params) -> Scenario:
     sc = no_prestop_drain(params.__class__(**{**params.__dict__, "proxy": params.proxy or "alb"}))
     sc.name = "lb-deregistration"
-    sc.planted[0] = Planted("lb-deregistration", "critical", "the ALB kept the target")
+    lb = "the ALB" if sc.proxy == "alb" else "the Google LB (NEG)"
+    sc.planted[0] = Planted("lb-deregistration", "critical", f"{lb} kept the target")
     return sc
 
 
@@ -239,10 +249,14 @@ def readiness_lag(params: Params) -> Scenario:
     sc = _deployment("readiness-lag", params, 4)
     k = 1
     t_fail = _u(sc, 200, 300)
-    _not_ready_after(sc, k, _probe_run(sc, k, "readiness", t_fail + _u(sc, 1, 9)))
+    period = float(sc.cast.rng.choice([5, 10, 10, 15]))
+    threshold = int(sc.cast.rng.choice([3, 3, 4]))
+    first = t_fail + _u(sc, 0.5, period - 0.5)
+    _not_ready_after(sc, k, _probe_run(sc, k, "readiness", first, threshold, period))
     _line(sc, k, t_fail, "database connection pool exhausted", level="error")
     sc.failing.append(Failing(k, t_fail, sc.pods[k].removed_from_endpoints, None, 503))
-    sc.planted.append(Planted("readiness-lag", "warning", "3 x 10 s of failing probes"))
+    note = f"{threshold} x {period:.0f} s of failing probes"
+    sc.planted.append(Planted("readiness-lag", "warning", note))
     return sc
 
 
@@ -263,18 +277,20 @@ def oom_killed(params: Params) -> Scenario:
     return sc
 
 
-def _probe_run(sc: Scenario, k: int, probe: str, first: float, n: int = 3) -> float:
+def _probe_run(
+    sc: Scenario, k: int, probe: str, first: float, n: int = 3, period: float = 10.0
+) -> float:
     for i in range(n):
         sc.lifecycle.append(
             {
                 "pod": k,
-                "t": first + 10 * i,
+                "t": first + period * i,
                 "kind": "probe_failed",
                 "probe": probe,
                 "detail": _TIMEOUT.format(path="healthz" if probe == "liveness" else "ready"),
             }
         )
-    return first + 10 * (n - 1)
+    return first + period * (n - 1)
 
 
 def _not_ready_after(sc: Scenario, k: int, last_probe: float) -> None:
@@ -289,11 +305,21 @@ def liveness_restart(params: Params) -> Scenario:
     sc = _deployment("liveness-restart", params, 4)
     k = 1
     t_hang = _u(sc, 200, 300)
-    phase = _u(sc, 1, 9)
-    last = _probe_run(sc, k, "liveness", t_hang + phase)
-    ready_last = _probe_run(sc, k, "readiness", t_hang + phase + 0.3)
+    period = float(sc.cast.rng.choice([5, 10, 15]))
+    threshold = int(sc.cast.rng.choice([3, 3, 5]))
+    phase = _u(sc, 1, period - 1)
+    last = _probe_run(sc, k, "liveness", t_hang + phase, threshold, period)
+    ready_last = _probe_run(sc, k, "readiness", t_hang + phase + 0.3, 3, period)
+    app = sc.cast.front if sc.backend else "app"
     sc.lifecycle += [
-        {"pod": k, "t": last + 0.02, "kind": "kill", "grace_s": 30.0},
+        {
+            "pod": k,
+            "t": last + 0.02,
+            "kind": "kill",
+            "grace_s": float(sc.cast.rng.choice([30, 30, 60])),
+            # the kubelet's Killing event for a liveness restart (kuberuntime_manager.go)
+            "detail": f"Container {app} failed liveness probe, will be restarted",
+        },
         {"pod": k, "t": last + 0.6, "kind": "container_died", "exit_code": 143},
         {"pod": k, "t": last + 1.8, "kind": "container_started"},
     ]
@@ -341,26 +367,87 @@ def keepalive_reuse(params: Params) -> Scenario:
     return sc
 
 
+def keepalive_idle_timeout(params: Params) -> Scenario:
+    """RC4b: the app closes idle keep-alive connections sooner than the proxy's upstream pool
+    does (Node 5 s, gunicorn 2 s, ... vs nginx 60 s / Envoy 1 h / ALB 60 s), so now and then
+    the proxy writes a request onto a connection the app has just closed: a low trickle of
+    502s (``upstream prematurely closed``, Envoy ``UC``, Go ``EOF``) with no deploy, each on
+    a connection that sat idle for about the app's timeout."""
+    sc = _deployment("keepalive-idle-timeout", params, 3, duration_s=900.0)
+    idle = float(sc.cast.rng.choice([2, 5, 15, 30]))
+    sc.extras["app_idle_timeout_s"] = idle
+    # a quiet service: few requests per pooled connection, so connections do sit idle
+    start = _u(sc, 20, 60)
+    for k in range(3):
+        sc.failing.append(
+            Failing(k, start, sc.duration_s - _u(sc, 5, 30), "eof", share=_u(sc, 0.008, 0.02))
+        )
+    sc.planted.append(
+        Planted("keepalive-reuse", "warning", f"app idle timeout {idle:.0f}s < proxy's")
+    )
+    return sc
+
+
 def sidecar_shutdown_order(params: Params) -> Scenario:
+    """RC5: a sidecar the app depends on exits on SIGTERM before its app. In a mesh
+    (istio) the istio-proxy goes first and the app's outbound calls are refused; elsewhere
+    a cloud-sql-proxy on 127.0.0.1:5432 exits at once (no ``--max-sigterm-delay``) while the
+    app drains, so every request needing the database is answered 500/503 by the app."""
     sc = _deployment("sidecar-shutdown-order", params, 4, default_proxy="istio")
+    mesh = sc.proxy == "istio"
+    if not mesh:
+        sc.sidecar = "cloud-sql-proxy"
     t_kill = _u(sc, 220, 300)
     _new_pod(sc, t_kill - 45)
     plan = sc.pods[0]
     plan.deleted = t_kill
+    plan.grace_s = float(sc.cast.rng.choice([30, 45, 60]))
     plan.removed_from_endpoints = t_kill + max(_propagation(sc), 4.0)
-    sidecar_exit = t_kill + _u(sc, 0.5, 1.5)
-    plan.exits["istio-proxy"] = (sidecar_exit, 0)
-    _line(sc, 0, t_kill + 0.05, "received SIGTERM, draining for 15s", container="app")
-    _line(
-        sc,
-        0,
-        sidecar_exit + 0.4,
-        "dial tcp 10.0.0.5:5432: connect: connection refused",
-        level="error",
-    )
-    plan.exits["app"] = (t_kill + 15.3, 0)
-    sc.failing.append(Failing(0, sidecar_exit, plan.removed_from_endpoints, "refused"))
-    sc.planted.append(Planted("sidecar-shutdown-order", "critical", "istio-proxy exited first"))
+    sidecar_exit = t_kill + _u(sc, 0.3, 1.5)
+    drain = float(sc.cast.rng.choice([10, 15, 20]))
+    app = _backend_name(sc)
+    _line(sc, 0, t_kill + 0.05, f"received SIGTERM, draining for {drain:.0f}s", container=app)
+    if mesh:
+        plan.exits["istio-proxy"] = (sidecar_exit, 0)
+        _line(
+            sc,
+            0,
+            sidecar_exit + 0.4,
+            "dial tcp 10.0.0.5:5432: connect: connection refused",
+            level="error",
+        )
+        sc.failing.append(Failing(0, sidecar_exit, plan.removed_from_endpoints, "refused"))
+        note = "istio-proxy exited first"
+    else:
+        # cloud-sql-proxy v2 logs this on SIGTERM (cmd/root.go) and exits 143
+        _line(
+            sc,
+            0,
+            sidecar_exit - 0.01,
+            "SIGTERM signal received. Shutting down...",
+            container="cloud-sql-proxy",
+            go_log=True,
+        )
+        plan.exits["cloud-sql-proxy"] = (sidecar_exit, 143)
+        status = int(sc.cast.rng.choice([500, 503]))
+        # the app's pool dials the sidecar for each request it cannot serve (pgx v5 wording)
+        t = sidecar_exit + _u(sc, 0.05, 0.3)
+        while t < plan.removed_from_endpoints:
+            _line(
+                sc,
+                0,
+                t,
+                "failed to connect to `host=127.0.0.1 user=app database=app`: dial error "
+                "(dial tcp 127.0.0.1:5432: connect: connection refused)",
+                level="error",
+                container=app,
+            )
+            t += _u(sc, 0.2, 0.9)
+        sc.failing.append(Failing(0, sidecar_exit, plan.removed_from_endpoints, None, status))
+        note = "cloud-sql-proxy exited before its app"
+    for name in {_front_name(sc), app}:
+        plan.exits[name] = (t_kill + drain + 0.3, 0)
+    sc.planted.append(Planted("sidecar-shutdown-order", "critical", note))
     return sc
 
 
@@ -371,6 +458,48 @@ def node_drain(params: Params) -> Scenario:
         sc.lifecycle.append({"pod": k, "t": t - 0.5, "kind": "evicted", "reason": "Evicted"})
         _ignoring_exit(sc, k, t + 0.2 * k, 0)
     sc.planted.append(Planted("mass-termination", "critical", "node drained"))
+    return sc
+
+
+def scale_down_mixed(params: Params) -> Scenario:
+    """RC10: the HPA scales 5 -> 2; three pods terminate together, each failing its own
+    way: one exits at once with no preStop (refused until propagation), one has a front
+    process that ignores SIGTERM (502s until SIGKILL), one drains cleanly."""
+    sc = _deployment("scale-down-mixed", params, 5, backend=True)
+    t = _u(sc, 220, 300)
+    old_rs = f"{sc.cast.app}-{sc.cast.rs[0]}"
+    sc.extras["deployment_events"] = [
+        {
+            "t": t - _u(sc, 0.3, 1.2),
+            "kind": "HorizontalPodAutoscaler",
+            "name": sc.cast.app,
+            "component": "horizontal-pod-autoscaler",
+            "reason": "SuccessfulRescale",
+            "message": "New size: 2; reason: All metrics below target",
+        },
+        {
+            "t": t - 0.2,
+            "kind": "Deployment",
+            "name": sc.cast.app,
+            "component": "deployment-controller",
+            "reason": "ScalingReplicaSet",
+            "message": f"Scaled down replica set {old_rs} to 2 from 5",
+        },
+    ]
+    victims = [int(v) for v in sc.cast.rng.permutation(5)[:3]]
+    fast, ignoring, clean = victims
+    # no preStop: the front and its backend exit at once
+    plan = sc.pods[fast]
+    plan.deleted = t + 0.01
+    plan.removed_from_endpoints = plan.deleted + max(_propagation(sc), 4.0)
+    exit_t = plan.deleted + _u(sc, 0.2, 0.6)
+    for name in {_front_name(sc), _backend_name(sc)}:
+        _line(sc, fast, exit_t - 0.1, "received SIGTERM, shutting down", container=name)
+        plan.exits[name] = (exit_t, 0)
+    sc.failing.append(Failing(fast, exit_t, plan.removed_from_endpoints, "refused"))
+    _ignoring_exit(sc, ignoring, t + 0.03, 0)
+    _clean_exit(sc, clean, t + 0.05, prestop=_u(sc, 8, 15))
+    sc.planted.append(Planted("mass-termination", "critical", "scale-down 5 -> 2"))
     return sc
 
 
@@ -459,10 +588,24 @@ SCENARIOS = {
     ),
     "sidecar-shutdown-order": (
         sidecar_shutdown_order,
-        "RC5: istio-proxy exits before its app",
-        ("istio",),
+        "RC5: a sidecar (istio-proxy; cloud-sql-proxy elsewhere) exits before its app",
+        ("istio", "ingress-nginx", "envoy", "workhorse", "alb"),
     ),
-    "lb-deregistration": (lb_deregistration, "RC6: the ALB keeps a deregistered target", ("alb",)),
+    "keepalive-idle-timeout": (
+        keepalive_idle_timeout,
+        "RC4b: app idle timeout shorter than the proxy's: a trickle of 502s, no deploy",
+        ("ingress-nginx", "envoy", "workhorse", "istio", "alb"),
+    ),
+    "scale-down-mixed": (
+        scale_down_mixed,
+        "RC10: an HPA scale-down 5 -> 2, each pod failing its own way",
+        _IN_POD_FIRST,
+    ),
+    "lb-deregistration": (
+        lb_deregistration,
+        "RC6: the cloud LB (ALB; GKE NEG) keeps sending to a deregistered target",
+        ("alb", "gclb"),
+    ),
     "grace-period-exceeded": (
         grace_period_exceeded,
         "RC7: long requests cut by SIGKILL mid-drain",

@@ -30,6 +30,8 @@ PLANTED = {
     "oom-killed": {"oom-killed"},
     "startup-not-ready": {"startup-not-ready"},
     "node-drain": {"mass-termination"},
+    "scale-down-mixed": {"mass-termination"},
+    "keepalive-idle-timeout": {"keepalive-reuse"},
     "liveness-restart": {"liveness-restart"},
     "crash-loop": {"crash-loop"},
     "startup-red-herring": {"sigterm-ignored", "startup-not-ready"},
@@ -180,3 +182,44 @@ def test_grace_period_exceeded_fails_at_the_sigkill():
     inc = truth.incidents[0]
     assert abs((inc.start - sigkill).total_seconds()) < 0.1
     assert abs((inc.end - sigkill).total_seconds()) < 0.1
+
+
+def test_a_db_sidecar_exits_first_outside_a_mesh_and_the_app_answers_5xx():
+    world, truth = build("sidecar-shutdown-order", 1, "ingress-nginx")
+    victim = world.pods[0]
+    assert [c.name for c in victim.containers if c.sidecar] == ["cloud-sql-proxy"]
+    died = world.lifecycle.filter(
+        (pl.col("pod") == victim.name) & (pl.col("kind") == "container_died")
+    ).sort("ts")
+    assert died["container"][0] == "cloud-sql-proxy"
+    lines = world.app_lines.filter(pl.col("pod") == victim.name)
+    assert lines["text"].str.contains("SIGTERM signal received. Shutting down...").any()
+    assert lines["fields"].str.contains("dial tcp 127.0.0.1:5432: connect: connection refused").any()
+    failed = world.requests.filter((pl.col("pod") == victim.name) & (pl.col("status") >= 500))
+    assert failed["error"].null_count() == failed.height  # the app itself answered
+    assert set(failed["status"]) <= {500, 503} and truth.incidents[0].failures >= 3
+
+
+def test_the_lb_controller_logs_each_deregistration_of_an_alb_target():
+    world, _ = build("lb-deregistration", 1, "alb")
+    ctl = [p for p in world.pods if p.name.startswith("aws-load-balancer-controller-")]
+    assert len(ctl) == 1 and ctl[0].namespace == "kube-system"
+    lines = world.app_lines.filter(pl.col("pod") == ctl[0].name)["text"].to_list()
+    victim = world.pods[0]
+    first = next(line for line in lines if '"msg":"deRegistering targets"' in line)
+    assert f'"Id":"{victim.ip}","Port":8080' in first and ":targetgroup/k8s-" in first
+    assert any('"msg":"deRegistered targets"' in line for line in lines)
+
+
+def test_the_idle_timeout_trickle_spreads_over_the_window_with_no_deploy():
+    world, truth = build("keepalive-idle-timeout", 1, "ingress-nginx")
+    assert world.lifecycle.filter(pl.col("kind").is_in(["pod_deleted", "kill"])).height == 0
+    (inc,) = truth.incidents
+    assert inc.severity == "warning" and (inc.end - inc.start).total_seconds() > 600
+    assert 20 <= inc.failures <= 300
+
+
+def test_liveness_kill_carries_the_kubelets_liveness_message():
+    world, _ = build("liveness-restart", 1, "ingress-nginx")
+    kill = world.lifecycle.filter(pl.col("kind") == "kill")
+    assert kill["detail"].str.ends_with("failed liveness probe, will be restarted").all()

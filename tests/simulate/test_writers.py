@@ -22,6 +22,7 @@ PROXY_FORMATS = {
     "istio": ("envoy", True),
     "workhorse": ("workhorse_json", False),
     "alb": ("aws_alb", False),
+    "gclb": ("gcp_logentry", False),
 }
 CASES = [
     ("ingress-nginx", "containerd"),
@@ -29,6 +30,7 @@ CASES = [
     ("istio", "containerd"),
     ("workhorse", "containerd"),
     ("alb", "containerd"),
+    ("gclb", "containerd"),
     ("ingress-nginx", "cri-o"),
     ("istio", "cri-o"),
     ("workhorse", "docker"),
@@ -62,7 +64,7 @@ def test_every_request_comes_back_with_no_rejected_line(tmp_path, proxy, runtime
         + pl.duration(microseconds=int(offset * 1e6))
     )
     assert http.height == want.height
-    if proxy == "alb":  # the trace id is the ALB's own: match in time order
+    if proxy in ("alb", "gclb"):  # the trace id is the LB's own: match in time order
         got = http.with_columns(pl.col("upstream").alias("got_upstream"))
         pairs = pl.concat(
             [
@@ -98,6 +100,8 @@ def test_every_request_comes_back_with_no_rejected_line(tmp_path, proxy, runtime
     assert lag.max() <= tolerance, pairs.filter(lag > tolerance).select("ts", "logged", "got_ts")
     if proxy != "workhorse":  # Workhorse logs no upstream address (it is always local)
         both = pairs.filter(pl.col("upstream").is_not_null())
+        if proxy == "gclb":  # httpRequest.serverIp: the backend's address without its port
+            both = both.with_columns(pl.col("upstream").str.extract(r"^([^:]+)"))
         assert (both["upstream"] == both["got_upstream"]).all()
     if proxy in ("ingress-nginx", "workhorse"):  # an error line per failed upstream
         errors = events.filter(pl.col("kind") == "upstream_error")

@@ -72,6 +72,7 @@ PROXIES = {
     "istio": Proxy("sidecar", "istio", WEB_A, "istio-proxy"),
     "workhorse": Proxy("wh", "workhorse", WEB_A, "gitlab-workhorse"),
     "alb": Proxy("shop-alb", "alb"),
+    "gclb": Proxy("k8s2-um-shop-web-x7k2p9qd", "gclb"),
 }
 
 

@@ -7,6 +7,7 @@
 * ``var/log/pods/<ns>_<pod>_<uid>/<container>/<restart>.log``: each container's output (app lines
   and in-pod proxies: ``nginx``, ``envoy`` (envoy, istio), ``workhorse``), ``containers``;
 * ``alb/…log``: AWS ALB access logs, ``alb``;
+* ``gcp/…jsonl``: Google Cloud load balancer request logs (GKE NEG), ``gclb``;
 * ``dumps/…`` instead of the container files when ``World.extras["dumps"]``.
 
 Every writer is a polars expression over the world's frames (no Python loop per request).
@@ -38,6 +39,7 @@ from analyzer.simulate.writers.containers import (
 )
 from analyzer.simulate.writers.envoy import envoy_lines, istio_lines
 from analyzer.simulate.writers.events import events_json
+from analyzer.simulate.writers.gclb import gclb_frame, gclb_path
 from analyzer.simulate.writers.journal import journal_lines, lifecycle_rows
 from analyzer.simulate.writers.nginx import nginx_lines
 from analyzer.simulate.writers.workhorse import workhorse_lines
@@ -125,6 +127,8 @@ def render(world: World, truth: Truth) -> Bundle:
     for p in world.proxies:
         if p.kind == "alb":
             _alb_files(world, p.name, files)
+        if p.kind == "gclb":
+            files[gclb_path(p.name)] = _gclb_file(world, p.name)
     return Bundle(files=files, truth=truth)
 
 
@@ -164,6 +168,13 @@ def _container_file(world, node, key, lines_of, proxies, start, end, dumps) -> C
                 app_lines=in_window(own, lo, hi),
             )
             yield from render_lines(wrap(lines_of(key, part), world, node, dumps=dumps))
+
+    return chunks
+
+
+def _gclb_file(world: World, proxy: str) -> Chunks:
+    def chunks() -> Iterator[bytes]:
+        yield from render_lines(gclb_frame(world, proxy).sort("ts", "order"))
 
     return chunks
 

@@ -19,11 +19,20 @@ def _lb_id(name: str) -> str:
     return hashlib.blake2b(name.encode(), digest_size=8).hexdigest()
 
 
+def target_group_arn(proxy: str) -> str:
+    """The IP target group the AWS Load Balancer Controller made for the ALB's service:
+    ``targetgroup/k8s-<ns>-<svc>-<hash>/<id>`` (names cut to 8 characters each)."""
+    name = proxy.split("/")[1] if proxy.count("/") >= 2 else proxy
+    parts = name.split("-")
+    ns, svc = (parts[1], "-".join(parts[2:])) if len(parts) >= 3 else ("default", name)
+    tg = f"k8s-{ns[:8]}-{svc[:8]}-{_lb_id(proxy + '/name')[:10]}"
+    return f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{tg}/{_lb_id(proxy + '/tg')}"
+
+
 def alb_frame(world: World, proxy: str) -> pl.DataFrame:
     """(ts, order, window, line): ``window`` is the end of the file's 5-minute interval."""
     req = proxy_requests(world, proxy)
     lb = _lb_id(proxy)
-    tg = _lb_id(proxy + "/tg")
     us = "%Y-%m-%dT%H:%M:%S%.6fZ"
     no_target = pl.col("upstream").is_null()
     failed = upstream_failed() | no_target
@@ -72,7 +81,7 @@ def alb_frame(world: World, proxy: str) -> pl.DataFrame:
             "path",
             pl.col("user_agent").str.replace_all('"', '\\"', literal=True),
         ),
-        pl.lit(f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{proxy[:20]}/{tg} "),
+        pl.lit(f"{target_group_arn(proxy)} "),
         trace,
         pl.format(' "{}" "-" 0 ', "host"),
         pl.col("ts").dt.strftime(us),

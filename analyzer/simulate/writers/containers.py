@@ -91,6 +91,9 @@ def app_lines(world: World, namespace: str, pod: str, container: str) -> pl.Data
     line = (
         pl.when(pl.col("fields").is_not_null())
         .then(json_line)
+        # a line the app printed whole, its own time in it (zap JSON, Go log, ...)
+        .when(pl.col("level").is_null() & pl.col("text").is_not_null())
+        .then(pl.col("text"))
         .otherwise(
             pl.concat_str(
                 at.dt.strftime("%Y-%m-%d %H:%M:%S%.3f"),

@@ -100,7 +100,11 @@ def events_json(world: World) -> str:
                 "reason": reason,
                 "reportingComponent": component,
                 "reportingInstance": row["node"] or "",
-                "source": {"component": component, "host": row["node"]},
+                "source": (
+                    {"component": component, "host": row["node"]}
+                    if row["node"]
+                    else {"component": component}
+                ),
                 "type": etype,
             }
         )
@@ -195,6 +199,20 @@ def events_json(world: World) -> str:
                 "larger consumption of memory. "
             )
             event(row, t, row["reason"] or "Evicted", message, etype="Warning", component="kubelet")
+    # controllers' events on the workload (scenario knob): ScalingReplicaSet, SuccessfulRescale
+    for e in world.extras.get("deployment_events", ()):  # type: ignore[union-attr]
+        t = world.start + timedelta(seconds=float(e["t"]))
+        row = {"namespace": e.get("namespace") or world.pods[0].namespace, "node": None}
+        api = "apps/v1" if e["kind"] == "Deployment" else "autoscaling/v2"
+        ref = {
+            "apiVersion": api,
+            "kind": e["kind"],
+            "name": e["name"],
+            "namespace": row["namespace"],
+            "resourceVersion": str(30_000_000 + int(hashlib.md5(e["name"].encode()).hexdigest()[:6], 16)),
+            "uid": _uuid(e["kind"], e["name"]),
+        }
+        event(row, t, e["reason"], e["message"], ref=ref, component=e["component"])
     items = _aggregate(items)
     items.sort(key=lambda e: (e["metadata"]["namespace"], e["metadata"]["name"]))
     doc = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
