@@ -12,8 +12,10 @@ from analyzer.correlate.bursts import (
     background,
     burst_key,
     find_bursts,
+    find_trickles,
     reporter_key,
 )
+from analyzer.correlate.modes import with_failure_modes
 from analyzer.correlate.incidents import IncidentFrames, group_bursts, incident_frames
 from analyzer.correlate.lifecycle import (
     LIFECYCLE_KINDS,
@@ -104,9 +106,10 @@ def correlate(events: pl.DataFrame, *, rule: BurstRule = DEFAULT_RULE) -> Correl
     pods = pod_phases(events)
     containers = container_phases(events)
     requests = with_phases(requests, pods, containers)
-    failures = failing(requests)
+    failures = with_failure_modes(failing(requests), requests)
     keyed = failures.with_columns(burst_key().alias("_burst_key"))
     bursts = find_bursts(keyed, requests, rule=rule)
+    bursts = pl.concat([bursts, find_trickles(keyed, requests, bursts)]).sort("start")
     return assemble(
         events,
         CorrelationFrames(

@@ -106,6 +106,8 @@ BURSTS_SCHEMA = {
     "last_file": pl.String,
     "last_line": pl.UInt32,
     "peak_per_s": pl.UInt32,
+    #: a steady trickle of one failure mode (``find_trickles``), not a burst
+    "trickle": pl.Boolean,
 }
 
 
@@ -285,7 +287,46 @@ def find_bursts(
         .agg(pl.struct(pl.col("_status").alias("status"), "count").alias("status_counts"))
     )
     out = bursts.join(counts, on=["burst_key", "burst"], how="left").sort("start")
-    return out.with_columns(pl.col("answered").cast(pl.UInt32)).select(list(BURSTS_SCHEMA))
+    return out.with_columns(
+        pl.col("answered").cast(pl.UInt32), pl.lit(False).alias("trickle")
+    ).select(list(BURSTS_SCHEMA))
+
+
+#: A trickle: failures of one mode that no burst holds, spread over minutes, that no chance
+#: at the floor rate explains. Only modes that name a mechanism count (a steady 0.5 % of
+#: app 500s is the app's own business, not an incident).
+TRICKLE_MODES = ("reset",)
+TRICKLE_MIN_FAILURES = 10
+TRICKLE_MIN_SPAN_S = 120.0
+TRICKLE_RULE = BurstRule(gap_s=1e9, min_failures=TRICKLE_MIN_FAILURES, min_share=0.0, min_lift=0.0)
+
+
+def find_trickles(
+    failures: pl.DataFrame, requests: pl.DataFrame | None, bursts: pl.DataFrame
+) -> pl.DataFrame:
+    """One row per key (``BURSTS_SCHEMA``, ``trickle`` true) whose failures outside every
+    burst are a steady stream of one mechanism (``TRICKLE_MODES``: connections the server
+    closed under reused requests, RC4b), spread over ``TRICKLE_MIN_SPAN_S`` or more."""
+    if failures.height == 0 or "mode" not in failures.columns:
+        return pl.DataFrame(schema=BURSTS_SCHEMA)
+    rest = outside_bursts(failures, bursts).filter(pl.col("mode").is_in(TRICKLE_MODES))
+    if rest.height < TRICKLE_MIN_FAILURES:
+        return pl.DataFrame(schema=BURSTS_SCHEMA)
+    found = find_bursts(rest, requests, rule=TRICKLE_RULE)
+    long = (pl.col("end") - pl.col("start")).dt.total_seconds() >= TRICKLE_MIN_SPAN_S
+    return found.filter(long).with_columns(pl.lit(True).alias("trickle"))
+
+
+def outside_bursts(failures: pl.DataFrame, bursts: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``failures`` (keyed by ``_burst_key``) that no burst's span holds."""
+    spans = bursts.filter(~pl.col("trickle")).select(
+        pl.col("burst_key").alias("_burst_key"), "start", "end"
+    )
+    rows = failures.with_row_index("_oi")
+    inside = rows.select("_oi", "_burst_key", "ts").join(spans, on="_burst_key").filter(
+        pl.col("ts").is_between("start", "end")
+    )
+    return rows.join(inside.select("_oi"), on="_oi", how="anti").drop("_oi")
 
 
 def background(
@@ -302,14 +343,21 @@ def background(
     if failures.height == 0:
         return pl.DataFrame(schema=schema)
     key = burst_key() if key is None else key
-    spans = bursts.select("burst_key", "start", "end")
+    trickle = pl.col("trickle") if "trickle" in bursts.columns else pl.lit(False)
+    spans = bursts.select("burst_key", "start", "end", trickle.alias("_trickle"))
+    mode = pl.col("mode") if "mode" in failures.columns else pl.lit(None, pl.String)
     rows = failures.select(
         key.alias("burst_key"),
         "ts",
         status_label().alias("_status"),
         pl.int_range(pl.len()).alias("_i"),
+        mode.alias("_mode"),
     )
-    inside = rows.join(spans, on="burst_key").filter(pl.col("ts").is_between("start", "end"))
+    # A trickle holds the failures of its mode only.
+    held = ~pl.col("_trickle") | pl.col("_mode").is_in(TRICKLE_MODES).fill_null(False)
+    inside = rows.join(spans, on="burst_key").filter(
+        pl.col("ts").is_between("start", "end") & held
+    )
     rest = rows.join(inside.select("_i"), on="_i", how="anti")
     return (
         rest.group_by("burst_key")

@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 import polars as pl
 
+from analyzer.correlate.bursts import TRICKLE_MODES
 from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
 from analyzer.schema import Kind
 
@@ -122,11 +123,18 @@ def group_bursts(
             continue
         best, overlap = None, -1.0
         for j in attributed:
+            if bool(r.get("trickle")) != bool(rows[j].get("trickle")):
+                continue
             o = _overlap_s(r, rows[j])
             if o >= -DOWNSTREAM_SLACK_S and o > overlap:
                 best, overlap = j, o
         if best is not None:
             chains.join(i, best)
+    # Trickles no pod is named for are one stream all the same (one mechanism, all along).
+    lone = [i for i, r in enumerate(rows) if r.get("trickle") and not r["attributed"]]
+    for i in lone[1:]:
+        if chains.find(i) == i:
+            chains.join(i, lone[0])
     roots = [chains.find(i) for i in range(len(rows))]
     first_seen: dict[int, int] = {}
     for root in roots:
@@ -144,6 +152,9 @@ def _overlap_s(a: dict[str, object], b: dict[str, object]) -> float:
 
 
 def _same_chain(a: dict[str, object], b: dict[str, object]) -> bool:
+    if a.get("trickle") or b.get("trickle"):
+        # A steady trickle is one incident per owner, never part of a termination's.
+        return bool(a.get("trickle") and b.get("trickle") and a["_owner"] == b["_owner"])
     same_pod = (a["target_namespace"], a["target_pod"]) == (b["target_namespace"], b["target_pod"])
     if same_pod and a["_life"] == b["_life"]:
         if a["_terminated"] is not None and b["_terminated"] is not None:
@@ -236,12 +247,22 @@ def incident_frames(
 ) -> list[IncidentFrames]:
     """Split the analysis frames per incident (incidents are few; frames stay vectorized)."""
     out: list[IncidentFrames] = []
+    trickle = pl.col("trickle") if "trickle" in bursts.columns else pl.lit(False)
+    spans = bursts.select("burst_key", "burst", "incident", "start", "end", trickle.alias("_tr"))
     keyed = failures.join(
-        bursts.select("burst_key", "burst", "incident", "start", "end"),
-        left_on=pl.col("_burst_key"),
-        right_on=pl.col("burst_key"),
-        how="inner",
+        spans, left_on=pl.col("_burst_key"), right_on=pl.col("burst_key"), how="inner"
     ).filter((pl.col("ts") >= pl.col("start")) & (pl.col("ts") <= pl.col("end")))
+    # A trickle holds the failures of its mode that no burst holds.
+    in_burst = keyed.filter(~pl.col("_tr"))
+    mode = pl.col("mode") if "mode" in keyed.columns else pl.lit(None, pl.String)
+    keyed = pl.concat(
+        [
+            in_burst,
+            keyed.filter(pl.col("_tr") & mode.is_in(TRICKLE_MODES).fill_null(False)).join(
+                in_burst.select("file", "line"), on=["file", "line"], how="anti"
+            ),
+        ]
+    ).drop("_tr")
     # Incidents can be hundreds: each takes its rows from per-pod and per-incident parts
     # made in one pass, instead of filtering the whole frames again.
     requests_of = _by_pod(requests, "target_namespace", "target_pod")

@@ -18,7 +18,7 @@ import polars as pl
 from analyzer.correlate.incidents import IncidentFrames
 from analyzer.correlate.lifecycle import pod_readiness
 from analyzer.diagnose.finding import Evidence, Finding
-from analyzer.diagnose.modes import with_failure_modes
+from analyzer.correlate.modes import with_failure_modes
 from analyzer.schema import LAST_LINE, LAST_TS, Kind
 
 
@@ -32,6 +32,8 @@ class Context:
     @cached_property
     def failures(self) -> pl.DataFrame:
         """The incident's failing requests, each with its ``mode`` (``modes.MODES``)."""
+        if "mode" in self.inc.failures.columns:
+            return self.inc.failures
         return with_failure_modes(self.inc.failures, self.inc.requests)
 
     def share(self, cond: pl.Expr) -> float:

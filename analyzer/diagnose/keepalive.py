@@ -35,13 +35,16 @@ def keepalive_reuse(ctx: Context) -> list[Finding]:
     resets = ctx.failures.filter(pl.col("mode") == "reset")
     if resets.height < MIN_RESETS:
         return []
-    for ns, pod in inc.pods:
-        claims = pod_cond(ns, pod) & (pl.col("mode") == "reset")
+    # Failures tied to no pod (no line names the upstream's pod) are one stream.
+    for ns, pod in inc.pods or [(None, None)]:
+        where = pod_cond(ns, pod) if pod is not None else pl.col("target_pod").is_null()
+        claims = where & (pl.col("mode") == "reset")
         mine = ctx.failures.filter(claims).sort("ts")
         if mine.height < MIN_RESETS:
             continue
         first, last = mine.row(0, named=True), mine.row(-1, named=True)
-        eps = pod_episodes(ctx, ns, pod)
+        eps = pod_episodes(ctx, ns, pod) if pod is not None else ctx.episodes.clear()
+        name = f"{ns}/{pod}" if pod is not None else "upstreams no line names a pod for"
         evidence = [ev(first)]
         if eps.height:
             ep = eps.row(0, named=True)
@@ -64,7 +67,7 @@ def keepalive_reuse(ctx: Context) -> list[Finding]:
             )
         evidence.append(ev(last))
         summary = (
-            f"{mine.height} requests to {ns}/{pod} failed on connections the server closed "
+            f"{mine.height} requests to {name} failed on connections the server closed "
             f"(resets, premature closes, EOF) from {fmt(first['ts'])} to {fmt(last['ts'])}, "
             f"{when}."
         )
@@ -76,7 +79,7 @@ def keepalive_reuse(ctx: Context) -> list[Finding]:
                 explains=ctx.share(claims),
                 fix=KEEPALIVE_FIX,
                 evidence=tuple(evidence),
-                pod=f"{ns}/{pod}",
+                pod=f"{ns}/{pod}" if pod is not None else None,
                 container=first.get("target_container"),
                 window=(first["ts"], last["ts"]),
                 claims=claims,
