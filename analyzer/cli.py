@@ -380,6 +380,7 @@ class SimProxy(StrEnum):
     istio = "istio"
     workhorse = "workhorse"
     alb = "alb"
+    gclb = "gclb"
 
 
 class SimRuntime(StrEnum):

@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         if m.found is not None and m.top != m.truth.cause
     )
     print("found, but another top finding (planted -> named: incidents):")
-    for (planted, named), n in sorted(misnamed.items()):
+    for (planted, named), n in sorted(misnamed.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
         print(f"  {planted} -> {named or '(none)'}: {n}")
     print(f"false alarms in all, by top finding: {dict(sorted(alarms.items())) or 0}")
     return 0

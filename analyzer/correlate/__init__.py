@@ -27,7 +27,7 @@ from analyzer.correlate.lifecycle import (
 )
 from analyzer.correlate.upstreams import attribute, failing
 from analyzer.normalize.reduce import as_reduced
-from analyzer.schema import COUNT
+from analyzer.schema import COUNT, Kind
 
 __all__ = ["BurstRule", "Correlation", "CorrelationFrames", "assemble", "correlate"]
 
@@ -115,7 +115,7 @@ def correlate(events: pl.DataFrame, *, rule: BurstRule = DEFAULT_RULE) -> Correl
         CorrelationFrames(
             requests=requests,
             failures=failures,
-            bursts=group_bursts(bursts, keyed, lifecycle_of(events, pods)),
+            bursts=group_bursts(bursts, keyed, lifecycle_of(events, pods, requests)),
             proxy_bursts=find_bursts(keyed, requests, rule=rule, key=reporter_key()),
             pod_phases=pods,
             container_phases=containers,
@@ -141,7 +141,7 @@ def assemble(events: pl.DataFrame, frames: CorrelationFrames) -> Correlation:
     """The correlation of ``events`` from its frames: the incidents split out of them (a
     report over an export starts here, skipping attribution, phases and bursts)."""
     keyed = frames.failures.with_columns(burst_key().alias("_burst_key"))
-    lifecycle = lifecycle_of(events, frames.pod_phases)
+    lifecycle = lifecycle_of(events, frames.pod_phases, frames.requests)
     return Correlation(
         requests=frames.requests,
         failures=frames.failures,
@@ -155,6 +155,47 @@ def assemble(events: pl.DataFrame, frames: CorrelationFrames) -> Correlation:
     )
 
 
-def lifecycle_of(events: pl.DataFrame, pods: pl.DataFrame) -> pl.DataFrame:
+def lifecycle_of(
+    events: pl.DataFrame, pods: pl.DataFrame, requests: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """The lifecycle lines of ``events``, each with the pod life it belongs to."""
-    return at_pod_incarnation(events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS)), pods, "ts")
+    lines = events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS))
+    if requests is not None:
+        lines = about_targets(lines, requests)
+    return at_pod_incarnation(lines, pods, "ts")
+
+
+#: Lines that a component logs about another pod, named by its address (a load balancer
+#: deregistering a target): they belong to that pod's lifecycle, not the logger's.
+ABOUT_TARGET = (Kind.LB_DEREGISTERED.value,)
+
+
+def about_targets(lines: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` with each ``ABOUT_TARGET`` line's namespace/pod set to the pod its
+    ``upstream`` was attributed to (the requests to that address nearest in time)."""
+    about = pl.col("kind").is_in(ABOUT_TARGET) & pl.col("upstream").is_not_null()
+    if not lines.select(about.any()).item():
+        return lines
+    book = (
+        requests.filter(pl.col("target_pod").is_not_null() & pl.col("upstream").is_not_null())
+        .select("upstream", "ts", "target_namespace", "target_pod")
+        .unique(["upstream", "target_namespace", "target_pod"], keep="first")
+        .sort("ts")
+    )
+    mine = lines.with_row_index("_li")
+    named = (
+        mine.filter(about)
+        .select("_li", "upstream", "ts")
+        .sort("ts")
+        .join_asof(book, on="ts", by="upstream", strategy="nearest", check_sortedness=False)
+        .filter(pl.col("target_pod").is_not_null())
+        .select("_li", "target_namespace", "target_pod")
+    )
+    return (
+        mine.join(named, on="_li", how="left")
+        .with_columns(
+            pl.coalesce("target_namespace", "namespace").alias("namespace"),
+            pl.coalesce("target_pod", "pod").alias("pod"),
+        )
+        .drop("_li", "target_namespace", "target_pod")
+    )

@@ -1,5 +1,10 @@
-"""RC6: a load balancer kept sending to a target after its deregistration began (an ALB
-target ``draining``, a NEG endpoint detached), and the pod was gone before it stopped."""
+"""RC6: a cloud load balancer kept sending to a target after its deregistration began (an
+ALB target ``draining``, a NEG endpoint detached), and the pod was gone before it stopped.
+
+What tells it from RC2: the pod did wait after its SIGTERM (a preStop delay or a drain that
+the cluster's own proxies needed no more of), and what kept sending was the load balancer:
+its controller logged the deregistration, or the failures are in its own logs.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,18 @@ from datetime import timedelta
 
 import polars as pl
 
-from analyzer.diagnose.base import Context, Rule, any_lifecycle_of, ev, fmt, mode_counts, pod_cond
+from analyzer import formats
+from analyzer.diagnose.base import (
+    Context,
+    Rule,
+    any_lifecycle_of,
+    episode_evidence,
+    ev,
+    fmt,
+    mode_counts,
+    pod_cond,
+    pod_episodes,
+)
 from analyzer.diagnose.finding import Finding
 from analyzer.schema import Kind
 
@@ -21,38 +37,72 @@ LB_FIX = (
 )
 
 
+#: A pod that waited this long after its SIGTERM before it stopped had a preStop delay (or
+#: a drain) that outlasted the cluster's own proxies; one that stopped sooner had none (RC2).
+WAITED_S = 2.0
+
+
+def _lb_formats() -> list[str]:
+    return [s.name for s in formats.specs() if s.load_balancer]
+
+
 def lb_deregistration(ctx: Context) -> list[Finding]:
+    """A pod that waited before it stopped, yet a cloud load balancer sent to it after."""
     inc, findings = ctx.inc, []
+    lb_formats = _lb_formats()
     for ns, pod in inc.pods:
-        dereg = any_lifecycle_of(inc, ns, pod, Kind.LB_DEREGISTERED.value)
-        if dereg.height == 0:
+        eps = pod_episodes(ctx, ns, pod)
+        if eps.height == 0:
             continue
-        start = dereg.row(0, named=True)
-        t_d = start["ts"]
-        claims = pod_cond(ns, pod) & (pl.col("ts") >= t_d) & (
-            pl.col("ts") <= t_d + timedelta(seconds=WINDOW_S)
+        ep = eps.row(0, named=True)
+        kill = ep["kill_ts"]
+        stop = ep["death_ts"] or ep["finished_ts"] or ep["shutdown_ts"]
+        if stop is None or (stop - kill).total_seconds() < WAITED_S:
+            continue  # it stopped at once: no delay at all (no-prestop-drain)
+        dereg = any_lifecycle_of(inc, ns, pod, Kind.LB_DEREGISTERED.value)
+        by_lb = pl.col("format").is_in(lb_formats) | pl.col("format").str.ends_with(
+            tuple(f"+{f}" for f in lb_formats)
         )
+        after_stop = pl.col("ts") >= stop - timedelta(seconds=0.5)
+        claims = pod_cond(ns, pod) & after_stop & (pl.col("ts") <= kill + timedelta(seconds=WINDOW_S))
+        if dereg.height == 0:
+            claims = claims & by_lb  # which component kept sending says it was the LB
         failing = ctx.failures.filter(claims).sort("ts")
-        if failing.height == 0:
+        if failing.height == 0 or (dereg.height == 0 and not lb_formats):
             continue
         first, last = failing.row(0, named=True), failing.row(-1, named=True)
-        lasted = (last["ts"] - t_d).total_seconds()
+        waited = (stop - kill).total_seconds()
+        lasted = (last["ts"] - kill).total_seconds()
+        if dereg.height:
+            start = dereg.row(0, named=True)
+            began = (
+                f"The load balancer began deregistering {ns}/{pod} "
+                f"({start.get('upstream') or 'its IP'}) at {fmt(start['ts'])}"
+            )
+            evidence = [ev(start)]
+        else:
+            began = f"The load balancer in front of {ns}/{pod} ({', '.join(sorted(set(failing['format'].to_list())))})"
+            evidence = []
         summary = (
-            f"The load balancer began deregistering {ns}/{pod} ({start.get('upstream') or 'its IP'}) "
-            f"at {fmt(t_d)} but kept sending to it: {failing.height} requests failed from "
-            f"{fmt(first['ts'])} to {fmt(last['ts'])} ({mode_counts(failing)}), up to "
-            f"{lasted:.1f} s after. Deregistration is asynchronous to the pod's termination."
+            f"{began} but kept sending to it after the pod stopped: it was sent SIGTERM at "
+            f"{fmt(kill)}, waited {waited:.1f} s (a preStop delay or drain long enough for the "
+            f"cluster's proxies) and stopped at {fmt(stop)}; {failing.height} requests then "
+            f"failed from {fmt(first['ts'])} to {fmt(last['ts'])} ({mode_counts(failing)}), "
+            f"{lasted:.1f} s after the SIGTERM. Target deregistration is asynchronous to the "
+            "pod's termination and slower than in-cluster endpoint updates."
         )
+        evidence += episode_evidence(ep, "kill", "death") + [ev(first), ev(last)]
         findings.append(
             Finding(
                 code="lb-deregistration",
                 severity="critical",
                 summary=summary,
                 explains=ctx.share(claims),
-                fix=LB_FIX.format(wait=int(lasted + 0.999)),
-                evidence=(ev(start), ev(first), ev(last)),
+                fix=LB_FIX.format(wait=int(lasted + 0.999) + 5),
+                evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",
-                window=(t_d, last["ts"]),
+                container=ep["container"],
+                window=(kill, last["ts"]),
                 claims=claims,
             )
         )

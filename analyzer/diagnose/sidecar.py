@@ -41,7 +41,9 @@ BACKEND_FIX = (
 
 
 def _stop_of(ep: dict[str, object]) -> tuple[datetime, str] | None:
-    for name in ("shutdown", "finished", "death", "sigkill"):
+    """When the container was gone: its death, else the last word it said. (A shutdown
+    line is not the end: an app drains and serves on, an Istio agent drains for seconds.)"""
+    for name in ("death", "sigkill", "finished", "shutdown"):
         ts = ep.get(f"{name}_ts")
         if ts is not None and ts >= ep["kill_ts"]:  # type: ignore[operator]
             return ts, name  # type: ignore[return-value]

@@ -82,6 +82,8 @@ On a wrapper (``payload_field``), ``program_field`` names the program of each re
 journal's ``SYSLOG_IDENTIFIER``): a carried line in no format we read is skipped and counted
 per program instead of being kept as a plain log line.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
+``load_balancer``: the component is a cloud load balancer outside the cluster, which stops
+sending to a pod only when its target deregistration (ALB) or endpoint detach (NEG) is done.
 ``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample, and a
 user's spec has its samples parsed when it is loaded.
 ``override`` (user specs): this spec replaces the built-in format of the same name (without
@@ -174,6 +176,7 @@ class FormatSpec:
     rules: tuple[Rule, ...] = ()
     default_kind: str = "log"
     upstream_local: bool = False
+    load_balancer: bool = False
     paths: tuple[str, ...] = ()  # cri: path regexes naming namespace/pod/pod_uid/container
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
     # jsonl: the keys holding a wrapped line, first present wins (TOML: one key or a list)
@@ -612,6 +615,7 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         rules=rules,
         default_kind=data.get("default_kind", "log"),
         upstream_local=data.get("upstream_local", False),
+        load_balancer=data.get("load_balancer", False),
         paths=_strs(data.get("paths")),
         also=_strs(data.get("also")),
         payload_fields=_strs(data.get("payload_field")),

@@ -189,14 +189,14 @@ def istio_two_sidecars(params: Params) -> Scenario:
     )
 
 
-def no_prestop_drain(params: Params) -> Scenario:
+def no_prestop_drain(params: Params, *, prestop_s: float = 0.0) -> Scenario:
     sc = _deployment("no-prestop-drain", params, 4)
     t_kill = _u(sc, 220, 300)
     _new_pod(sc, t_kill - 45)
     plan = sc.pods[0]
     plan.deleted = t_kill
-    plan.removed_from_endpoints = t_kill + max(_propagation(sc), 4.0)
-    exit_t = t_kill + _u(sc, 0.2, 0.6)
+    plan.removed_from_endpoints = t_kill + max(_propagation(sc), 4.0 + prestop_s)
+    exit_t = t_kill + prestop_s + _u(sc, 0.2, 0.6)
     _line(sc, 0, exit_t - 0.15, "received SIGTERM, shutting down", container="app")
     _line(sc, 0, exit_t - 0.01, "server stopped", container="app")
     plan.exits["app" if sc.proxy != "workhorse" else "gitlab-workhorse"] = (
@@ -212,7 +212,13 @@ def no_prestop_drain(params: Params) -> Scenario:
 
 
 def lb_deregistration(params: Params) -> Scenario:
-    sc = no_prestop_drain(params.__class__(**{**params.__dict__, "proxy": params.proxy or "alb"}))
+    """RC6: the pod waits in a preStop sleep long enough for the cluster's own proxies
+    (4-8 s), but the cloud load balancer keeps sending to the deregistering target for
+    12-25 s, so requests fail after the app has exited."""
+    prestop = 4.0 + 4.0 * ((params.seed * 7919) % 100) / 100
+    sc = no_prestop_drain(
+        params.__class__(**{**params.__dict__, "proxy": params.proxy or "alb"}), prestop_s=prestop
+    )
     sc.name = "lb-deregistration"
     lb = "the ALB" if sc.proxy == "alb" else "the Google LB (NEG)"
     sc.planted[0] = Planted("lb-deregistration", "critical", f"{lb} kept the target")
