@@ -8,6 +8,7 @@ its controller logged the deregistration, or the failures are in its own logs.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import polars as pl
@@ -60,9 +61,10 @@ def lb_deregistration(ctx: Context) -> list[Finding]:
         if stop is None or (stop - kill).total_seconds() < WAITED_S:
             continue  # it stopped at once: no delay at all (no-prestop-drain)
         dereg = any_lifecycle_of(inc, ns, pod, Kind.LB_DEREGISTERED.value)
-        by_lb = pl.col("format").is_in(lb_formats) | pl.col("format").str.ends_with(
-            tuple(f"+{f}" for f in lb_formats)
-        )
+        # a wrapped line's format is ``wrapper+format``
+        by_lb = pl.col("format").str.contains(
+            "(?:^|\\+)(?:" + "|".join(re.escape(f) for f in lb_formats) + ")$"
+        ).fill_null(False)
         after_stop = pl.col("ts") >= stop - timedelta(seconds=0.5)
         claims = pod_cond(ns, pod) & after_stop & (pl.col("ts") <= kill + timedelta(seconds=WINDOW_S))
         if dereg.height == 0:
