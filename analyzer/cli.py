@@ -356,6 +356,26 @@ def list_formats(
         typer.echo(terminal(line))
 
 
+@app.command("rules")
+def list_rules(
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also print what each reads and its fix.")
+    ] = False,
+) -> None:
+    """List the causes the analyzer can name, in the order a failure is explained.
+
+    Each failing request goes to the first rule (in this order) whose mechanism covers it.
+    """
+    from analyzer.diagnose.registry import RULES
+
+    width = max(len(code) for code in RULES)
+    for code, rule in RULES.items():
+        typer.echo(f"{code:<{width}} {rule.cause or '-':<5} {rule.severity:<9} {rule.title}")
+        if verbose:
+            typer.echo(f"{'':<{width}} reads: {', '.join(rule.needs)}")
+            typer.echo(f"{'':<{width}} fix: {rule.fix}")
+
+
 def _check_formats(dirs: list[Path]) -> None:
     try:
         registry = formats.load(dirs)

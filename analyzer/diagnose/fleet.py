@@ -16,6 +16,7 @@ from analyzer.diagnose.finding import Finding
 from analyzer.schema import Kind
 
 TOGETHER_S = 15.0  # terminations this close went down together
+SAME_MOMENT_S = 2.0  # deletions this close were one decision
 MIN_FAILURES = 3
 #: Without an eviction line, this many pods at once is a fleet event all the same.
 MIN_PODS_UNEXPLAINED = 3
@@ -48,7 +49,10 @@ def mass_termination(ctx: Context, found: list[Finding]) -> list[Finding]:
     ends.sort(key=lambda e: e[0])
     group = [e for e in ends if (e[0] - ends[0][0]).total_seconds() <= TOGETHER_S]
     evictions = any(e[4] for e in group)
-    if len(group) < 2 or not (evictions or len(group) >= MIN_PODS_UNEXPLAINED):
+    # One controller decision (a scale-down, a drain) deletes its pods in the same moment;
+    # a rollout replaces them one by one as the new ones get ready.
+    at_once = (group[-1][0] - group[0][0]).total_seconds() <= SAME_MOMENT_S
+    if len(group) < 2 or not (evictions or at_once or len(group) >= MIN_PODS_UNEXPLAINED):
         return []
     names = [f"{ns}/{pod}" for _, ns, pod, _, _ in group]
     t0, t1 = group[0][0], group[-1][0]

@@ -52,9 +52,18 @@ def test_two_pods_evicted_together_are_one_mass_termination_with_each_pods_cause
     assert inc.explained == 1.0  # the parts are in the group's share, not added again
 
 
-def test_two_pods_of_a_rollout_without_eviction_are_each_their_own_cause():
+def test_two_pods_deleted_in_the_same_moment_are_a_mass_termination_too():
+    # a scale-down deletes its pods in one decision: no eviction line needed
     rows = _pod_ignoring_sigterm(A, IP_A, "a" * 64, 100.0, evicted=False)
-    rows += _pod_exiting_at_once(B, IP_B, "b" * 64, 101.0, evicted=False)
+    rows += _pod_exiting_at_once(B, IP_B, "b" * 64, 100.5, evicted=False)
+    (inc,) = run(rows)
+    assert inc.findings[0].code == "mass-termination"
+    assert "2 pods were terminated within 0.5 s" in inc.findings[0].summary
+
+
+def test_two_pods_of_a_rollout_one_after_the_other_are_each_their_own_cause():
+    rows = _pod_ignoring_sigterm(A, IP_A, "a" * 64, 100.0, evicted=False)
+    rows += _pod_exiting_at_once(B, IP_B, "b" * 64, 106.0, evicted=False)
     incidents = run(rows)
     codes = {f.code for inc in incidents for f in inc.findings}
     assert "mass-termination" not in codes
