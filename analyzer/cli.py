@@ -365,6 +365,8 @@ def list_rules(
     """List the causes the analyzer can name, in the order a failure is explained.
 
     Each failing request goes to the first rule (in this order) whose mechanism covers it.
+
+    Example:  analyzer rules -v
     """
     from analyzer.diagnose.registry import RULES
 

@@ -106,7 +106,19 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 
 def test_commands():
-    assert COMMANDS == ["formats", "ingest", "report", "simulate", "sniff", "timeline", "version"]
+    assert COMMANDS == [
+        "formats", "ingest", "report", "rules", "simulate", "sniff", "timeline", "version"
+    ]
+
+
+def test_rules_lists_every_cause_in_the_order_failures_are_explained():
+    from analyzer.diagnose.registry import RULES
+
+    result = runner.invoke(app, ["rules", "-v"])
+    assert result.exit_code == 0
+    codes = [line.split()[0] for line in result.output.splitlines() if not line.startswith(" ")]
+    assert codes == list(RULES)
+    assert "fix: Add a preStop hook" in result.output
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -180,7 +180,7 @@ def _lanes(fig: go.Figure, data: TimelineData) -> None:
             yref="y2",
             yshift=14,
             xanchor="left",
-            text=f"<b>{_esc(f['code'])}</b> ({_esc(f['incident'])})",
+            text=f"<b>{_esc(f['code'])}</b> ({_esc(f['incident'])}, explains {f['explains']:.0%})",
             showarrow=False,
             font={"color": color, "size": 11},
             hovertext=_esc(f["summary"]),

@@ -25,7 +25,7 @@ class TimelineData:
     spans: pl.DataFrame  # lane, start, end, phase, detail
     markers: pl.DataFrame  # lane, ts, kind, summary, raw, file, line, offset_s, incident
     bursts: pl.DataFrame  # start, end, key, count, incident
-    findings: pl.DataFrame  # lane, start, end, code, severity, summary, incident
+    findings: pl.DataFrame  # lane, start, end, code, severity, summary, incident, explains
     incidents: pl.DataFrame  # id, severity, start, end, window_start, window_end
 
 
@@ -182,6 +182,7 @@ def timeline_data(analysis: Analysis) -> TimelineData:
             "severity",
             "summary",
             "incident",
+            "explains",
         )
     )
     incidents = pl.DataFrame(

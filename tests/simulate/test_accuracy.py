@@ -21,11 +21,8 @@ SEEDS = (1, 2)
 
 #: Scenarios the analyzer cannot raise yet, whatever the rules: the reason. Not strict, so
 #: they pass the day detection lands (then drop them from here).
-KNOWN_GAPS = {
-    # a 900 s trickle of ~1 % 502s with no deploy: incidents are bursts today, so nothing is
-    # raised (a rate-over-time detector for RC4b is needed, not only a rule)
-    "keepalive-idle-timeout": "no detection of a low-rate 502 trickle (RC4b) yet",
-}
+#: scenario -> why the analyzer cannot find it yet (an expected failure until it can)
+KNOWN_GAPS: dict[str, str] = {}
 
 CASES = [
     pytest.param(
