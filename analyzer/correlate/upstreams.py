@@ -35,36 +35,189 @@ def _split_hostport(col: str) -> tuple[pl.Expr, pl.Expr]:
     return parts.struct.field("host"), parts.struct.field("port")
 
 
-def address_book(events: pl.DataFrame) -> pl.DataFrame:
-    """(ip, port, ts, namespace, pod, container) seen as probe targets, in time order."""
-    host, port = _split_hostport("upstream")
+def _host_and_port(col: str) -> tuple[pl.Expr, pl.Expr]:
+    """``host:port`` split, or a bare IPv4 address (a pod object's ``status.podIP``, a CNI
+    plugin's assignment) with no port."""
+    parts = pl.col(col).str.extract_groups(
+        r"^(?:\[?(?P<host>[^\]]+?)\]?:(?P<port>\d+)|(?P<bare>\d{1,3}(?:\.\d{1,3}){3}))$"
+    )
     return (
-        events.filter(
-            pl.col("kind").is_in([Kind.PROBE_FAILED.value, Kind.PROBE_ERRORED.value])
-            & pl.col("upstream").is_not_null()
-            & pl.col("pod").is_not_null()
+        pl.coalesce(parts.struct.field("host"), parts.struct.field("bare")),
+        parts.struct.field("port"),
+    )
+
+
+#: ``address_book`` columns.
+BOOK = pl.Schema(
+    {
+        "ip": pl.String,
+        "port": pl.String,
+        "ts": EVENTS["ts"],
+        "namespace": pl.String,
+        "pod": pl.String,
+        "container": pl.String,
+        "by": pl.String,
+    }
+)
+#: What named a pod's address, strongest first: a same-IP tie is settled in this order.
+BOOK_SOURCES = ("probe", "pod_object", "cni", "request_id")
+_NOT_LOOPBACK = ~pl.col("ip").str.contains(r"^127\.|^::1$|^localhost$")
+
+
+def address_book(events: pl.DataFrame) -> pl.DataFrame:
+    """``(ip, port, ts, namespace, pod, container, by)``: each time a line says a pod held an
+    address, in time order. ``by`` names the evidence (``BOOK_SOURCES``):
+
+    * ``probe``: a kubelet probe of ``IP:port`` for the pod's container (the container
+      listens on that port);
+    * ``cni``/``pod_object``: a line naming the pod and its address and nothing else (a CNI
+      plugin's assignment in the runtime's journal, a Pod object's ``status.podIP``);
+    * ``request_id``: a proxy sent request R to ``IP:port`` and R is logged in the pod's own
+      container log (its app, or its sidecar, answered it).
+
+    Each source is worked out per distinct (address, pod), not per request.
+    """
+    parts = [_probe_targets(events), _pod_addresses(events), _request_ids(events)]
+    book = pl.concat([p.select(BOOK.names()).cast(BOOK) for p in parts])  # type: ignore[arg-type]
+    rank = pl.col("by").replace_strict(
+        {b: i for i, b in enumerate(BOOK_SOURCES)}, default=len(BOOK_SOURCES), return_dtype=pl.Int32
+    )
+    return (
+        book.filter(pl.col("ip").is_not_null() & _NOT_LOOPBACK)
+        .sort("ip", "ts", rank)
+        .unique(
+            ["ip", "port", "namespace", "pod", "container", "by"], keep="first", maintain_order=True
         )
-        .select(
-            host.alias("ip"),
-            port.alias("port"),
-            "ts",
-            "namespace",
-            "pod",
-            "container",
+    )
+
+
+def _probe_targets(events: pl.DataFrame) -> pl.DataFrame:
+    host, port = _split_hostport("upstream")
+    return events.filter(
+        pl.col("kind").is_in([Kind.PROBE_FAILED.value, Kind.PROBE_ERRORED.value])
+        & pl.col("upstream").is_not_null()
+        & pl.col("pod").is_not_null()
+    ).select(
+        host.alias("ip"),
+        port.alias("port"),
+        "ts",
+        "namespace",
+        "pod",
+        "container",
+        pl.lit("probe").alias("by"),
+    )
+
+
+def _pod_addresses(events: pl.DataFrame) -> pl.DataFrame:
+    """Plain lines that name a pod and its address (``kind`` log, ``upstream`` the address):
+    a Pod object (``source`` event) or a CNI plugin line (``source`` runtime)."""
+    host, port = _host_and_port("upstream")
+    return events.filter(
+        (pl.col("kind") == Kind.LOG.value)
+        & pl.col("source").is_in(["event", "runtime"])
+        & pl.col("upstream").is_not_null()
+        & pl.col("pod").is_not_null()
+    ).select(
+        host.alias("ip"),
+        port.alias("port"),
+        "ts",
+        "namespace",
+        "pod",
+        pl.lit(None, pl.String).alias("container"),
+        pl.when(pl.col("source") == "event")
+        .then(pl.lit("pod_object"))
+        .otherwise(pl.lit("cni"))
+        .alias("by"),
+    )
+
+
+def _valid_id() -> pl.Expr:
+    return pl.col("request_id").is_not_null() & ~pl.col("request_id").is_in(["", "-"])
+
+
+def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
+    """A request id a proxy sent to ``IP:port`` and a pod logged itself: that pod held IP.
+
+    The pod's line is any line with that id in a pod's container log other than the proxy's
+    own pod (its app's access line, its sidecar's inbound line), so the join is over the
+    few rows that carry an id on both sides, then one row per (address, pod)."""
+    schema = {c: BOOK[c] for c in ("ip", "port", "ts", "namespace", "pod", "container")}
+    if "request_id" not in events.columns:
+        return pl.DataFrame(schema=schema).with_columns(pl.lit("request_id").alias("by"))
+    sent = events.filter(
+        pl.col("kind").is_in(REQUEST_KINDS) & _valid_id() & pl.col("upstream").is_not_null()
+    ).select(
+        "request_id",
+        "upstream",
+        "ts",
+        pl.col("namespace").alias("_sns"),
+        pl.col("pod").alias("_spod"),
+    )
+    if sent.height == 0:
+        return pl.DataFrame(schema=schema).with_columns(pl.lit("request_id").alias("by"))
+    host, port = _split_hostport("upstream")
+    split = sent.select("upstream").unique().with_columns(host.alias("ip"), port.alias("port"))
+    sent = sent.join(split, on="upstream").filter(pl.col("ip").is_not_null() & _NOT_LOOPBACK)
+    local = pl.col("upstream").is_null() | pl.col("upstream").str.contains(LOOPBACK).fill_null(
+        False
+    )
+    # the pod's own line: no remote upstream (an app line, a sidecar's line to its app) and
+    # not written by the proxy that sent it
+    received = (
+        events.filter(_valid_id() & pl.col("pod").is_not_null() & local)
+        .select("request_id", "namespace", "pod", "container")
+        .unique()
+    )
+    return (
+        sent.join(received, on="request_id")
+        .filter(
+            (pl.col("namespace") != pl.col("_sns")).fill_null(True)
+            | (pl.col("pod") != pl.col("_spod")).fill_null(True)
         )
-        .filter(pl.col("ip").is_not_null() & ~pl.col("ip").str.contains(r"^127\."))
-        .unique(["ip", "port", "namespace", "pod", "container"], keep="first")
-        .sort("ip", "ts")
+        .group_by("ip", "port", "namespace", "pod")
+        .agg(pl.col("ts").min(), pl.col("container").mode().first())
+        .with_columns(pl.lit("request_id").alias("by"))
     )
 
 
 def port_owners(book: pl.DataFrame) -> pl.DataFrame:
-    """(namespace, pod, port) -> the container whose probes target that port."""
+    """(namespace, pod, port) -> the container whose probes target that port (or, failing
+    probes, whose own lines answered requests sent to that port)."""
     return (
-        book.filter(pl.col("container").is_not_null())
+        book.filter(pl.col("container").is_not_null() & pl.col("port").is_not_null())
         .group_by("namespace", "pod", "port")
-        .agg(pl.col("container").mode().first())
+        .agg(pl.col("container").sort_by(pl.col("by") != "probe").first())
     )
+
+
+def with_pods_by_address(rows: pl.DataFrame, book: pl.DataFrame) -> pl.DataFrame:
+    """``rows`` with ``namespace``/``pod`` filled, where null, from the pod that held the
+    address in ``upstream`` at that time (last named before, else first named after).
+
+    For lifecycle lines that name a target by address only (a load balancer deregistering
+    ``IP:port``), so they join that pod's lifecycle. Worked out per distinct address."""
+    need = pl.col("pod").is_null() & pl.col("upstream").is_not_null()
+    if rows.height == 0 or book.height == 0 or not rows.select(need.any()).item():
+        return rows
+    host, _ = _host_and_port("upstream")
+    todo = rows.with_row_index("_i").filter(need).select("_i", "ts", host.alias("ip"))
+    ips = book.select("ip", "ts", pl.col("namespace").alias("_ns"), pl.col("pod").alias("_pod"))
+    ips = ips.unique(["ip", "_ns", "_pod"], keep="first", maintain_order=True).sort("ip", "ts")
+    todo = todo.filter(pl.col("ip").is_not_null()).sort("ip", "ts")
+    back = todo.join_asof(ips, on="ts", by="ip", strategy="backward", check_sortedness=False)
+    fwd = todo.join_asof(ips, on="ts", by="ip", strategy="forward", check_sortedness=False)
+    found = back.join(
+        fwd.select("_i", pl.col("_ns").alias("_fns"), pl.col("_pod").alias("_fpod")), on="_i"
+    ).select(
+        "_i",
+        pl.coalesce("_ns", "_fns").alias("_ns"),
+        pl.coalesce("_pod", "_fpod").alias("_pod"),
+    )
+    out = rows.with_row_index("_i").join(found, on="_i", how="left", maintain_order="left")
+    return out.with_columns(
+        pl.when(need).then(pl.col("_ns")).otherwise(pl.col("namespace")).alias("namespace"),
+        pl.when(need).then(pl.col("_pod")).otherwise(pl.col("pod")).alias("pod"),
+    ).drop("_i", "_ns", "_pod")
 
 
 def attribute(events: pl.DataFrame) -> pl.DataFrame:
@@ -112,33 +265,54 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
     )
     # Remote upstreams: the pod that held that IP (last seen before, else first seen after).
     remote = requests.with_row_index("_rid").filter(~local & pl.col("_host").is_not_null())
-    ip_book = book.select(
-        pl.col("ip").alias("_host"),
-        "ts",
-        pl.col("namespace").alias("_r_ns"),
-        pl.col("pod").alias("_r_pod"),
-    ).unique(["_host", "_r_ns", "_r_pod"], keep="first")
+    ip_book = (
+        book.select(
+            pl.col("ip").alias("_host"),
+            "ts",
+            pl.col("namespace").alias("_r_ns"),
+            pl.col("pod").alias("_r_pod"),
+            pl.col("by").alias("_r_by"),
+        )
+        .sort("_host", "ts")
+        .unique(["_host", "_r_ns", "_r_pod"], keep="first", maintain_order=True)
+    )
     known = ip_book.select("_r_ns", "_r_pod").unique()
     by_timing = ips_by_timing(
-        events, remote.filter(~pl.col("_host").is_in(ip_book["_host"])), known
+        events, remote.filter(~pl.col("_host").is_in(ip_book["_host"].implode())), known
     )
-    ip_book = pl.concat([ip_book, by_timing.select(ip_book.columns)]).sort("_host", "ts")
+    ip_book = pl.concat(
+        [ip_book, by_timing.with_columns(pl.lit("timing").alias("_r_by")).select(ip_book.columns)]
+    ).sort("_host", "ts")
     if remote.height and ip_book.height:
-        remote_sorted = remote.sort("_host", "ts")
+        remote_sorted = remote.select("_rid", "_host", "ts").sort("_host", "ts")
         back = remote_sorted.join_asof(
             ip_book, on="ts", by="_host", strategy="backward", check_sortedness=False
         )
         fwd = remote_sorted.join_asof(
             ip_book, on="ts", by="_host", strategy="forward", check_sortedness=False
-        ).select("_rid", pl.col("_r_ns").alias("_f_ns"), pl.col("_r_pod").alias("_f_pod"))
+        ).select(
+            "_rid",
+            pl.col("_r_ns").alias("_f_ns"),
+            pl.col("_r_pod").alias("_f_pod"),
+            pl.col("_r_by").alias("_f_by"),
+        )
         resolved = back.join(fwd, on="_rid").select(
             "_rid",
             pl.coalesce("_r_ns", "_f_ns").alias("_remote_ns"),
             pl.coalesce("_r_pod", "_f_pod").alias("_remote_pod"),
+            pl.when(pl.col("_r_pod").is_not_null())
+            .then(pl.col("_r_by"))
+            .otherwise(pl.col("_f_by"))
+            .alias("_remote_by"),
         )
     else:
         resolved = pl.DataFrame(
-            schema={"_rid": pl.UInt32, "_remote_ns": pl.String, "_remote_pod": pl.String}
+            schema={
+                "_rid": pl.UInt32,
+                "_remote_ns": pl.String,
+                "_remote_pod": pl.String,
+                "_remote_by": pl.String,
+            }
         )
     requests = requests.with_row_index("_rid").join(
         resolved, on="_rid", how="left", maintain_order="left"
@@ -151,10 +325,8 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
         pl.when(local).then(pl.col("pod")).otherwise(pl.col("_remote_pod")).alias("target_pod"),
         pl.when(local)
         .then(pl.lit("local"))
-        .when(pl.col("_host").is_in(by_timing["_host"]) & pl.col("_remote_pod").is_not_null())
-        .then(pl.lit("timing"))
         .when(pl.col("_remote_pod").is_not_null())
-        .then(pl.lit("probe"))
+        .then(pl.col("_remote_by"))
         .alias("target_by"),
     )
     owners = port_owners(book).rename(
