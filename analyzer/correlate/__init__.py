@@ -23,7 +23,12 @@ from analyzer.correlate.lifecycle import (
     phase_at,
     pod_phases,
 )
-from analyzer.correlate.upstreams import attribute, failing
+from analyzer.correlate.upstreams import (
+    address_book,
+    attribute,
+    failing,
+    with_pods_by_address,
+)
 from analyzer.normalize.reduce import as_reduced
 from analyzer.schema import COUNT
 
@@ -153,5 +158,12 @@ def assemble(events: pl.DataFrame, frames: CorrelationFrames) -> Correlation:
 
 
 def lifecycle_of(events: pl.DataFrame, pods: pl.DataFrame) -> pl.DataFrame:
-    """The lifecycle lines of ``events``, each with the pod life it belongs to."""
-    return at_pod_incarnation(events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS)), pods, "ts")
+    """The lifecycle lines of ``events``, each with the pod life it belongs to.
+
+    A line that names its pod by address only (a load balancer deregistering ``IP:port``)
+    gets the pod that held the address then, from the address book."""
+    lines = events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS))
+    by_address = pl.col("pod").is_null() & pl.col("upstream").is_not_null()
+    if lines.select(by_address.any()).item():
+        lines = with_pods_by_address(lines, address_book(events))
+    return at_pod_incarnation(lines, pods, "ts")

@@ -344,13 +344,20 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
 
 
 def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
-    """``(_host, ts, _r_ns, _r_pod)`` for IPs no probe names, matched to a pod by time.
+    """``(_host, ts, _r_ns, _r_pod)`` for IPs no line names, matched to a pod by time.
 
-    An IP is matched when a proxy first failed to reach it (502/503/504 or an upstream error)
-    between 1 s before and 3 s after the kill, SIGKILL or death of exactly one pod whose own
-    address is not known otherwise, and it then answered nothing for the next two minutes.
-    Two candidate pods leave the IP unmatched: no guessing. The match holds until two minutes
-    after that end (a row with no pod closes it): IPs are reused by later pods.
+    A pod is a candidate for an IP when a proxy first failed to reach it (502/503/504 or an
+    upstream error) between 1 s before and 3 s after (or, when the IP last answered earlier,
+    since it last answered) the kill, SIGKILL or death of that pod, whose own address is not
+    known otherwise, and the IP then answered nothing for the next two minutes.
+
+    One candidate: matched. Several pods ending together are told apart by each pod's own
+    ends: an IP goes to the pod whose end came nearest its first failure when that is at
+    least ``TIMING_MARGIN_S`` nearer than any other candidate's, and no other IP's first
+    failure is as near that pod's end (a pod has one address). Each match takes its pod (and
+    IP) out of the others' candidates, and the rest are looked at again; what stays
+    ambiguous stays unmatched: no guessing. The match holds until two minutes after that end
+    (a row with no pod closes it): IPs are reused by later pods.
     """
     schema = {"_host": pl.String, "ts": EVENTS["ts"], "_r_ns": pl.String, "_r_pod": pl.String}
     proxy_failed = (pl.col("kind") == Kind.UPSTREAM_ERROR.value) | pl.col("status").is_in(
@@ -358,15 +365,39 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
     )
     is_ip = pl.col("_host").str.contains(r"^\d{1,3}(?:\.\d{1,3}){3}$|:")
     unknown = unknown.filter(is_ip)
+    # A count row's answers run to its ``last_ts``: the first answer after a moment is at
+    # most that second's last one.
+    answered_at = pl.col(LAST_TS) if LAST_TS in unknown.columns else pl.col("ts")
+    answers = (
+        unknown.filter(~proxy_failed.fill_null(False) & pl.col("status").is_not_null())
+        .select("_host", answered_at.alias("_answer"))
+        .sort("_answer")
+    )
     hosts = (
         unknown.filter(proxy_failed.fill_null(False))
         .group_by("_host")
         .agg(pl.col("ts").min().alias("_first_fail"))
-        .with_columns(
-            # the ends that put the first failure in [end - 1 s, end + 3 s]
-            (pl.col("_first_fail") - timedelta(seconds=FAIL_AFTER_END_S)).alias("_lo"),
-            (pl.col("_first_fail") + timedelta(seconds=FAIL_BEFORE_END_S)).alias("_hi"),
-        )
+        .sort("_first_fail")
+    )
+    if hosts.height == 0:
+        return pl.DataFrame(schema=schema)
+    last_ok = hosts.join_asof(
+        answers.select("_host", pl.col("_answer").alias("_last_ok")),
+        left_on="_first_fail",
+        right_on="_last_ok",
+        by="_host",
+        strategy="backward",
+        check_sortedness=False,
+    )
+    first = pl.col("_first_fail")
+    since_ok = pl.max_horizontal(
+        pl.col("_last_ok") - timedelta(seconds=FAIL_BEFORE_END_S),
+        first - timedelta(seconds=MAX_SILENT_BEFORE_S),
+    )
+    hosts = last_ok.with_columns(
+        # the ends that put the first failure in [end - 1 s, end + 3 s], or after the last answer
+        pl.min_horizontal(first - timedelta(seconds=FAIL_AFTER_END_S), since_ok).alias("_lo"),
+        (first + timedelta(seconds=FAIL_BEFORE_END_S)).alias("_hi"),
     )
     ends = (
         events.filter(pl.col("kind").is_in(END_KINDS) & pl.col("pod").is_not_null())
@@ -377,27 +408,20 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
         )
         .join(known, on=["_r_ns", "_r_pod"], how="anti")
     )
-    if hosts.height == 0 or ends.height == 0:
+    if ends.height == 0:
         return pl.DataFrame(schema=schema)
     lo, hi = SILENT_AFTER_S
+    gap = (pl.col("_end") - pl.col("_first_fail")).abs()
     pairs = (
         hosts.join_where(ends, pl.col("_end") >= pl.col("_lo"), pl.col("_end") <= pl.col("_hi"))
         .group_by("_host", "_r_ns", "_r_pod")
-        .agg(pl.col("_end").min())
+        .agg(pl.col("_end").min(), gap.min().alias("_gap"))
         .with_columns(
             (pl.col("_end") + timedelta(seconds=lo)).cast(EVENTS["ts"]).alias("_quiet_from")
         )
         .sort("_quiet_from")
     )
     # Silence after the end: the next answer from that IP (status below 502) comes too late.
-    # A count row's answers run to its ``last_ts``: the first answer after a moment is at
-    # most that second's last one.
-    answered_at = pl.col(LAST_TS) if LAST_TS in unknown.columns else pl.col("ts")
-    answers = (
-        unknown.filter(~proxy_failed.fill_null(False) & pl.col("status").is_not_null())
-        .select("_host", answered_at.alias("_answer"))
-        .sort("_answer")
-    )
     pairs = pairs.join_asof(
         answers,
         left_on="_quiet_from",
@@ -408,8 +432,7 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
     ).filter(
         pl.col("_answer").is_null() | (pl.col("_answer") > pl.col("_end") + timedelta(seconds=hi))
     )
-    unique = pairs.group_by("_host").agg(pl.len().alias("_n")).filter(pl.col("_n") == 1)
-    matched = pairs.join(unique.select("_host"), on="_host")
+    matched = _assign(pairs.select("_host", "_r_ns", "_r_pod", "_end", "_gap"))
     closed = matched.select(
         "_host",
         (pl.col("_end") + timedelta(seconds=hi)).alias("ts"),
@@ -418,6 +441,44 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
     )
     opened = matched.select("_host", pl.col("_end").alias("ts"), "_r_ns", "_r_pod")
     return pl.concat([opened.cast(schema), closed.cast(schema)])  # type: ignore[arg-type]
+
+
+#: An IP's first failure may follow its last answer by this much at most (a quiet upstream).
+MAX_SILENT_BEFORE_S = 30.0
+#: Between two candidate pods (or IPs), the nearer end must be this much nearer.
+TIMING_MARGIN_S = 0.5
+
+
+def _assign(pairs: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` (one per candidate IP and pod, ``_gap`` from the pod's nearest end to the
+    IP's first failure) cut down to the matches: each IP to at most one pod, each pod to at
+    most one IP, only where the nearest is clearly nearest from both sides.
+
+    A few rounds over a few rows (candidates are IPs failing as pods end), each vectorized.
+    """
+    margin = timedelta(seconds=TIMING_MARGIN_S)
+    pod = ["_r_ns", "_r_pod"]
+    done: list[pl.DataFrame] = []
+    while pairs.height:
+        ranked = pairs.with_columns(
+            pl.col("_gap").rank("ordinal").over("_host").alias("_ip_rank"),
+            pl.col("_gap").sort().get(1, null_on_oob=True).over("_host").alias("_ip_second"),
+            pl.col("_gap").rank("ordinal").over(pod).alias("_pod_rank"),
+            pl.col("_gap").sort().get(1, null_on_oob=True).over(pod).alias("_pod_second"),
+        )
+        clear = (pl.col("_ip_rank") == 1) & (pl.col("_pod_rank") == 1)
+        clear &= (pl.col("_ip_second") - pl.col("_gap") >= margin).fill_null(True)
+        clear &= (pl.col("_pod_second") - pl.col("_gap") >= margin).fill_null(True)
+        now = ranked.filter(clear).select(pairs.columns)
+        if now.height == 0:
+            break
+        done.append(now)
+        pairs = pairs.join(now.select("_host"), on="_host", how="anti").join(
+            now.select(pod), on=pod, how="anti"
+        )
+    if not done:
+        return pairs.clear()
+    return pl.concat(done)
 
 
 def failing(requests: pl.DataFrame) -> pl.DataFrame:
