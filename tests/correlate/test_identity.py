@@ -3,8 +3,6 @@ journal, an app's own line with the ingress's request id (upstreams.address_book
 
 import json
 
-import polars as pl
-
 from analyzer.api import load_events
 from analyzer.correlate.upstreams import attribute, failing
 from tests.conftest import FIXTURES
