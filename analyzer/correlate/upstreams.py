@@ -60,7 +60,7 @@ BOOK = pl.Schema(
     }
 )
 #: What named a pod's address, strongest first: a same-IP tie is settled in this order.
-BOOK_SOURCES = ("probe", "pod_object", "cni", "request_id")
+BOOK_SOURCES = ("probe", "pod_object", "cni", "request_id", "sidecar")
 _NOT_LOOPBACK = ~pl.col("ip").str.contains(r"^127\.|^::1$|^localhost$")
 
 
@@ -72,8 +72,9 @@ def address_book(events: pl.DataFrame) -> pl.DataFrame:
       listens on that port);
     * ``cni``/``pod_object``: a line naming the pod and its address and nothing else (a CNI
       plugin's assignment in the runtime's journal, a Pod object's ``status.podIP``);
-    * ``request_id``: a proxy sent request R to ``IP:port`` and R is logged in the pod's own
-      container log (its app, or its sidecar, answered it).
+    * ``request_id``/``sidecar``: a proxy sent request R to ``IP:port`` and R is logged in
+      the pod's own container log, by its app (or a sidecar in front of it on 127.0.0.1), or
+      by its sidecar's inbound line to that same ``IP:port``.
 
     Each source is worked out per distinct (address, pod), not per request.
     """
@@ -138,12 +139,17 @@ def _valid_id() -> pl.Expr:
 def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
     """A request id a proxy sent to ``IP:port`` and a pod logged itself: that pod held IP.
 
-    The pod's line is any line with that id in a pod's container log other than the proxy's
-    own pod (its app's access line, its sidecar's inbound line), so the join is over the
-    few rows that carry an id on both sides, then one row per (address, pod)."""
+    The pod's line is a line with that id in another pod's container log that either names
+    no remote upstream (its app's own line, a sidecar's line to its app on 127.0.0.1:
+    ``request_id``) or names the same ``IP:port`` (the pod's own sidecar's inbound line, as
+    Istio >= 1.10 logs it: ``sidecar``). The join is over the few rows that carry an id on
+    both sides, then one row per (address, pod). The container is the one that logged the
+    id unless that is a proxy (a sidecar forwards to the container behind the port).
+    """
     schema = {c: BOOK[c] for c in ("ip", "port", "ts", "namespace", "pod", "container")}
+    empty = pl.DataFrame(schema=schema).with_columns(pl.lit(None, pl.String).alias("by"))
     if "request_id" not in events.columns:
-        return pl.DataFrame(schema=schema).with_columns(pl.lit("request_id").alias("by"))
+        return empty
     sent = events.filter(
         pl.col("kind").is_in(REQUEST_KINDS) & _valid_id() & pl.col("upstream").is_not_null()
     ).select(
@@ -154,29 +160,46 @@ def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
         pl.col("pod").alias("_spod"),
     )
     if sent.height == 0:
-        return pl.DataFrame(schema=schema).with_columns(pl.lit("request_id").alias("by"))
+        return empty
     host, port = _split_hostport("upstream")
     split = sent.select("upstream").unique().with_columns(host.alias("ip"), port.alias("port"))
     sent = sent.join(split, on="upstream").filter(pl.col("ip").is_not_null() & _NOT_LOOPBACK)
     local = pl.col("upstream").is_null() | pl.col("upstream").str.contains(LOOPBACK).fill_null(
         False
     )
-    # the pod's own line: no remote upstream (an app line, a sidecar's line to its app) and
-    # not written by the proxy that sent it
+    is_proxy = (pl.col("source") == "proxy").fill_null(False)
+    inbound = pl.col("format").is_in([f.name for f in formats.specs() if f.inbound_lines])
     received = (
-        events.filter(_valid_id() & pl.col("pod").is_not_null() & local)
-        .select("request_id", "namespace", "pod", "container")
+        # a remote upstream is the pod's own address only on a mesh sidecar's inbound line
+        events.filter(
+            _valid_id() & pl.col("pod").is_not_null() & (local | inbound.fill_null(False))
+        )
+        .select(
+            "request_id",
+            "namespace",
+            "pod",
+            pl.when(is_proxy).then(None).otherwise(pl.col("container")).alias("container"),
+            pl.when(local).then(None).otherwise(pl.col("upstream")).alias("_rup"),
+            pl.when(is_proxy & ~local)
+            .then(pl.lit("sidecar"))
+            .otherwise(pl.lit("request_id"))
+            .alias("by"),
+        )
         .unique()
     )
+    other_pod = (pl.col("namespace") != pl.col("_sns")).fill_null(True) | (
+        pl.col("pod") != pl.col("_spod")
+    ).fill_null(True)
+    same_target = pl.col("_rup").is_null() | (pl.col("_rup") == pl.col("upstream"))
+    # Two sidecars logging one request to one address (a mesh gateway and the pod's own
+    # sidecar) each look like the other's inbound side: such a request names neither.
+    claimants = pl.struct("namespace", "pod").n_unique().over("request_id", "upstream", "by")
     return (
         sent.join(received, on="request_id")
-        .filter(
-            (pl.col("namespace") != pl.col("_sns")).fill_null(True)
-            | (pl.col("pod") != pl.col("_spod")).fill_null(True)
-        )
-        .group_by("ip", "port", "namespace", "pod")
-        .agg(pl.col("ts").min(), pl.col("container").mode().first())
-        .with_columns(pl.lit("request_id").alias("by"))
+        .filter(other_pod & same_target)
+        .filter((pl.col("by") != "sidecar") | (claimants == 1))
+        .group_by("ip", "port", "namespace", "pod", "by")
+        .agg(pl.col("ts").min(), pl.col("container").drop_nulls().mode().first())
     )
 
 

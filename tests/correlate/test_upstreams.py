@@ -331,3 +331,67 @@ def test_probe_named_ips_say_so():
     by = dict(zip(requests["upstream"].to_list(), requests["target_by"].to_list(), strict=True))
     assert by["10.1.2.3:8080"] == "probe" and by["127.0.0.1:8080"] == "local"
     assert by["10.9.9.9:80"] is None
+
+
+def test_the_pods_own_sidecar_logging_the_same_request_to_the_same_address_names_it():
+    # ingress-nginx sent the request to 10.28.0.19:80; the pod's istio-proxy logged its
+    # inbound side (Istio >= 1.10: upstream_host is the pod's own IP; log-formats.md 9.2)
+    rid = "ffc1de9a-c7dd-9e0f-b62c-1c12b7a830ff"
+    side = dict(namespace="default", pod="helloworld-v1-7d9f", container="istio-proxy")
+    rows = [
+        ev(1.0, "http", status=502, upstream="10.28.0.19:80", request_id=rid, **NGINX),
+        ev(
+            0.99,
+            "http",
+            source="proxy",
+            format="envoy",
+            status=503,
+            upstream="10.28.0.19:80",
+            request_id=rid,
+            detail="UF",
+            **side,
+        ),
+        # the same sidecar's outbound call elsewhere names no address of its own pod
+        ev(
+            2.0,
+            "http",
+            source="proxy",
+            format="envoy",
+            status=200,
+            upstream="10.28.0.44:9080",
+            request_id="other",
+            **side,
+        ),
+    ]
+    book = address_book(frame(rows))
+    assert book.select("ip", "port", "pod", "container", "by").rows() == [
+        ("10.28.0.19", "80", "helloworld-v1-7d9f", None, "sidecar")
+    ]
+    got = attribute(frame(rows)).filter(pl.col("format") == "ingress_nginx")
+    assert got.select("target_pod", "target_by").rows() == [("helloworld-v1-7d9f", "sidecar")]
+
+
+def test_a_mesh_gateway_and_the_pods_sidecar_logging_one_request_name_neither():
+    rid = "35e82df8-1262-9404-8ad2-303b8613955c"
+    envoy = dict(source="proxy", format="envoy", container="istio-proxy", request_id=rid)
+    rows = [
+        ev(
+            1.0,
+            "http",
+            status=503,
+            upstream="10.1.2.31:5000",
+            namespace="istio-system",
+            pod="istio-ingressgateway-5c6d",
+            **envoy,
+        ),
+        ev(
+            0.99,
+            "http",
+            status=503,
+            upstream="10.1.2.31:5000",
+            namespace="default",
+            pod="helloworld-v1-7d9f",
+            **envoy,
+        ),
+    ]
+    assert address_book(frame(rows)).height == 0
