@@ -136,10 +136,19 @@ def _valid_id() -> pl.Expr:
     return pl.col("request_id").is_not_null() & ~pl.col("request_id").is_in(["", "-"])
 
 
+def _kept_whole() -> pl.Expr:
+    """Rows ``normalize.reduce`` keeps one per line: not plain lines, not requests answered
+    below 500."""
+    kind = pl.col("kind")
+    answered = (kind == Kind.HTTP.value) & (pl.col("status") < 500).fill_null(False)
+    return ~((kind == Kind.LOG.value) | answered)
+
+
 def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
     """A request id a proxy sent to ``IP:port`` and a pod logged itself: that pod held IP.
 
-    The pod's line is a line with that id in another pod's container log that either names
+    Both are failures (the lines a reduced read keeps whole). The pod's line is a line
+    with that id in another pod's container log that either names
     no remote upstream (its app's own line, a sidecar's line to its app on 127.0.0.1:
     ``request_id``) or names the same ``IP:port`` (the pod's own sidecar's inbound line, as
     Istio >= 1.10 logs it: ``sidecar``). The join is over the few rows that carry an id on
@@ -150,8 +159,12 @@ def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
     empty = pl.DataFrame(schema=schema).with_columns(pl.lit(None, pl.String).alias("by"))
     if "request_id" not in events.columns:
         return empty
+    # Only the lines a reduced read keeps whole (failures, errors; not answered requests and
+    # plain lines, which it counts without their ids): the book is then the same whether the
+    # events were reduced or not, and the join runs over the failures, not every request.
+    events = events.filter(_valid_id() & _kept_whole())
     sent = events.filter(
-        pl.col("kind").is_in(REQUEST_KINDS) & _valid_id() & pl.col("upstream").is_not_null()
+        pl.col("kind").is_in(REQUEST_KINDS) & pl.col("upstream").is_not_null()
     ).select(
         "request_id",
         "upstream",

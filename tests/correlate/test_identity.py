@@ -3,6 +3,8 @@ journal, an app's own line with the ingress's request id (upstreams.address_book
 
 import json
 
+import polars as pl
+
 from analyzer.api import load_events
 from analyzer.correlate.upstreams import attribute, failing
 from tests.conftest import FIXTURES
@@ -39,28 +41,30 @@ def test_a_calico_line_in_the_node_journal_names_the_pod_behind_an_ingress_upstr
     ]
 
 
-def test_the_apps_own_line_with_the_ingress_request_id_names_the_pod(tmp_path):
+def test_the_pods_own_line_with_the_ingress_request_id_names_the_pod(tmp_path):
     nginx = _nginx(
         tmp_path,
         [
-            dict(s=30, status=502, upstream="10.244.1.7:8080", rid="0" * 32),
-            dict(s=31, status=200, upstream="10.244.1.7:8080", rid=RID),
+            dict(s=30, status=502, upstream="10.244.1.7:8181", rid=RID),
+            dict(s=31, status=502, upstream="10.244.1.7:8181", rid="0" * 32),
         ],
     )
-    # the app's container log (CRI), with the id the ingress sent as X-Request-ID
-    app = {
-        "time": "2022-04-22T05:17:31.000Z",
-        "level": "info",
-        "msg": "POST /products 200",
-        "request_id": RID,
-    }
-    pod_dir = (
-        tmp_path / "var/log/pods/shop_web-5d8f7-abcde_0b1c2d3e-1111-2222-3333-444455556666/app"
+    # Workhorse in the webservice pod logged the same request (its correlation_id is the
+    # X-Request-ID the ingress sent): the access line of workhorse_json/current.log, line 1
+    # (derived; labkit's key layout), with this request's id and time.
+    access = json.loads((FIXTURES / "workhorse_json" / "current.log").read_text().splitlines()[0])
+    access |= {"correlation_id": RID, "time": "2022-04-22T05:17:30Z", "uri": "/products"}
+    pod_dir = tmp_path / (
+        "var/log/pods/gitlab_gitlab-webservice-default-5d85b6854c-sbx2z_"
+        "b80a99ae-7c8d-4fc3-9433-0cddd173b894/gitlab-workhorse"
     )
     pod_dir.mkdir(parents=True)
-    (pod_dir / "0.log").write_text(f"2022-04-22T05:17:31.000100000Z stdout F {json.dumps(app)}\n")
+    (pod_dir / "0.log").write_text(
+        f"2022-04-22T05:17:30.000100000Z stdout F {json.dumps(access, separators=(',', ':'))}\n"
+    )
     events, _ = load_events([nginx, tmp_path / "var"], year=2022)
-    failed = failing(attribute(events))
-    assert failed.select("status", "target_pod", "target_by", "target_container").rows() == [
-        (502, "web-5d8f7-abcde", "request_id", "app")
-    ]
+    ingress = attribute(events).filter(pl.col("format") == "ingress_nginx").sort("ts")
+    assert (
+        ingress.select("status", "target_pod", "target_by").rows()
+        == [(502, "gitlab-webservice-default-5d85b6854c-sbx2z", "request_id")] * 2
+    )

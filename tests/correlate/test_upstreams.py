@@ -216,16 +216,12 @@ RID = "7f1c2e9a3b4d5e6f708192a3b4c5d6e7"
 def _by_request_id():
     return frame(
         [
-            ev(
-                10.0,
-                "http",
-                status=502,
-                upstream="10.77.2.29:8080",
-                request_id="0" * 31 + "1",
-                **NGINX,
-            ),
-            ev(12.0, "http", status=200, upstream="10.77.2.29:8080", request_id=RID, **NGINX),
-            ev(11.99, "log", request_id=RID, message="GET /profile 200", **APP),
+            ev(10.0, "http", status=502, upstream="10.77.2.29:8080", request_id=RID, **NGINX),
+            # the app's own access line for it: a 500 (a reduced read keeps it whole)
+            ev(9.99, "http", status=500, request_id=RID, message="POST /profile 500", **APP),
+            # answered requests are counted without their ids: no evidence
+            ev(12.0, "http", status=200, upstream="10.77.2.30:8080", request_id="a" * 32, **NGINX),
+            ev(11.99, "log", request_id="a" * 32, message="POST /profile 200", **APP),
             ev(13.0, "http", status=503, upstream="10.77.2.29:8080", request_id="2" * 32, **NGINX),
         ]
     )
@@ -236,8 +232,7 @@ def test_an_id_the_app_logged_names_the_pod_behind_the_proxys_upstream():
     assert book.select("ip", "port", "pod", "container", "by").rows() == [
         ("10.77.2.29", "8080", "profile-hm7ph", "app", "request_id")
     ]
-    failed = failing(attribute(_by_request_id()))
-    # before the evidence too: the IP was the pod's from its first sighting
+    failed = failing(attribute(_by_request_id())).filter(pl.col("format") == "ingress_nginx")
     assert failed.select("target_pod", "target_by", "target_container").unique().rows() == [
         ("profile-hm7ph", "request_id", "app")
     ]
