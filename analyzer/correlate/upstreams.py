@@ -1,12 +1,16 @@
 """Which pod (and container) each request hit.
 
-The address book comes from the logs themselves: a probe of ``IP:port`` for a pod's
-container means that pod held IP over that time and that container listens on port. A
-proxy's ``127.0.0.1`` (or a unix socket) means its own pod: it is a sidecar.
+The address book comes from the logs themselves (``address_book``): a probe of ``IP:port``
+for a pod's container (that pod held IP then and that container listens on port); a Pod
+object's ``status.podIP`` or a CNI plugin's line naming the pod and its IP; a request id a
+proxy sent to ``IP:port`` that the pod's own container log holds too (its app, or its mesh
+sidecar's inbound line). A proxy's ``127.0.0.1`` (or a unix socket) means its own pod: it is
+a sidecar. ``target_by`` says which: ``local``, ``probe``, ``pod_object``, ``cni``,
+``request_id``, ``sidecar`` or ``timing``.
 
-When no probe names an IP (probes that never fail log nothing), the IP is matched by time:
-its failures began right as exactly one pod was killed or died, and it never answered again.
-Such requests carry ``target_by = "timing"`` so every report can say so.
+When no line names an IP, the IP is matched by time: its failures began right as a pod was
+killed or died, nearer that pod's end than any other's, and it never answered again. Such
+requests carry ``target_by = "timing"`` so every report can say so.
 """
 
 from __future__ import annotations
