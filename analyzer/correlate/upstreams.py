@@ -541,15 +541,11 @@ def failing(requests: pl.DataFrame) -> pl.DataFrame:
     errors = pl.col("kind") == Kind.UPSTREAM_ERROR.value
     rows = requests.filter(http_5xx | errors)
     has_id = pl.col("request_id").is_not_null() & ~pl.col("request_id").is_in(["", "-"])
-    # Attributed rows first, then those naming the container behind the port, then lines
-    # logged inside that pod, then access lines over error lines, then the earliest.
+    # Attributed rows first, then those naming the container behind the port, then access
+    # lines over error lines, then the earliest.
     closest = [
         pl.col("target_pod").is_null(),
         pl.col("target_container").is_null() if "target_container" in rows.columns else pl.lit(0),
-        # a line logged inside the pod that failed (its sidecar's) over an ingress's
-        (pl.col("target_by") != "local").fill_null(True)
-        if "target_by" in rows.columns
-        else pl.lit(0),
         pl.col("kind") != Kind.HTTP.value,
         pl.col("ts"),
     ]
