@@ -206,7 +206,8 @@ def _timing_note(failing: pl.DataFrame) -> str:
     return (
         f" No log line names this pod's address: {by_time.height} of these requests (to "
         f"{upstreams}) were tied to it by time, as their failures began when it was killed "
-        "and that address answered nothing in the two minutes after."
+        "or died (nearer than any other pod's end) and that address answered nothing in the "
+        "two minutes after."
     )
 
 

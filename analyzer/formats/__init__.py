@@ -84,6 +84,8 @@ per program instead of being kept as a plain log line.
 ``upstream_local``: the component proxies to a container of its own pod (a sidecar).
 ``load_balancer``: the component is a cloud load balancer outside the cluster, which stops
 sending to a pod only when its target deregistration (ALB) or endpoint detach (NEG) is done.
+``inbound_lines``: a mesh sidecar (Envoy under Istio): in a pod's own log, its line to that
+pod's own address is the pod's inbound side (Istio >= 1.10 logs the pod IP, not 127.0.0.1).
 ``[[samples]]``: ``line`` and expected ``kind``; the test-suite parses every sample, and a
 user's spec has its samples parsed when it is loaded.
 ``override`` (user specs): this spec replaces the built-in format of the same name (without
@@ -177,6 +179,7 @@ class FormatSpec:
     default_kind: str = "log"
     upstream_local: bool = False
     load_balancer: bool = False
+    inbound_lines: bool = False  # a mesh sidecar: it logs its own pod's inbound requests
     paths: tuple[str, ...] = ()  # cri: path regexes naming namespace/pod/pod_uid/container
     also: tuple[str, ...] = ()  # text: formats for the lines this one does not match
     # jsonl: the keys holding a wrapped line, first present wins (TOML: one key or a list)
@@ -616,6 +619,7 @@ def parse_spec(data: dict[str, Any], file: str, *, builtin: bool = False) -> For
         default_kind=data.get("default_kind", "log"),
         upstream_local=data.get("upstream_local", False),
         load_balancer=data.get("load_balancer", False),
+        inbound_lines=data.get("inbound_lines", False),
         paths=_strs(data.get("paths")),
         also=_strs(data.get("also")),
         payload_fields=_strs(data.get("payload_field")),

@@ -120,11 +120,49 @@ def flatten_event(event: dict[str, Any], paths: list[str]) -> dict[str, str | No
         "involved_pod": _text(obj.get("name")) if is_pod else None,
         "involved_pod_uid": _text(obj.get("uid")) if is_pod else None,
         "event_text": text,
+        "pod_ip": None,
     }
     return row
 
 
-DERIVED = ["reason", "note", "field_path", "involved_pod", "involved_pod_uid", "event_text"]
+DERIVED = [
+    "reason",
+    "note",
+    "field_path",
+    "involved_pod",
+    "involved_pod_uid",
+    "event_text",
+    "pod_ip",
+]
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+
+
+def pod_address(obj: Any, list_kind: str | None, paths: list[str]) -> dict[str, str | None] | None:
+    """A Pod object (``kubectl get pods -o json``, a cluster-info dump's PodList) with its
+    ``status.podIP`` as a row like an Event's: the pod, its address (``pod_ip``) and the
+    time it started (``status.startTime``, else its creation). None for anything else, and
+    for a Pod without a usable address (pending, or redacted)."""
+    if not isinstance(obj, dict):
+        return None
+    kind = obj.get("kind") or (list_kind[: -len("List")] if list_kind else None)
+    meta, status = obj.get("metadata"), obj.get("status")
+    if kind != "Pod" or not isinstance(meta, dict) or not isinstance(status, dict):
+        return None
+    ip, name = status.get("podIP"), meta.get("name")
+    if not isinstance(ip, str) or not _IPV4.fullmatch(ip) or not isinstance(name, str):
+        return None
+    row: dict[str, str | None] = dict.fromkeys(paths)
+    started = status.get("startTime") or meta.get("creationTimestamp")
+    row |= dict.fromkeys(DERIVED)
+    row |= {
+        "metadata.namespace": _text(meta.get("namespace")),
+        "status.startTime": _text(started),
+        "involved_pod": name,
+        "involved_pod_uid": _text(meta.get("uid")),
+        "pod_ip": ip,
+        "event_text": f"Pod {name}: podIP {ip} (status.podIP)",
+    }
+    return row
 
 
 def _not_an_event(obj: Any, list_kind: str | None, list_api: str | None) -> str | None:
@@ -608,6 +646,11 @@ def parse_event_document(
     rejects: list[int] = []
     for first, last, value, list_kind, list_api in found.values:
         event = unwrap_event(value)
+        pod = None if event is not None else pod_address(value, list_kind, paths)
+        if pod is not None and first not in used:
+            used.add(first)
+            rows.append({"line": first + 1, **pod})
+            continue
         if event is None:
             why = _not_an_event(value, list_kind, list_api)
             if why is not None:

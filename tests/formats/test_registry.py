@@ -114,8 +114,8 @@ def test_cli_report_and_formats_list_use_the_user_dir(no_user_config):
     forced = runner.invoke(app, ["report", str(CADDY_LOG), "--as", "caddy_json"])
     assert forced.exit_code == 2
     assert (
-        "error: --as caddy_json: unknown format; known: aws_alb, aws_lb_controller, containerd, cri,"
-        in forced.output
+        "error: --as caddy_json: unknown format; known: aws_alb, aws_lb_controller, calico_cni, "
+        "containerd, cri," in forced.output
     )
 
 

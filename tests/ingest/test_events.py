@@ -373,3 +373,20 @@ def test_a_log_kubectl_could_not_fetch_is_skipped(write):
         dict(t.skip_reasons)["kubectl could not fetch this container's log (cluster-info dump)"]
         == 1
     )
+
+
+def test_a_pod_object_with_its_ip_is_read_as_the_pods_address():
+    events, (t,) = load_events([EV / "pods-with-ip.json"])
+    assert (t.events, t.rejected) == (1, 0) and t.reconciles
+    row = events.row(0, named=True)
+    assert (row["source"], row["kind"], row["namespace"], row["pod"], row["upstream"]) == (
+        "event",
+        "log",
+        "bobs-books",
+        "bobbys-helidon-stock-application-7965cf98f5-kfdmx",
+        "10.244.0.12",
+    )
+    assert row["ts"].isoformat() == "2021-03-15T19:01:17+00:00"  # status.startTime
+    # the same pod with its address redacted names none: still skipped as a Pod object
+    _, (t,) = load_events([SNAP / "bobs-books" / "pods.json"])
+    assert t.events == 0

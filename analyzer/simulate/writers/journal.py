@@ -171,6 +171,30 @@ class _Node:
         ident = RUNTIME_IDENT[self.runtime]
         self._add(df, delay, ident, self.rpid, body, order)
 
+    def calico(self, df: pl.DataFrame, delay: int) -> None:
+        """The Calico CNI plugin's line naming the new pod's address, as it writes it through
+        the runtime's stderr (projectcalico/calico ``cni-plugin/pkg/k8s/k8s.go``): the node's
+        local time in ms, then the logger's keys (calico_cni.toml)."""
+        t = pl.col("ts") + pl.duration(nanoseconds=pl.lit(delay, pl.Int64))
+        shown = skew(t, pl.lit(self.node), self.world)
+        sandbox = pl.col("uid").str.replace_all("-", "")
+        body = pl.concat_str(
+            shown.dt.strftime("%Y-%m-%d %H:%M:%S%.3f"),
+            pl.lit(f" [INFO][{self.rpid + 4211}] k8s.go 383: Calico CNI using IPs: ["),
+            pl.col("pod_ip"),
+            pl.lit('/32] ContainerID="'),
+            sandbox,
+            sandbox,
+            pl.lit('" Namespace="'),
+            pl.col("namespace"),
+            pl.lit('" Pod="'),
+            pl.col("pod"),
+            pl.lit(f'" WorkloadEndpoint="{self.node}-k8s-'),
+            pl.col("pod").str.replace_all("-", "--"),
+            pl.lit('-eth0"'),
+        )
+        self._add(df, delay, RUNTIME_IDENT[self.runtime], self.rpid, body, 1)
+
 
 def q_lit(text: str) -> str:
     out = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
@@ -215,6 +239,7 @@ def journal_lines(world: World, node: str, life: pl.DataFrame | None = None) -> 
     added = life.filter(kind == "pod_added")
     if rt == "containerd":
         j.runtime_line(added, 89 * MS_NS, "info", sandbox)
+        j.calico(added, 412 * MS_NS)
     elif rt == "cri-o":
         j.runtime_line(
             added,
