@@ -25,7 +25,12 @@ from analyzer.correlate.lifecycle import (
     phase_at,
     pod_phases,
 )
-from analyzer.correlate.upstreams import attribute, failing
+from analyzer.correlate.upstreams import (
+    address_book,
+    attribute,
+    failing,
+    with_pods_by_address,
+)
 from analyzer.normalize.reduce import as_reduced
 from analyzer.schema import COUNT, Kind
 
@@ -160,8 +165,16 @@ def lifecycle_of(
 ) -> pl.DataFrame:
     """The lifecycle lines of ``events``, each with the pod life it belongs to."""
     lines = events.filter(pl.col("kind").is_in(LIFECYCLE_KINDS))
-    if requests is not None:
-        lines = about_targets(lines, requests)
+    about = pl.col("kind").is_in(ABOUT_TARGET) & pl.col("upstream").is_not_null()
+    if lines.select(about.any()).item():
+        # Not the logger's own pod (a controller's): the pod that held the address then,
+        # from the address book, else from the requests attributed to that address.
+        lines = lines.with_columns(
+            pl.when(about).then(None).otherwise(pl.col(c)).alias(c) for c in ("namespace", "pod")
+        )
+        lines = with_pods_by_address(lines, address_book(events))
+        if requests is not None:
+            lines = about_targets(lines, requests)
     return at_pod_incarnation(lines, pods, "ts")
 
 
@@ -171,9 +184,10 @@ ABOUT_TARGET = (Kind.LB_DEREGISTERED.value,)
 
 
 def about_targets(lines: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
-    """``lines`` with each ``ABOUT_TARGET`` line's namespace/pod set to the pod its
+    """``lines`` with each ``ABOUT_TARGET`` line that names no pod yet given the pod its
     ``upstream`` was attributed to (the requests to that address nearest in time)."""
     about = pl.col("kind").is_in(ABOUT_TARGET) & pl.col("upstream").is_not_null()
+    about = about & pl.col("pod").is_null()
     if not lines.select(about.any()).item():
         return lines
     book = (
@@ -194,8 +208,8 @@ def about_targets(lines: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
     return (
         mine.join(named, on="_li", how="left")
         .with_columns(
-            pl.coalesce("target_namespace", "namespace").alias("namespace"),
-            pl.coalesce("target_pod", "pod").alias("pod"),
+            pl.coalesce("namespace", "target_namespace").alias("namespace"),
+            pl.coalesce("pod", "target_pod").alias("pod"),
         )
         .drop("_li", "target_namespace", "target_pod")
     )
