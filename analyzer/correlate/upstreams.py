@@ -29,7 +29,6 @@ END_KINDS = (Kind.KILL.value, Kind.SIGKILL.value, Kind.CONTAINER_DIED.value)
 #: The first failure to an unknown IP may come this long before / after the pod's end.
 FAIL_BEFORE_END_S, FAIL_AFTER_END_S = 1.0, 3.0
 #: Statuses a proxy gives when it could not get an answer from the upstream.
-PROXY_FAILURES = (502, 503, 504)
 #: An IP that answered within this long after the pod's end was not that pod's.
 SILENT_AFTER_S = (2.0, 120.0)
 
@@ -393,10 +392,11 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
 def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
     """``(_host, ts, _r_ns, _r_pod)`` for IPs no line names, matched to a pod by time.
 
-    A pod is a candidate for an IP when a proxy first failed to reach it (502/503/504 or an
-    upstream error) between 1 s before and 3 s after (or, when the IP last answered earlier,
+    A pod is a candidate for an IP when requests to it first failed (a 5xx or an upstream
+    error) between 1 s before and 3 s after (or, when the IP last answered earlier,
     since it last answered) the kill, SIGKILL or death of that pod, whose own address is not
-    known otherwise, and the IP then answered nothing for the next two minutes.
+    known otherwise, and the IP then answered nothing for the next two minutes (or only once
+    that pod's container had started again: a restart keeps the address).
 
     One candidate: matched. Several pods ending together are told apart by each pod's own
     ends: an IP goes to the pod whose end came nearest its first failure when that is at
@@ -407,9 +407,8 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
     (a row with no pod closes it): IPs are reused by later pods.
     """
     schema = {"_host": pl.String, "ts": EVENTS["ts"], "_r_ns": pl.String, "_r_pod": pl.String}
-    proxy_failed = (pl.col("kind") == Kind.UPSTREAM_ERROR.value) | pl.col("status").is_in(
-        PROXY_FAILURES
-    )
+    # Any 5xx: an app that can no longer serve (its sidecar gone) answers 500 as it ends.
+    proxy_failed = (pl.col("kind") == Kind.UPSTREAM_ERROR.value) | (pl.col("status") >= 500)
     is_ip = pl.col("_host").str.contains(r"^\d{1,3}(?:\.\d{1,3}){3}$|:")
     unknown = unknown.filter(is_ip)
     # A count row's answers run to its ``last_ts``: the first answer after a moment is at
@@ -468,7 +467,19 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
         )
         .sort("_quiet_from")
     )
-    # Silence after the end: the next answer from that IP (status below 502) comes too late.
+    # A container that died and came back (an OOM kill, a liveness restart, a crash) keeps
+    # the pod's address: the IP may answer again once that pod's container started again.
+    starts = (
+        events.filter((pl.col("kind") == Kind.CONTAINER_STARTED.value) & pl.col("pod").is_not_null())
+        .select(pl.col("namespace").alias("_r_ns"), pl.col("pod").alias("_r_pod"), pl.col("ts").alias("_back"))
+        .sort("_back")
+    )
+    pairs = pairs.sort("_end").join_asof(
+        starts, left_on="_end", right_on="_back", by=["_r_ns", "_r_pod"], strategy="forward",
+        check_sortedness=False,
+    ).sort("_quiet_from")
+    # Silence after the end: the next answer from that IP (status below 502) comes too late,
+    # or only after that pod's container was started again.
     pairs = pairs.join_asof(
         answers,
         left_on="_quiet_from",
@@ -477,7 +488,9 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
         strategy="forward",
         check_sortedness=False,
     ).filter(
-        pl.col("_answer").is_null() | (pl.col("_answer") > pl.col("_end") + timedelta(seconds=hi))
+        pl.col("_answer").is_null()
+        | (pl.col("_answer") > pl.col("_end") + timedelta(seconds=hi))
+        | (pl.col("_back").is_not_null() & (pl.col("_answer") >= pl.col("_back")))
     )
     matched = _assign(pairs.select("_host", "_r_ns", "_r_pod", "_end", "_gap"))
     closed = matched.select(

@@ -390,3 +390,28 @@ def test_a_mesh_gateway_and_the_pods_sidecar_logging_one_request_name_neither():
         ),
     ]
     assert address_book(frame(rows)).height == 0
+
+
+def test_a_container_that_died_and_started_again_keeps_its_address():
+    # an OOM kill: the IP answers again, but only once that pod's container is back
+    back = ev(104.0, "container_started", container="api", namespace="shop", pod="api-1")
+    requests = _no_probe(
+        [(100.0, "container_died", "api-1")], answers_after=[106.0, 107.0], extra=[back]
+    )
+    failed = requests.filter(pl.col("status") == 502)
+    assert failed["target_pod"].to_list() == ["api-1"] * 5
+
+
+def test_an_ip_answering_again_before_any_restart_is_not_that_pod():
+    requests = _no_probe([(100.0, "container_died", "api-1")], answers_after=[102.5])
+    assert requests.filter(pl.col("status") == 502)["target_pod"].null_count() == 5
+
+
+def test_app_500s_as_a_pod_ends_count_as_its_failures():
+    # the app answers 500 (its database sidecar is gone), then nothing: it ended
+    http = dict(source="proxy", format="ingress", upstream="10.7.7.7:8000")
+    rows = [ev(90 + i, "http", status=200, **http) for i in range(10)]
+    rows += [ev(100.0, "kill", container="db-proxy", namespace="shop", pod="api-1")]
+    rows += [ev(100.5 + i * 0.3, "http", status=500, **http) for i in range(6)]
+    requests = attribute(frame(rows))
+    assert requests.filter(pl.col("status") == 500)["target_pod"].to_list() == ["api-1"] * 6
