@@ -283,8 +283,9 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
     of ``requests``, in its order."""
     local_formats = [s.name for s in formats.specs() if s.upstream_local]
     book = address_book(events)
-    # Split once per distinct upstream (a bundle has a few hundred, not millions).
-    host, port = _split_hostport("upstream")
+    # Split once per distinct upstream (a bundle has a few hundred, not millions); a cloud
+    # LB's log may name the backend's bare IP (Google's ``httpRequest.serverIp``).
+    host, port = _host_and_port("upstream")
     split = (
         requests.select("upstream").unique().with_columns(host.alias("_host"), port.alias("_port"))
     )
