@@ -89,6 +89,23 @@ def with_failure_modes(failures: pl.DataFrame, requests: pl.DataFrame) -> pl.Dat
         out = out.join(by_upstream, on="_fi", how="left").with_columns(
             pl.coalesce("mode", "_err_mode").alias("mode")
         ).drop("_err_mode")
+    # One request logged by several hops (a gateway and the pod's sidecar) failed one way:
+    # the hop that says how (Envoy's ``UC`` at the sidecar) speaks for the others.
+    if out["mode"].null_count() and "request_id" in out.columns:
+        has_id = pl.col("request_id").is_not_null() & ~pl.col("request_id").is_in(["", "-"])
+        failed = (pl.col("kind") == Kind.UPSTREAM_ERROR.value) | (pl.col("status") >= 500)
+        by_id = (
+            requests.filter(has_id & failed.fill_null(False))
+            .select("request_id", _mode_of(_text()).alias("_id_mode"))
+            .drop_nulls("_id_mode")
+            .unique("request_id", keep="first")
+        )
+        if by_id.height:
+            out = (
+                out.join(by_id, on="request_id", how="left")
+                .with_columns(pl.coalesce("mode", "_id_mode").alias("mode"))
+                .drop("_id_mode")
+            )
     proxy_status = pl.col("status").is_in([502, 503, 504])
     return (
         out.with_columns(
