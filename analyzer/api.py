@@ -15,6 +15,7 @@ from analyzer.correlate import BurstRule, CorrelationFrames, assemble, correlate
 from analyzer.correlate.bursts import DEFAULT_RULE
 from analyzer.correlate.incidents import IncidentFrames, timeline
 from analyzer.correlate.lifecycle import LIFECYCLE_KINDS
+from analyzer.diagnose.finding import Finding, Stream
 from analyzer.diagnose.run import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
@@ -25,7 +26,6 @@ from analyzer.normalize import Collected, finish_file, normalize_file, read_and_
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
-from analyzer.diagnose.finding import Finding, Stream
 from analyzer.result import Analysis, Evidence, Incident
 from analyzer.schema import EVENTS, REDUCED, empty_events
 from analyzer.store import (
@@ -422,9 +422,7 @@ def analyze(
     with formats.using(reg):  # correlate asks which formats are sidecars (upstream_local)
         corr = correlate(reduced, rule=burst_rule) if stored is None else assemble(reduced, stored)
         unexplained = read_unexplained(Path(paths[0])) if found is not None else {}
-        incidents = tuple(
-            _diagnosed(f, corr.episodes, found, unexplained) for f in corr.incidents
-        )
+        incidents = tuple(_diagnosed(f, corr.episodes, found, unexplained) for f in corr.incidents)
         incidents = with_unrelated(incidents)
     if found is None:
         incidents = _quoted(incidents)

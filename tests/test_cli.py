@@ -107,7 +107,14 @@ COMMANDS = sorted(c.name or c.callback.__name__ for c in app.registered_commands
 
 def test_commands():
     assert COMMANDS == [
-        "formats", "ingest", "report", "rules", "simulate", "sniff", "timeline", "version"
+        "formats",
+        "ingest",
+        "report",
+        "rules",
+        "simulate",
+        "sniff",
+        "timeline",
+        "version",
     ]
 
 

@@ -15,7 +15,6 @@ from analyzer.correlate.bursts import (
     find_trickles,
     reporter_key,
 )
-from analyzer.correlate.modes import with_failure_modes
 from analyzer.correlate.incidents import IncidentFrames, group_bursts, incident_frames
 from analyzer.correlate.lifecycle import (
     LIFECYCLE_KINDS,
@@ -25,6 +24,7 @@ from analyzer.correlate.lifecycle import (
     phase_at,
     pod_phases,
 )
+from analyzer.correlate.modes import with_failure_modes
 from analyzer.correlate.upstreams import (
     address_book,
     attribute,

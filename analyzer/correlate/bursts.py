@@ -323,8 +323,10 @@ def outside_bursts(failures: pl.DataFrame, bursts: pl.DataFrame) -> pl.DataFrame
         pl.col("burst_key").alias("_burst_key"), "start", "end"
     )
     rows = failures.with_row_index("_oi")
-    inside = rows.select("_oi", "_burst_key", "ts").join(spans, on="_burst_key").filter(
-        pl.col("ts").is_between("start", "end")
+    inside = (
+        rows.select("_oi", "_burst_key", "ts")
+        .join(spans, on="_burst_key")
+        .filter(pl.col("ts").is_between("start", "end"))
     )
     return rows.join(inside.select("_oi"), on="_oi", how="anti").drop("_oi")
 
@@ -355,9 +357,7 @@ def background(
     )
     # A trickle holds the failures of its mode only.
     held = ~pl.col("_trickle") | pl.col("_mode").is_in(TRICKLE_MODES).fill_null(False)
-    inside = rows.join(spans, on="burst_key").filter(
-        pl.col("ts").is_between("start", "end") & held
-    )
+    inside = rows.join(spans, on="burst_key").filter(pl.col("ts").is_between("start", "end") & held)
     rest = rows.join(inside.select("_i"), on="_i", how="anti")
     return (
         rest.group_by("burst_key")

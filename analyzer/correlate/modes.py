@@ -59,9 +59,7 @@ def with_failure_modes(failures: pl.DataFrame, requests: pl.DataFrame) -> pl.Dat
                 pl.col("upstream").fill_null(""),
                 "ts",
                 _mode_of(_text()).alias("_err_mode"),
-                pl.coalesce(pl.col("pod"), pl.col("file").str.replace(r"/[^/]*$", "")).alias(
-                    "_c"
-                ),
+                pl.coalesce(pl.col("pod"), pl.col("file").str.replace(r"/[^/]*$", "")).alias("_c"),
             )
             .drop_nulls("_err_mode")
             .sort("ts")
@@ -72,9 +70,7 @@ def with_failure_modes(failures: pl.DataFrame, requests: pl.DataFrame) -> pl.Dat
                 "_fi",
                 pl.col("upstream").fill_null(""),
                 "ts",
-                pl.coalesce(pl.col("pod"), pl.col("file").str.replace(r"/[^/]*$", "")).alias(
-                    "_c"
-                ),
+                pl.coalesce(pl.col("pod"), pl.col("file").str.replace(r"/[^/]*$", "")).alias("_c"),
             )
             .sort("ts")
         )
@@ -86,9 +82,11 @@ def with_failure_modes(failures: pl.DataFrame, requests: pl.DataFrame) -> pl.Dat
             tolerance=f"{int(SAME_REQUEST_S * 1000)}ms",
             check_sortedness=False,
         ).select("_fi", "_err_mode")
-        out = out.join(by_upstream, on="_fi", how="left").with_columns(
-            pl.coalesce("mode", "_err_mode").alias("mode")
-        ).drop("_err_mode")
+        out = (
+            out.join(by_upstream, on="_fi", how="left")
+            .with_columns(pl.coalesce("mode", "_err_mode").alias("mode"))
+            .drop("_err_mode")
+        )
     # One request logged by several hops (a gateway and the pod's sidecar) failed one way:
     # the hop that says how (Envoy's ``UC`` at the sidecar) speaks for the others.
     if out["mode"].null_count() and "request_id" in out.columns:

@@ -471,14 +471,28 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
     # A container that died and came back (an OOM kill, a liveness restart, a crash) keeps
     # the pod's address: the IP may answer again once that pod's container started again.
     starts = (
-        events.filter((pl.col("kind") == Kind.CONTAINER_STARTED.value) & pl.col("pod").is_not_null())
-        .select(pl.col("namespace").alias("_r_ns"), pl.col("pod").alias("_r_pod"), pl.col("ts").alias("_back"))
+        events.filter(
+            (pl.col("kind") == Kind.CONTAINER_STARTED.value) & pl.col("pod").is_not_null()
+        )
+        .select(
+            pl.col("namespace").alias("_r_ns"),
+            pl.col("pod").alias("_r_pod"),
+            pl.col("ts").alias("_back"),
+        )
         .sort("_back")
     )
-    pairs = pairs.sort("_end").join_asof(
-        starts, left_on="_end", right_on="_back", by=["_r_ns", "_r_pod"], strategy="forward",
-        check_sortedness=False,
-    ).sort("_quiet_from")
+    pairs = (
+        pairs.sort("_end")
+        .join_asof(
+            starts,
+            left_on="_end",
+            right_on="_back",
+            by=["_r_ns", "_r_pod"],
+            strategy="forward",
+            check_sortedness=False,
+        )
+        .sort("_quiet_from")
+    )
     # Silence after the end: the next answer from that IP (status below 502) comes too late,
     # or only after that pod's container was started again.
     pairs = pairs.join_asof(

@@ -1,1 +1,1 @@
-"""Diagnose: name the cause of each incident (``registry`` lists the rules; ``run`` applies them)."""
+"""Diagnose: name each incident's cause (``registry`` lists the rules, ``run`` applies them)."""

@@ -25,7 +25,9 @@ def assign(
     (a ``String`` series beside ``failures``; null: unexplained)."""
     total = failures.height
     if total == 0 or not findings:
-        return [replace(f, covers=f.covers if f.covers is not None else f.explains) for f in findings], pl.Series("cause", [None] * total, pl.String)
+        return [
+            replace(f, covers=f.covers if f.covers is not None else f.explains) for f in findings
+        ], pl.Series("cause", [None] * total, pl.String)
     groups = [i for i, f in enumerate(findings) if any(g.part_of == f.code for g in findings)]
     order = [i for i, f in enumerate(findings) if i not in groups] + groups
     claims = failures.select(
@@ -53,7 +55,9 @@ def assign(
             continue
         out.append(replace(f, explains=share, covers=round(covered[i] / total, 3)))
     codes = pl.Series([findings[i].code for i in range(len(findings))], dtype=pl.String)
-    cause = pl.select(
-        pl.when(primary.is_not_null()).then(codes.gather(primary.fill_null(0)))
-    ).to_series().alias("cause")
+    cause = (
+        pl.select(pl.when(primary.is_not_null()).then(codes.gather(primary.fill_null(0))))
+        .to_series()
+        .alias("cause")
+    )
     return out, cause

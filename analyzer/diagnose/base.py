@@ -17,8 +17,8 @@ import polars as pl
 
 from analyzer.correlate.incidents import IncidentFrames
 from analyzer.correlate.lifecycle import pod_readiness
-from analyzer.diagnose.finding import Evidence, Finding
 from analyzer.correlate.modes import with_failure_modes
+from analyzer.diagnose.finding import Evidence, Finding
 from analyzer.schema import LAST_LINE, LAST_TS, Kind
 
 

@@ -58,8 +58,17 @@ def keepalive_reuse(ctx: Context) -> list[Finding]:
                 f"{fmt(ep['kill_ts'])}): connections pooled before it left the endpoints kept "
                 "being reused, and the server closed them under the requests"
             )
-            evidence.insert(0, ev({"ts": ep["kill_ts"], "file": ep["kill_file"],
-                                   "line": ep["kill_line"], "raw": ep["kill_raw"]}))
+            evidence.insert(
+                0,
+                ev(
+                    {
+                        "ts": ep["kill_ts"],
+                        "file": ep["kill_file"],
+                        "line": ep["kill_line"],
+                        "raw": ep["kill_raw"],
+                    }
+                ),
+            )
         else:
             when = (
                 "with no termination of the pod around them: the server closes idle "

@@ -62,11 +62,15 @@ def lb_deregistration(ctx: Context) -> list[Finding]:
             continue  # it stopped at once: no delay at all (no-prestop-drain)
         dereg = any_lifecycle_of(inc, ns, pod, Kind.LB_DEREGISTERED.value)
         # a wrapped line's format is ``wrapper+format``
-        by_lb = pl.col("format").str.contains(
-            "(?:^|\\+)(?:" + "|".join(re.escape(f) for f in lb_formats) + ")$"
-        ).fill_null(False)
+        by_lb = (
+            pl.col("format")
+            .str.contains("(?:^|\\+)(?:" + "|".join(re.escape(f) for f in lb_formats) + ")$")
+            .fill_null(False)
+        )
         after_stop = pl.col("ts") >= stop - timedelta(seconds=0.5)
-        claims = pod_cond(ns, pod) & after_stop & (pl.col("ts") <= kill + timedelta(seconds=WINDOW_S))
+        claims = (
+            pod_cond(ns, pod) & after_stop & (pl.col("ts") <= kill + timedelta(seconds=WINDOW_S))
+        )
         if dereg.height == 0:
             claims = claims & by_lb  # which component kept sending says it was the LB
         failing = ctx.failures.filter(claims).sort("ts")
@@ -83,7 +87,8 @@ def lb_deregistration(ctx: Context) -> list[Finding]:
             )
             evidence = [ev(start)]
         else:
-            began = f"The load balancer in front of {ns}/{pod} ({', '.join(sorted(set(failing['format'].to_list())))})"
+            logs = ", ".join(sorted(set(failing["format"].to_list())))
+            began = f"The load balancer in front of {ns}/{pod} ({logs})"
             evidence = []
         summary = (
             f"{began} but kept sending to it after the pod stopped: it was sent SIGTERM at "

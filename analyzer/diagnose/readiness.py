@@ -46,14 +46,14 @@ def readiness_lag(ctx: Context) -> list[Finding]:
         # A count row arrived until its ``last_ts``.
         until = pl.col(LAST_TS) if LAST_TS in inc.requests.columns else pl.col("ts")
         traffic = inc.requests.filter(pod_cond(ns, pod) & this_life & (until > t_first))
-        failing_after = inc.failures.filter(pod_cond(ns, pod) & this_life & (pl.col("ts") > t_first))
+        failing_after = inc.failures.filter(
+            pod_cond(ns, pod) & this_life & (pl.col("ts") > t_first)
+        )
         if traffic.height == 0 or failing_after.height == 0:
             continue
         gaps = probes["ts"].diff().dt.total_microseconds().drop_nulls() / 1e6
         period = float(round(gaps.median())) if len(gaps) else None  # type: ignore[arg-type]
-        not_ready = lifecycle_of(inc, ns, pod, Kind.NOT_READY.value).filter(
-            pl.col("ts") >= t_first
-        )
+        not_ready = lifecycle_of(inc, ns, pod, Kind.NOT_READY.value).filter(pl.col("ts") >= t_first)
         if not_ready.height:
             t_nr = not_ready["ts"][0]
             threshold = probes.filter(pl.col("ts") <= t_nr + timedelta(seconds=1)).height
@@ -156,8 +156,6 @@ def startup_not_ready(ctx: Context) -> list[Finding]:
             )
         )
     return findings
-
-
 
 
 RULES = (

@@ -8,10 +8,22 @@ Group rules (a mass termination) run after the per-pod ones and group their find
 
 from __future__ import annotations
 
-from analyzer.diagnose import fleet, keepalive, loadbalancer, readiness, restarts, sidecar, termination
+from analyzer.diagnose import (
+    fleet,
+    keepalive,
+    loadbalancer,
+    readiness,
+    restarts,
+    sidecar,
+    termination,
+)
 from analyzer.diagnose.base import Rule
 
-_BY_CODE = {r.code: r for m in (termination, restarts, sidecar, keepalive, loadbalancer, readiness, fleet) for r in m.RULES}
+_BY_CODE = {
+    r.code: r
+    for m in (termination, restarts, sidecar, keepalive, loadbalancer, readiness, fleet)
+    for r in m.RULES
+}
 
 #: per-pod rules in cause order
 ORDER = (

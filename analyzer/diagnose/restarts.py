@@ -59,13 +59,21 @@ def _ready_after(inc, ns: str, pod: str, ts: datetime) -> datetime | None:  # ty
     return ready["ts"][0] if ready.height else None
 
 
-def _restart_window(inc, ns: str, pod: str, start: datetime, death: datetime) -> tuple[datetime, datetime]:  # type: ignore[no-untyped-def]
+def _restart_window(
+    inc, ns: str, pod: str, start: datetime, death: datetime
+) -> tuple[datetime, datetime]:  # type: ignore[no-untyped-def]
     ready = _ready_after(inc, ns, pod, death)
-    end = ready + timedelta(seconds=5) if ready is not None else death + timedelta(seconds=RESTART_WINDOW_S)
+    end = (
+        ready + timedelta(seconds=5)
+        if ready is not None
+        else death + timedelta(seconds=RESTART_WINDOW_S)
+    )
     return start, end
 
 
-def _killed_by_kubelet(ctx: Context, ns: str, pod: str, container: str | None, death: datetime) -> bool:
+def _killed_by_kubelet(
+    ctx: Context, ns: str, pod: str, container: str | None, death: datetime
+) -> bool:
     """Whether a SIGTERM (a deletion or a liveness restart) came before this death."""
     eps = ctx.episodes.filter(
         (pl.col("namespace") == ns)
@@ -134,8 +142,10 @@ def oom_killed(ctx: Context) -> list[Finding]:
             death = deaths.filter(pl.col("ts") >= ts - timedelta(seconds=1)).head(1)
             died_at = death["ts"][0] if death.height else ts
             window = _restart_window(inc, ns, pod, ts - timedelta(seconds=2), died_at)
-            how = "the runtime/kernel logged an OOM kill" if said_oom else (
-                "exit code 137 (SIGKILL) with no SIGTERM before it"
+            how = (
+                "the runtime/kernel logged an OOM kill"
+                if said_oom
+                else ("exit code 137 (SIGKILL) with no SIGTERM before it")
             )
             ready = _ready_after(inc, ns, pod, died_at)
             back = f"; the pod was ready again at {fmt(ready)}" if ready else ""
@@ -194,7 +204,15 @@ def liveness_restart(ctx: Context) -> list[Finding]:
         evidence = [ev(r) for r in before.head(3).iter_rows(named=True)] + [ev(kill)]
         evidence += [ev(r) for r in death.iter_rows(named=True)]
         found = _finding(
-            ctx, "liveness-restart", LIVENESS_FIX, ns, pod, kill.get("container"), window, what, evidence
+            ctx,
+            "liveness-restart",
+            LIVENESS_FIX,
+            ns,
+            pod,
+            kill.get("container"),
+            window,
+            what,
+            evidence,
         )
         if found is not None:
             findings.append(found)
@@ -211,8 +229,11 @@ def crash_loop(ctx: Context) -> list[Finding]:
             pl.col("exit_code").is_null() | ~pl.col("exit_code").is_in([0, 143, SIGKILL_EXIT_CODE])
         )
         crashes = pl.DataFrame(
-            [r for r in crashes.iter_rows(named=True)
-             if not _killed_by_kubelet(ctx, ns, pod, r.get("container"), r["ts"])],
+            [
+                r
+                for r in crashes.iter_rows(named=True)
+                if not _killed_by_kubelet(ctx, ns, pod, r.get("container"), r["ts"])
+            ],
             schema=crashes.schema,
         )
         if crashes.height < 2 and not (crashes.height and backoff.height):
@@ -225,8 +246,11 @@ def crash_loop(ctx: Context) -> list[Finding]:
         what = (
             f"{first.get('container') or 'a container'} in {ns}/{pod} died {crashes.height} "
             f"times by itself between {fmt(first['ts'])} and {fmt(last['ts'])} ({code_txt})"
-            + (f", and the kubelet backed off restarting it ({backoff.height} back-off lines)"
-               if backoff.height else "")
+            + (
+                f", and the kubelet backed off restarting it ({backoff.height} back-off lines)"
+                if backoff.height
+                else ""
+            )
             + "."
         )
         evidence = [ev(r) for r in crashes.head(3).iter_rows(named=True)]

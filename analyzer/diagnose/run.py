@@ -53,7 +53,12 @@ def rank(findings: list[Finding]) -> list[Finding]:
     order = {code: i for i, code in enumerate(RULES)}
 
     def key(f: Finding) -> tuple[bool, float, int, int]:
-        return (f.severity == "info", -f.explains, ["critical", "warning", "info"].index(f.severity), order.get(f.code, 99))
+        return (
+            f.severity == "info",
+            -f.explains,
+            ["critical", "warning", "info"].index(f.severity),
+            order.get(f.code, 99),
+        )
 
     top = sorted((f for f in findings if f.part_of is None), key=key)
     out: list[Finding] = []

@@ -13,7 +13,16 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from analyzer.diagnose.base import Context, Rule, episode_evidence, ev, fmt, mode_counts, pod_cond, pod_episodes
+from analyzer.diagnose.base import (
+    Context,
+    Rule,
+    episode_evidence,
+    ev,
+    fmt,
+    mode_counts,
+    pod_cond,
+    pod_episodes,
+)
 from analyzer.diagnose.finding import Finding
 from analyzer.schema import Kind
 
@@ -81,8 +90,10 @@ def sidecar_shutdown_order(ctx: Context) -> list[Finding]:
         behind_proxy = failing_local.height > 0 and not is_sidecar
         if not (is_sidecar or behind_proxy):
             continue
-        claims = pod_cond(ns, pod) & (pl.col("ts") >= first_stop - timedelta(seconds=0.5)) & (
-            pl.col("ts") <= until + timedelta(seconds=1)
+        claims = (
+            pod_cond(ns, pod)
+            & (pl.col("ts") >= first_stop - timedelta(seconds=0.5))
+            & (pl.col("ts") <= until + timedelta(seconds=1))
         )
         failing = ctx.failures.filter(claims).sort("ts")
         if failing.height < MIN_FAILURES:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from analyzer.correlate.incidents import IncidentFrames
 from analyzer.diagnose.base import (
     Context,
     Rule,
@@ -24,7 +25,6 @@ from analyzer.diagnose.base import (
     pod_episodes,
 )
 from analyzer.diagnose.finding import Evidence, Finding
-from analyzer.correlate.incidents import IncidentFrames
 from analyzer.schema import Kind
 
 AFTERMATH_S = 15.0

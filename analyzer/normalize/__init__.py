@@ -44,8 +44,8 @@ from analyzer.normalize.time import (
     dated_inputs,
     fast_times,
     klog_text,
-    syslog_mmdd_hms,
     parse_times,
+    syslog_mmdd_hms,
     with_year,
 )
 from analyzer.schema import COUNT, EVENTS, LAST_LINE, LAST_TS, Kind, empty_events

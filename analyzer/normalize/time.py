@@ -332,9 +332,13 @@ def with_year(text: pl.Expr, yearless: pl.Expr, year: int) -> pl.Expr:
     return pl.when(yearless).then(shifted).otherwise(text)
 
 
-_MONTHS = {m: f"{i:02d}" for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1
-)}
+_MONTHS = {
+    m: f"{i:02d}"
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
 
 
 def syslog_mmdd_hms(stamp: pl.Expr) -> tuple[pl.Expr, pl.Expr]:

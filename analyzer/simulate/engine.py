@@ -31,8 +31,14 @@ from analyzer.simulate.world import (
 
 #: About this many bytes of log per request line of each proxy (access and error lines with
 #: their runtime wrapper), measured on written bundles, so ``--size`` gives about that size.
-BYTES_PER_REQUEST = {"ingress-nginx": 290, "envoy": 265, "istio": 380, "workhorse": 560, "alb": 550,
-                     "gclb": 1150}
+BYTES_PER_REQUEST = {
+    "ingress-nginx": 290,
+    "envoy": 265,
+    "istio": 380,
+    "workhorse": 560,
+    "alb": 550,
+    "gclb": 1150,
+}
 #: The small default: about this many requests in the window.
 DEFAULT_REQUESTS = 6_000
 PROXIES = ("ingress-nginx", "envoy", "istio", "workhorse", "alb")
@@ -42,8 +48,14 @@ PROXY_STATUS = {
     "refused": {"envoy": 503, "istio": 503},
     "reset": {"envoy": 503, "istio": 503},
     "eof": {"envoy": 503, "istio": 503},
-    "timeout": {"ingress-nginx": 504, "envoy": 504, "istio": 504, "workhorse": 502, "alb": 504,
-                "gclb": 502},
+    "timeout": {
+        "ingress-nginx": 504,
+        "envoy": 504,
+        "istio": 504,
+        "workhorse": 502,
+        "alb": 504,
+        "gclb": 502,
+    },
     "no_upstream": {"ingress-nginx": 503, "envoy": 503, "istio": 503, "alb": 503, "gclb": 503},
 }
 
@@ -676,5 +688,8 @@ def _deregistrations(sc: Scenario, pods: list[Pod], controller: Pod, alb: str) -
         az = f"{REGION}{'abc'[plan.node % 3]}"
         target = {"AvailabilityZone": az, "Id": pod.ip, "Port": front(pod).port}
         raw(t, {"msg": "deRegistering targets", "arn": arn, "targets": [target]})
-        raw(t + round(float(c.rng.uniform(0.03, 0.12)), 4), {"msg": "deRegistered targets", "arn": arn})
+        raw(
+            t + round(float(c.rng.uniform(0.03, 0.12)), 4),
+            {"msg": "deRegistered targets", "arn": arn},
+        )
     return pl.DataFrame(rows, schema=APP_LINES)

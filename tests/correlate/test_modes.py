@@ -15,7 +15,8 @@ FIXTURES = "tests/fixtures"
 def _modes(path: str) -> dict[tuple[str, int], str]:
     events, _ = load_events([f"{FIXTURES}/{path}"])
     failed = events.filter(
-        ((pl.col("kind") == "http") & (pl.col("status") >= 500)) | (pl.col("kind") == "upstream_error")
+        ((pl.col("kind") == "http") & (pl.col("status") >= 500))
+        | (pl.col("kind") == "upstream_error")
     )
     out = with_failure_modes(failed, events)
     return {(f, n): m for f, n, m in out.select("format", "line", "mode").iter_rows()}
@@ -43,8 +44,15 @@ def test_google_lb_status_details_and_workhorse_errors():
 
 @pytest.mark.parametrize(
     ("status", "detail", "mode"),
-    [(504, None, "timeout"), (500, None, "app"), (502, None, "unknown"), (503, "UH", "no_upstream")],
+    [
+        (504, None, "timeout"),
+        (500, None, "app"),
+        (502, None, "unknown"),
+        (503, "UH", "no_upstream"),
+    ],
 )
 def test_status_alone(status, detail, mode):
-    rows = frame([ev(0, "http", source="proxy", status=status, detail=detail, upstream="10.0.0.1:80")])
+    rows = frame(
+        [ev(0, "http", source="proxy", status=status, detail=detail, upstream="10.0.0.1:80")]
+    )
     assert with_failure_modes(rows, rows)["mode"].to_list() == [mode]

@@ -38,7 +38,14 @@ def serving(pod=POD, ip=IP, *, container="api", until=100.0, since=0.0, step=1.0
 
 def failing(start, n, *, ip=IP, step=0.3, status=502, detail=None, fmt="ingress"):
     return [
-        ev(start + i * step, "http", source="proxy", format=fmt, status=status, upstream=ip,
-           detail=detail)
+        ev(
+            start + i * step,
+            "http",
+            source="proxy",
+            format=fmt,
+            status=status,
+            upstream=ip,
+            detail=detail,
+        )
         for i in range(n)
     ]

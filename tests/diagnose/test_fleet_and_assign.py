@@ -77,7 +77,9 @@ def test_a_failure_two_findings_cover_is_explained_once_by_the_first_cause():
         ev(99.9, "pod_deleted", **A),
         ev(100.0, "kill", container="api", grace_period_s=30.0, container_id="a" * 64, **A),
     ]
-    rows += [ev(101 + 10 * k, "probe_failed", probe="readiness", container="api", **A) for k in range(3)]
+    rows += [
+        ev(101 + 10 * k, "probe_failed", probe="readiness", container="api", **A) for k in range(3)
+    ]
     rows += [ev(130.1, "container_died", container_id="a" * 64, exit_code=137)]
     rows += failing(100.5, 40, ip=IP_A, step=0.75)
     (inc,) = run(rows)
@@ -105,8 +107,13 @@ def test_ranking_puts_the_largest_share_first_and_noise_last():
 
     from analyzer.diagnose.run import rank
 
-    ranked = rank([f("startup-not-ready", "info", 0.7), f("readiness-lag", "warning", 0.1),
-                   f("no-prestop-drain", "critical", 0.2)])
+    ranked = rank(
+        [
+            f("startup-not-ready", "info", 0.7),
+            f("readiness-lag", "warning", 0.1),
+            f("no-prestop-drain", "critical", 0.2),
+        ]
+    )
     assert [x.code for x in ranked] == ["no-prestop-drain", "readiness-lag", "startup-not-ready"]
 
 

@@ -30,7 +30,9 @@ def test_an_oom_kill_with_failures_until_ready_again_is_oom_killed():
 
 def test_a_137_with_no_sigterm_and_no_oom_line_is_still_the_oom_killer():
     rows = serving(until=140)
-    rows.append(ev(100.1, "container_died", source="runtime", container="api", exit_code=137, **POD))
+    rows.append(
+        ev(100.1, "container_died", source="runtime", container="api", exit_code=137, **POD)
+    )
     rows += failing(100.2, 10)
     (inc,) = run(rows)
     assert _codes(inc)[0] == "oom-killed"
@@ -53,12 +55,18 @@ def test_a_137_at_the_grace_end_is_not_an_oom_kill():
 def test_liveness_failures_then_a_restart_is_a_liveness_restart_not_readiness_lag():
     rows = serving(until=160)
     rows += [
-        ev(100 + 10 * k, "probe_failed", probe="liveness", container="api", **POD)
-        for k in range(3)
+        ev(100 + 10 * k, "probe_failed", probe="liveness", container="api", **POD) for k in range(3)
     ]
     rows += [
-        ev(120.5, "kill", probe="liveness", container="api", grace_period_s=30.0,
-           container_id=CID, **POD),
+        ev(
+            120.5,
+            "kill",
+            probe="liveness",
+            container="api",
+            grace_period_s=30.0,
+            container_id=CID,
+            **POD,
+        ),
         ev(121.0, "container_died", container_id=CID, exit_code=143),
         ev(123.0, "container_started", container="api", **POD),
         ev(130.0, "ready", probe="readiness", **POD),

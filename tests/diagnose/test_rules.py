@@ -21,8 +21,7 @@ def _run(rows) -> list[Incident]:
     events = fill_identity(frame(rows)).sort("ts")
     corr = correlate(events)
     return [
-        Incident(f.id, f, diagnose(f, corr.episodes).findings, timeline(f))
-        for f in corr.incidents
+        Incident(f.id, f, diagnose(f, corr.episodes).findings, timeline(f)) for f in corr.incidents
     ]
 
 

@@ -74,8 +74,15 @@ def test_resets_around_a_shutdown_are_keepalive_reuse_not_the_prompt_exit():
 def test_a_steady_trickle_of_resets_with_no_deploy_is_its_own_keepalive_incident():
     rows = serving(until=900, step=0.5)
     rows += [
-        ev(30 + 60 * k, "http", source="proxy", format="ingress", status=502, upstream=IP,
-           detail=REAL_RESETS["nginx"])
+        ev(
+            30 + 60 * k,
+            "http",
+            source="proxy",
+            format="ingress",
+            status=502,
+            upstream=IP,
+            detail=REAL_RESETS["nginx"],
+        )
         for k in range(14)
     ]
     (inc,) = run(rows)
@@ -100,8 +107,14 @@ def test_a_cloud_lb_that_outlasts_the_prestop_is_lb_deregistration():
         ev(99.9, "pod_deleted", **POD),
         _kill(100.0, "api", APP),
         # the controller's line names the target by its address (aws-load-balancer-controller)
-        ev(100.6, "lb_deregistered", source="proxy", upstream=IP, namespace="kube-system",
-           pod="aws-load-balancer-controller-7d9f-x2x2x"),
+        ev(
+            100.6,
+            "lb_deregistered",
+            source="proxy",
+            upstream=IP,
+            namespace="kube-system",
+            pod="aws-load-balancer-controller-7d9f-x2x2x",
+        ),
         ev(106.0, "shutdown_started", source="app", container="api", **POD),
         ev(106.3, "container_died", container_id=APP, exit_code=0),
     ]

@@ -194,7 +194,9 @@ def test_a_db_sidecar_exits_first_outside_a_mesh_and_the_app_answers_5xx():
     assert died["container"][0] == "cloud-sql-proxy"
     lines = world.app_lines.filter(pl.col("pod") == victim.name)
     assert lines["text"].str.contains("SIGTERM signal received. Shutting down...").any()
-    assert lines["fields"].str.contains("dial tcp 127.0.0.1:5432: connect: connection refused").any()
+    assert (
+        lines["fields"].str.contains("dial tcp 127.0.0.1:5432: connect: connection refused").any()
+    )
     failed = world.requests.filter((pl.col("pod") == victim.name) & (pl.col("status") >= 500))
     assert failed["error"].null_count() == failed.height  # the app itself answered
     assert set(failed["status"]) <= {500, 503} and truth.incidents[0].failures >= 3

@@ -26,7 +26,9 @@ def target_group_arn(proxy: str) -> str:
     parts = name.split("-")
     ns, svc = (parts[1], "-".join(parts[2:])) if len(parts) >= 3 else ("default", name)
     tg = f"k8s-{ns[:8]}-{svc[:8]}-{_lb_id(proxy + '/name')[:10]}"
-    return f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{tg}/{_lb_id(proxy + '/tg')}"
+    return (
+        f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/{tg}/{_lb_id(proxy + '/tg')}"
+    )
 
 
 def alb_frame(world: World, proxy: str) -> pl.DataFrame:

@@ -209,7 +209,9 @@ def events_json(world: World) -> str:
             "kind": e["kind"],
             "name": e["name"],
             "namespace": row["namespace"],
-            "resourceVersion": str(30_000_000 + int(hashlib.md5(e["name"].encode()).hexdigest()[:6], 16)),
+            "resourceVersion": str(
+                30_000_000 + int(hashlib.md5(e["name"].encode()).hexdigest()[:6], 16)
+            ),
             "uid": _uuid(e["kind"], e["name"]),
         }
         event(row, t, e["reason"], e["message"], ref=ref, component=e["component"])
