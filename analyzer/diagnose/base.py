@@ -40,6 +40,17 @@ class Context:
         total = self.inc.failures.height
         return round(self.failures.filter(cond).height / total, 3) if total else 0.0
 
+    def finding(self, code: str, claims: pl.Expr, **fields: object) -> Finding:
+        """A finding that claims the failures ``claims`` selects (``explains`` their share
+        until ``assign`` explains each failure once); severity critical unless given."""
+        fields.setdefault("severity", "critical")
+        return Finding(
+            code=code,
+            explains=self.share(claims),
+            claims=claims,
+            **fields,  # type: ignore[arg-type]
+        )
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -72,16 +72,15 @@ def mass_termination(ctx: Context, found: list[Finding]) -> list[Finding]:
     )
     evidence = tuple(ev(row) for _, _, _, row, _ in group)
     return [
-        Finding(
-            code="mass-termination",
+        ctx.finding(
+            "mass-termination",
+            claims,
             severity="critical",
             summary=summary,
-            explains=ctx.share(claims),
             fix=FLEET_FIX,
             evidence=evidence,
             pod=", ".join(names),
             window=(t0, t1),
-            claims=claims,
         )
     ]
 

@@ -81,17 +81,16 @@ def keepalive_reuse(ctx: Context) -> list[Finding]:
             f"{when}."
         )
         findings.append(
-            Finding(
-                code="keepalive-reuse",
+            ctx.finding(
+                "keepalive-reuse",
+                claims,
                 severity="critical" if eps.height else "warning",
                 summary=summary,
-                explains=ctx.share(claims),
                 fix=KEEPALIVE_FIX,
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}" if pod is not None else None,
                 container=first.get("target_container"),
                 window=(first["ts"], last["ts"]),
-                claims=claims,
             )
         )
     return findings

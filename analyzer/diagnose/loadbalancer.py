@@ -100,17 +100,16 @@ def lb_deregistration(ctx: Context) -> list[Finding]:
         )
         evidence += episode_evidence(ep, "kill", "death") + [ev(first), ev(last)]
         findings.append(
-            Finding(
-                code="lb-deregistration",
+            ctx.finding(
+                "lb-deregistration",
+                claims,
                 severity="critical",
                 summary=summary,
-                explains=ctx.share(claims),
                 fix=LB_FIX.format(wait=int(lasted + 0.999) + 5),
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",
                 container=ep["container"],
                 window=(kill, last["ts"]),
-                claims=claims,
             )
         )
     return findings

@@ -90,17 +90,16 @@ def readiness_lag(ctx: Context) -> list[Finding]:
             evidence.append(ev(not_ready.row(0, named=True)))
         evidence.append(ev(last))
         findings.append(
-            Finding(
-                code="readiness-lag",
+            ctx.finding(
+                "readiness-lag",
+                claims,
                 severity="warning",
                 summary=summary,
-                explains=explains,
                 fix=READINESS_FIX,
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",
                 container=first.get("container"),
                 window=(t_first, window_end),
-                claims=claims,
             )
         )
     return findings
@@ -143,16 +142,15 @@ def startup_not_ready(ctx: Context) -> list[Finding]:
         evidence += [ev(first), ev(last)]
         evidence += [ev(r) for r in ready.head(1).iter_rows(named=True)]
         findings.append(
-            Finding(
-                code="startup-not-ready",
+            ctx.finding(
+                "startup-not-ready",
+                starting,
                 severity="info",
                 summary=summary,
-                explains=ctx.share(starting),
                 fix=STARTUP_FIX,
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",
                 window=(first["ts"], last["ts"]),
-                claims=starting,
             )
         )
     return findings

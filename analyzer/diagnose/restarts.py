@@ -109,17 +109,15 @@ def _finding(
         f"{what} Requests to the pod failed meanwhile: {failing.height} from "
         f"{fmt(first['ts'])} to {fmt(last['ts'])} ({mode_counts(failing)})."
     )
-    return Finding(
-        code=code,
-        severity="critical",
+    return ctx.finding(
+        code,
+        claims,
         summary=summary,
-        explains=ctx.share(claims),
         fix=fix,
         evidence=(*evidence, ev(first), ev(last)),
         pod=f"{ns}/{pod}",
         container=container,
         window=window,
-        claims=claims,
     )
 
 

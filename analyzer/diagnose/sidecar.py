@@ -122,17 +122,16 @@ def sidecar_shutdown_order(ctx: Context) -> list[Finding]:
         evidence += [ev(first), ev(last)]
         evidence += episode_evidence(last_stop[3], "shutdown", "death")
         findings.append(
-            Finding(
-                code="sidecar-shutdown-order",
+            ctx.finding(
+                "sidecar-shutdown-order",
+                claims,
                 severity="critical",
                 summary=summary,
-                explains=ctx.share(claims),
                 fix=fix,
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",
                 container=gone["container"],
                 window=(first_stop, until),
-                claims=claims,
             )
         )
     return findings

@@ -168,17 +168,15 @@ def _killed_at_grace_findings(ctx: Context, *, said_shutdown: bool) -> list[Find
                     )
                 )
             findings.append(
-                Finding(
-                    code=code,
-                    severity="critical",
+                ctx.finding(
+                    code,
+                    pod_cond(ns, pod) & during,
                     summary=summary,
-                    explains=ctx.share(pod_cond(ns, pod) & during),
                     fix=fix,
                     evidence=tuple(evidence),
                     pod=f"{ns}/{pod}",
                     container=ep["container"],
                     window=(kill, death),
-                    claims=pod_cond(ns, pod) & during,
                 )
             )
     return findings
@@ -307,17 +305,16 @@ def no_prestop_drain(ctx: Context) -> list[Finding]:
         evidence = episode_evidence(ep, "kill", "shutdown", "finished", "death")
         evidence += [ev(first), ev(last)]
         findings.append(
-            Finding(
-                code="no-prestop-drain",
+            ctx.finding(
+                "no-prestop-drain",
+                claims,
                 severity="critical",
                 summary=summary,
-                explains=ctx.share(claims),
                 fix=PRESTOP_FIX.format(wait=wait),
                 evidence=tuple(evidence),
                 pod=f"{ns}/{pod}",
                 container=ep["container"],
                 window=(kill, last["ts"]),
-                claims=claims,
             )
         )
     return findings
