@@ -12,6 +12,7 @@ from analyzer.correlate.bursts import (
     background,
     burst_key,
     find_bursts,
+    find_tails,
     find_trickles,
     reporter_key,
 )
@@ -115,12 +116,15 @@ def correlate(events: pl.DataFrame, *, rule: BurstRule = DEFAULT_RULE) -> Correl
     keyed = failures.with_columns(burst_key().alias("_burst_key"))
     bursts = find_bursts(keyed, requests, rule=rule)
     bursts = pl.concat([bursts, find_trickles(keyed, requests, bursts)]).sort("start")
+    lifecycle = lifecycle_of(events, pods, requests)
+    tails = find_tails(keyed, requests, bursts, terminations(lifecycle))
+    bursts = pl.concat([bursts, tails]).sort("start")
     return assemble(
         events,
         CorrelationFrames(
             requests=requests,
             failures=failures,
-            bursts=group_bursts(bursts, keyed, lifecycle_of(events, pods, requests)),
+            bursts=group_bursts(bursts, keyed, lifecycle),
             proxy_bursts=find_bursts(keyed, requests, rule=rule, key=reporter_key()),
             pod_phases=pods,
             container_phases=containers,
@@ -157,6 +161,20 @@ def assemble(events: pl.DataFrame, frames: CorrelationFrames) -> Correlation:
         episodes=frames.episodes,
         incidents=incident_frames(lifecycle, frames.requests, keyed, frames.bursts),
         background=background(keyed, frames.bursts),
+    )
+
+
+def terminations(lifecycle: pl.DataFrame) -> pl.DataFrame:
+    """When each pod life's termination began (its first deletion, eviction or kill that
+    was not a liveness restart), with its longest grace period."""
+    return (
+        lifecycle.filter(
+            pl.col("kind").is_in([Kind.POD_DELETED.value, Kind.EVICTED.value, Kind.KILL.value])
+            & pl.col("pod").is_not_null()
+            & (pl.col("probe").is_null() | (pl.col("probe") != "liveness"))
+        )
+        .group_by("namespace", "pod", "pod_incarnation")
+        .agg(pl.col("ts").min(), pl.col("grace_period_s").max())
     )
 
 

@@ -108,6 +108,8 @@ BURSTS_SCHEMA = {
     "peak_per_s": pl.UInt32,
     #: a steady trickle of one failure mode (``find_trickles``), not a burst
     "trickle": pl.Boolean,
+    #: a pod's few failures as it ended (``find_tails``): an incident only with its rollout's
+    "tail": pl.Boolean,
 }
 
 
@@ -288,7 +290,9 @@ def find_bursts(
     )
     out = bursts.join(counts, on=["burst_key", "burst"], how="left").sort("start")
     return out.with_columns(
-        pl.col("answered").cast(pl.UInt32), pl.lit(False).alias("trickle")
+        pl.col("answered").cast(pl.UInt32),
+        pl.lit(False).alias("trickle"),
+        pl.lit(False).alias("tail"),
     ).select(list(BURSTS_SCHEMA))
 
 
@@ -319,7 +323,7 @@ def find_trickles(
 
 def outside_bursts(failures: pl.DataFrame, bursts: pl.DataFrame) -> pl.DataFrame:
     """The rows of ``failures`` (keyed by ``_burst_key``) that no burst's span holds."""
-    spans = bursts.filter(~pl.col("trickle")).select(
+    spans = bursts.filter(~pl.col("trickle") & ~pl.col("tail")).select(
         pl.col("burst_key").alias("_burst_key"), "start", "end"
     )
     rows = failures.with_row_index("_oi")
@@ -370,3 +374,52 @@ def background(
         .sort("count", "burst_key", descending=[True, False])
         .select(list(schema))
     )
+
+
+#: A termination's tail: failures of a pod that no burst holds, from just before its
+#: termination began to its grace period (``TAIL_GRACE_S`` when none is logged) plus this.
+TAIL_AFTER_S = 15.0
+TAIL_GRACE_S = 30.0
+TAIL_RULE = BurstRule(gap_s=1e9, min_failures=1, min_share=0.0, min_lift=0.0, max_chance=1.0)
+#: What a pod ending makes a proxy log (not the app's own 500s, which run at their own rate).
+TAIL_MODES = ("refused", "reset", "timeout", "no_upstream", "unknown")
+
+
+def find_tails(
+    failures: pl.DataFrame,
+    requests: pl.DataFrame | None,
+    bursts: pl.DataFrame,
+    terminations: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per pod (``BURSTS_SCHEMA``, ``tail`` true) for its proxy failures outside
+    every burst while it was being terminated: too few for a burst of its own, but a rollout
+    that lost one or two requests on each pod it replaced lost them all the same
+    (``incidents.group_bursts`` keeps a tail only in a chain with others).
+
+    ``terminations``: ``namespace``, ``pod``, ``ts`` (when it began), ``grace_period_s``."""
+    if failures.height == 0 or "mode" not in failures.columns or terminations.height == 0:
+        return pl.DataFrame(schema=BURSTS_SCHEMA)
+    held = bursts.filter(pl.col("trickle"))["burst_key"]
+    rest = outside_bursts(failures, bursts).filter(
+        pl.col("target_pod").is_not_null()
+        & pl.col("mode").is_in(TAIL_MODES)
+        & ~pl.col("_burst_key").is_in(held.implode())
+    )
+    ends = terminations.select(
+        pl.col("namespace").alias("target_namespace"),
+        pl.col("pod").alias("target_pod"),
+        pl.col("ts").alias("_term"),
+        pl.col("grace_period_s").fill_null(TAIL_GRACE_S).alias("_grace"),
+    )
+    window = (pl.col("ts") >= pl.col("_term") - pl.duration(seconds=1)) & (
+        pl.col("ts") <= pl.col("_term") + pl.duration(seconds=pl.col("_grace") + TAIL_AFTER_S)
+    )
+    tails = (
+        rest.join(ends, on=["target_namespace", "target_pod"])
+        .filter(window)
+        .drop("_term", "_grace")
+        .unique(["file", "line"], maintain_order=True)
+    )
+    if tails.height == 0:
+        return pl.DataFrame(schema=BURSTS_SCHEMA)
+    return find_bursts(tails, requests, rule=TAIL_RULE).with_columns(pl.lit(True).alias("tail"))

@@ -17,6 +17,7 @@ LOOKAHEAD_S = 30.0
 SAME_LIFE_GAP_S = 60.0  # bursts of one pod life closer than this are one chain
 EPISODE_S = 10.0  # pods whose termination began this close together went down together
 ROLLOUT_GAP_S = 120.0  # terminations of one owner's pods this close follow each other
+TAIL_MIN_FAILURES = 3  # a chain of termination tails with fewer failures is no incident
 DOWNSTREAM_SLACK_S = 2.0  # an unattributed burst within this of an incident is its echo
 TERMINATION_KINDS = (Kind.POD_DELETED.value, Kind.KILL.value)
 
@@ -136,12 +137,28 @@ def group_bursts(
         if chains.find(i) == i:
             chains.join(i, lone[0])
     roots = [chains.find(i) for i in range(len(rows))]
+    # A chain of tails alone (no burst) is an incident when its rollout lost enough
+    # requests over two pods or more; a lone pod's one or two failures stay background.
+    members: dict[int, list[int]] = {}
+    for i, root in enumerate(roots):
+        members.setdefault(root, []).append(i)
+    dropped = {
+        root
+        for root, idx in members.items()
+        if all(rows[i].get("tail") for i in idx)
+        and (
+            len({(rows[i]["target_namespace"], rows[i]["target_pod"]) for i in idx}) < 2
+            or sum(int(rows[i]["count"]) for i in idx) < TAIL_MIN_FAILURES
+        )
+    }
     first_seen: dict[int, int] = {}
     for root in roots:
-        first_seen.setdefault(root, len(first_seen) + 1)
+        if root not in dropped:
+            first_seen.setdefault(root, len(first_seen) + 1)
+    keep = pl.Series([r not in dropped for r in roots])
     return bursts.with_columns(
-        pl.Series("incident", [first_seen[r] for r in roots], dtype=pl.UInt32)
-    )
+        pl.Series("incident", [first_seen.get(r) for r in roots], dtype=pl.UInt32)
+    ).filter(keep)
 
 
 def _overlap_s(a: dict[str, object], b: dict[str, object]) -> float:
