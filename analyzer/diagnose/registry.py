@@ -27,11 +27,13 @@ _BY_CODE = {
 
 #: per-pod rules in cause order
 ORDER = (
-    "sigterm-ignored",
-    "grace-period-exceeded",
+    # a restart's reason before how the container took its SIGTERM: a liveness kill of an app
+    # that also ignores SIGTERM is a liveness restart first (made 30 s longer by the SIGKILL)
     "oom-killed",
     "liveness-restart",
     "crash-loop",
+    "sigterm-ignored",
+    "grace-period-exceeded",
     "sidecar-shutdown-order",
     "keepalive-reuse",
     "lb-deregistration",

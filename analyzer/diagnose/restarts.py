@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from analyzer.correlate.incidents import IncidentFrames
 from analyzer.diagnose.base import (
     Context,
     Rule,
@@ -60,14 +61,20 @@ def _ready_after(inc, ns: str, pod: str, ts: datetime) -> datetime | None:  # ty
 
 
 def _restart_window(
-    inc, ns: str, pod: str, start: datetime, death: datetime
-) -> tuple[datetime, datetime]:  # type: ignore[no-untyped-def]
+    inc: IncidentFrames, ns: str, pod: str, start: datetime, death: datetime
+) -> tuple[datetime, datetime]:
+    """From ``start`` until the pod was ready again (or ``RESTART_WINDOW_S`` after the
+    death), and never past the pod's deletion: what came after is its termination's."""
     ready = _ready_after(inc, ns, pod, death)
-    end = (
-        ready + timedelta(seconds=5)
-        if ready is not None
-        else death + timedelta(seconds=RESTART_WINDOW_S)
+    if ready is not None:
+        end = ready + timedelta(seconds=5)
+    else:
+        end = death + timedelta(seconds=RESTART_WINDOW_S)
+    deleted = any_lifecycle_of(inc, ns, pod, Kind.POD_DELETED.value, Kind.EVICTED.value).filter(
+        pl.col("ts") > death
     )
+    if deleted.height:
+        end = min(end, deleted["ts"][0])
     return start, end
 
 
@@ -137,7 +144,10 @@ def oom_killed(ctx: Context) -> list[Finding]:
             if not said_oom and _killed_by_kubelet(ctx, ns, pod, container, ts):
                 continue  # a 137 at the grace end is the kubelet's SIGKILL, not the kernel's
             seen.append(ts)
-            death = deaths.filter(pl.col("ts") >= ts - timedelta(seconds=1)).head(1)
+            # the death the OOM kill caused, right after it (not a later one)
+            death = deaths.filter(
+                pl.col("ts").is_between(ts - timedelta(seconds=1), ts + timedelta(seconds=5))
+            ).head(1)
             died_at = death["ts"][0] if death.height else ts
             window = _restart_window(inc, ns, pod, ts - timedelta(seconds=2), died_at)
             how = (

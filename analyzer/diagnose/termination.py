@@ -329,6 +329,7 @@ RULES = (
         needs=(Kind.KILL.value, Kind.SIGKILL.value, Kind.CONTAINER_DIED.value),
         fix=SIGTERM_FIX,
         find=sigterm_ignored,
+        contributing=True,
     ),
     Rule(
         code="grace-period-exceeded",
@@ -338,6 +339,7 @@ RULES = (
         needs=(Kind.KILL.value, Kind.SHUTDOWN_STARTED.value, Kind.CONTAINER_DIED.value),
         fix=GRACE_FIX,
         find=grace_period_exceeded,
+        contributing=True,
     ),
     Rule(
         code="no-prestop-drain",

@@ -101,3 +101,43 @@ def test_one_clean_exit_is_no_crash_loop():
     rows += failing(100.2, 10)
     (inc,) = run(rows)
     assert "crash-loop" not in _codes(inc)
+
+
+def test_liveness_restart_on_the_real_aks_chain():
+    """The kubelet's own lines of a liveness restart (VijayRod/demo, MIT: three failed exec
+    probes, "failed liveness probe, will be restarted", the kill, a death 30 s later as the
+    busybox PID 1 ignored SIGTERM, the restart), with an ingress failing to reach the pod."""
+    import polars as pl
+
+    from analyzer.api import load_events
+    from analyzer.schema import conform
+    from tests.correlate.helpers import frame
+
+    real, _ = load_events(["tests/corpus/vijayrod-aks/kubelet-liveness.log"], year=2025)
+    t0 = real["ts"].min()
+    pod = {"namespace": "default", "pod": "liveness-exec"}
+    ip = "10.244.1.7:8080"
+
+    def at(ts):  # seconds after the pod's SyncLoop ADD
+        return (ts - t0).total_seconds()
+
+    rows = [ev(at(real["ts"][1]) + 0.1, "log", source="event", upstream=ip, **pod)]  # podIP
+    rows += [
+        ev(5 + i, "http", source="proxy", format="ingress", status=200, upstream=ip)
+        for i in range(25)
+    ]
+    rows += failing(31.0, 40, ip=ip, step=1.0, status=504)  # wedged, then gone, until back
+    shifted = frame(rows).with_columns(pl.col("ts") + (t0 - ev(0, "log")["ts"]))
+    events = pl.concat([real, conform(shifted).collect()])
+    from analyzer.correlate import correlate
+    from analyzer.diagnose.run import diagnose
+    from analyzer.normalize.identity import fill_identity
+
+    corr = correlate(fill_identity(events).sort("ts"))
+    (inc,) = corr.incidents
+    d = diagnose(inc, corr.episodes)
+    codes = {f.code: f for f in d.findings}
+    assert d.findings[0].code == "liveness-restart"
+    assert "failed its liveness probe 3 times" in d.findings[0].summary
+    # the busybox PID 1 ignored SIGTERM too: kept as contributing, its failures explained above
+    assert codes["sigterm-ignored"].explains == 0 and codes["sigterm-ignored"].covers > 0
