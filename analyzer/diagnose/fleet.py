@@ -61,7 +61,8 @@ def mass_termination(ctx: Context, found: list[Finding]) -> list[Finding]:
     for t, ns, pod, _, _ in group:
         claims = claims | (pod_cond(ns, pod) & (pl.col("ts") >= t - timedelta(seconds=1)))
         n = ctx.failures.filter(pod_cond(ns, pod)).height
-        own = sorted({f.code for f in found if f.pod == f"{ns}/{pod}"})
+        # in cause order (the order the rules ran in): the primary cause first
+        own = list(dict.fromkeys(f.code for f in found if f.pod == f"{ns}/{pod}"))
         parts.append(f"{ns}/{pod} lost {n} ({', '.join(own) or 'no per-pod cause found'})")
     how = "were evicted" if evictions else "were terminated"
     summary = (

@@ -1,9 +1,8 @@
 """The accuracy suite: every scenario, in two seeds and (up to) two proxies, analyzed and graded.
 
-For a cause the rules know, the planted cause must be the incident's top finding; for the others
-(issue 10's catalogue) the incident must still be raised, as a warning at least. Either way the
-incident's interval is within 2 s of the truth's, and a healthy scenario raises no warning or
-critical incident. ``benchmarks/accuracy.py`` runs the larger matrix.
+Every planted cause has a rule (``diagnose.registry``), so the planted cause must be the
+incident's top finding; the incident's interval is within 2 s of the truth's, and a healthy
+scenario raises no warning or critical incident. ``benchmarks/accuracy.py`` runs the larger matrix.
 """
 
 from __future__ import annotations
@@ -19,21 +18,8 @@ from analyzer.simulate.model import Params
 RULED = tuple(sorted(RULES))
 SEEDS = (1, 2)
 
-#: Scenarios the analyzer cannot raise yet, whatever the rules: the reason. Not strict, so
-#: they pass the day detection lands (then drop them from here).
-#: scenario -> why the analyzer cannot find it yet (an expected failure until it can)
-KNOWN_GAPS: dict[str, str] = {}
-
 CASES = [
-    pytest.param(
-        name,
-        proxy,
-        seed,
-        id=f"{name}-{proxy or 'default'}-{seed}",
-        marks=[pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=False)]
-        if name in KNOWN_GAPS
-        else [],
-    )
+    pytest.param(name, proxy, seed, id=f"{name}-{proxy or 'default'}-{seed}")
     for name in scenario_names()
     for proxy in proxies_for(name)[:2]
     for seed in SEEDS
