@@ -327,8 +327,19 @@ def _targets(events: pl.DataFrame, requests: pl.DataFrame) -> pl.DataFrame:
     by_timing = ips_by_timing(
         events, remote.filter(~pl.col("_host").is_in(ip_book["_host"].implode())), known
     )
+    unmatched = remote.filter(
+        ~pl.col("_host").is_in(ip_book["_host"].implode())
+        & ~pl.col("_host").is_in(by_timing["_host"].implode())
+    )
+    by_birth = ips_by_birth(
+        events, unmatched, pl.concat([known, by_timing.select("_r_ns", "_r_pod").drop_nulls()])
+    )
     ip_book = pl.concat(
-        [ip_book, by_timing.with_columns(pl.lit("timing").alias("_r_by")).select(ip_book.columns)]
+        [
+            ip_book,
+            by_timing.with_columns(pl.lit("timing").alias("_r_by")).select(ip_book.columns),
+            by_birth.with_columns(pl.lit("timing").alias("_r_by")).select(ip_book.columns),
+        ]
     ).sort("_host", "ts")
     if remote.height and ip_book.height:
         remote_sorted = remote.select("_rid", "_host", "ts").sort("_host", "ts")
@@ -516,6 +527,56 @@ def ips_by_timing(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFra
     )
     opened = matched.select("_host", pl.col("_end").alias("ts"), "_r_ns", "_r_pod")
     return pl.concat([opened.cast(schema), closed.cast(schema)])  # type: ignore[arg-type]
+
+
+#: A new pod's first request comes this soon after it started (or became ready) at most.
+BIRTH_WITHIN_S = 30.0
+BIRTH_KINDS = (Kind.POD_ADDED.value, Kind.CONTAINER_STARTED.value, Kind.READY.value)
+
+
+def ips_by_birth(events: pl.DataFrame, unknown: pl.DataFrame, known: pl.DataFrame) -> pl.DataFrame:
+    """``(_host, ts, _r_ns, _r_pod)`` for IPs no line names that appear as a new pod starts.
+
+    A pod is a candidate for an IP when the IP's first request of all (any status) came
+    within ``BIRTH_WITHIN_S`` after that pod was added, started a container or became
+    ready, and the pod's address is not known otherwise: endpoints list a pod once it
+    starts (no readiness probe) or is ready. Several pods starting together are told apart
+    as ends are (``_assign``): each IP to the pod whose start came nearest its first request,
+    clearly nearer than any other's; the rest stays unmatched.
+    """
+    schema = {"_host": pl.String, "ts": EVENTS["ts"], "_r_ns": pl.String, "_r_pod": pl.String}
+    is_ip = pl.col("_host").str.contains(r"^\d{1,3}(?:\.\d{1,3}){3}$|:")
+    firsts = unknown.filter(is_ip).group_by("_host").agg(pl.col("ts").min().alias("_first"))
+    starts = (
+        events.filter(pl.col("kind").is_in(BIRTH_KINDS) & pl.col("pod").is_not_null())
+        .select(
+            pl.col("ts").alias("_start"),
+            pl.col("namespace").alias("_r_ns"),
+            pl.col("pod").alias("_r_pod"),
+        )
+        .join(known, on=["_r_ns", "_r_pod"], how="anti")
+    )
+    if firsts.height == 0 or starts.height == 0:
+        return pl.DataFrame(schema=schema)
+    # The IP was there before the logs began: its pod's start is not in them.
+    earliest = events["ts"].min()
+    firsts = firsts.filter(pl.col("_first") > earliest + timedelta(seconds=BIRTH_WITHIN_S))
+    pairs = (
+        firsts.join_where(
+            starts,
+            pl.col("_start") <= pl.col("_first") + timedelta(seconds=1),
+            pl.col("_start") >= pl.col("_first") - timedelta(seconds=BIRTH_WITHIN_S),
+        )
+        .group_by("_host", "_r_ns", "_r_pod")
+        .agg(
+            pl.col("_start").min(),
+            (pl.col("_first") - pl.col("_start")).abs().min().alias("_gap"),
+        )
+    )
+    matched = _assign(
+        pairs.select("_host", "_r_ns", "_r_pod", pl.col("_start").alias("_end"), "_gap")
+    )
+    return matched.select("_host", pl.col("_end").alias("ts"), "_r_ns", "_r_pod").cast(schema)  # type: ignore[arg-type]
 
 
 #: An IP's first failure may follow its last answer by this much at most (a quiet upstream).

@@ -415,3 +415,27 @@ def test_app_500s_as_a_pod_ends_count_as_its_failures():
     rows += [ev(100.5 + i * 0.3, "http", status=500, **http) for i in range(6)]
     requests = attribute(frame(rows))
     assert requests.filter(pl.col("status") == 500)["target_pod"].to_list() == ["api-1"] * 6
+
+
+def _born(starts, first_request_at):
+    """New pods start at ``starts`` ((t, pod)); an unknown IP is first asked at ``first_request_at``."""
+    rows = [ev(0, "log", source="app", message="the logs begin")]
+    rows += [ev(t, "container_started", container="api", namespace="shop", pod=p) for t, p in starts]
+    http = dict(source="proxy", format="ingress", upstream="10.7.7.9:8000")
+    rows += [ev(first_request_at + i, "http", status=502 if i < 3 else 200, **http) for i in range(8)]
+    return attribute(frame(rows))
+
+
+def test_an_unknown_ip_first_asked_as_one_new_pod_starts_is_that_pod():
+    requests = _born([(100.0, "api-new")], 101.0)
+    assert requests["target_pod"].unique().to_list() == ["api-new"]
+
+
+def test_two_pods_starting_together_leave_a_new_ip_unmatched():
+    requests = _born([(100.0, "api-a"), (100.2, "api-b")], 101.0)
+    assert requests["target_pod"].null_count() == requests.height
+
+
+def test_an_ip_asked_long_after_any_start_is_no_new_pod():
+    requests = _born([(100.0, "api-new")], 200.0)
+    assert requests["target_pod"].null_count() == requests.height
