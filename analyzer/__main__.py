@@ -1,3 +1,3 @@
-from analyzer.cli import app
+from analyzer.cli import main
 
-app(prog_name="analyzer")
+main()

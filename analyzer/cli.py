@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.exceptions
 
 from analyzer import __version__, formats
 from analyzer.api import (
@@ -27,7 +29,9 @@ from analyzer.report.safe import terminal
 from analyzer.store import check_target
 
 app = typer.Typer(
-    help="Explain 5xx bursts around Kubernetes pod terminations from logs alone.",
+    help="Explain 5xx bursts around Kubernetes pod terminations from logs alone. "
+    "Exit status: 0 ran; 1 only for --fail-on; 2 bad input or usage (or out of memory); "
+    "3 an internal error (one line; --debug, before the command, shows the traceback).",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
     add_completion=False,
@@ -137,11 +141,21 @@ def _fail(err: AnalyzerError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+#: What the running command was reading (its PATHS, then each file as it was read), for the
+#: one line an internal error prints.
+_reading: list[str] = []
+
+
+def _read(path: str) -> None:
+    _reading.append(path)
+
+
 def _analyze(paths: list[Path] | list[str], **options: Any) -> Analysis:
     """Run the analysis with a progress bar on stderr when it is a terminal."""
+    _reading[:] = [" ".join(str(p) for p in paths)]
     try:
         if not sys.stderr.isatty():
-            return analyze(paths, **options)
+            return analyze(paths, on_file=_read, **options)
         import rich.markup
         from rich.console import Console
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -157,6 +171,7 @@ def _analyze(paths: list[Path] | list[str], **options: Any) -> Analysis:
             task = progress.add_task("reading logs", total=None)
 
             def done(path: str) -> None:
+                _read(path)
                 # a file name is untrusted too: no markup, no control bytes
                 name = rich.markup.escape(terminal(Path(path).name))
                 progress.update(task, description=f"read {name}")
@@ -474,3 +489,57 @@ def version() -> None:
     Example:  analyzer version
     """
     typer.echo(__version__)
+
+
+BUG_REPORT = (
+    "This is a bug in the analyzer, not in your logs: please report it with this message and, "
+    "if you can, the file (rerun as `analyzer --debug ...` for the traceback)."
+)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The ``analyzer`` command: exit codes that mean one thing, and no traceback unless
+    ``--debug`` (given before the command) asks for it."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args[:1] or "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    code: object = 0
+    try:
+        code = app(args=args, prog_name="analyzer", standalone_mode=False)
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        code = 130
+    except typer.exceptions.TyperException as err:  # usage: a bad option or argument
+        if type(err).__name__ == "Abort":  # the prompt's Ctrl-C
+            typer.echo("interrupted", err=True)
+            code = 130
+        else:
+            err.show()  # type: ignore[attr-defined]
+            code = getattr(err, "exit_code", 2)
+    except MemoryError:
+        if debug:
+            traceback.print_exc()
+        typer.echo(
+            f"error: out of memory{_while()}: read fewer files at once, or write a Parquet "
+            "export first (`analyzer ingest PATHS -o DIR`) and report over it",
+            err=True,
+        )
+        code = 2
+    except BaseException as err:  # a panic in a native library is a BaseException too
+        if isinstance(err, SystemExit):
+            raise
+        if debug:
+            traceback.print_exc()
+        text = terminal(" ".join(str(err).split()))[:300]
+        typer.echo(f"internal error{_while()}: {type(err).__name__}: {text}", err=True)
+        typer.echo(BUG_REPORT, err=True)
+        code = 3
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _while() -> str:
+    if not _reading:
+        return ""
+    given, *read = _reading
+    last = f"; the last file read was {terminal(read[-1])}" if read else ""
+    return f" while analyzing {terminal(given)}{last}"

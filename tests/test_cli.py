@@ -268,3 +268,52 @@ def test_simulate_lists_and_rejects_clearly(tmp_path):
     assert bad.exit_code == 2 and "--size" in bad.output
     missing = runner.invoke(app, ["simulate", "pid1-502"])
     assert missing.exit_code == 2
+
+
+def _exit(argv, capsys):
+    from analyzer.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    return stop.value.code, capsys.readouterr().err
+
+
+def test_exit_codes_mean_one_thing(capsys):
+    story = str(SAMPLE)
+    assert _exit(["report", story, "--format", "json"], capsys)[0] == 0
+    assert _exit(["report", story, "--fail-on", "critical"], capsys)[0] == 1
+    assert _exit(["report", "/no/such/path"], capsys)[0] == 2
+    code, err = _exit(["report", story, "--no-such-option"], capsys)
+    assert code == 2 and "No such option" in err
+
+
+def test_an_internal_error_is_one_line_and_exit_3_with_the_traceback_only_on_debug(
+    capsys, monkeypatch
+):
+    import analyzer.api as api
+
+    def broken(paths, **options):
+        options["on_file"]("logs/kubelet.log")
+        raise KeyError("time\x1b[31m")  # a bug, quoting hostile text
+
+    monkeypatch.setattr("analyzer.cli.analyze", broken)
+    assert api.analyze is not broken
+    code, err = _exit(["report", "some/dir"], capsys)
+    assert code == 3
+    assert "Traceback" not in err and "\x1b" not in err
+    first = err.splitlines()[0]
+    assert first.startswith("internal error while analyzing some/dir")
+    assert "the last file read was logs/kubelet.log" in first and "KeyError" in first
+    assert "please report it" in err
+    code, err = _exit(["--debug", "report", "some/dir"], capsys)
+    assert code == 3 and "Traceback" in err
+
+
+def test_out_of_memory_is_exit_2_with_what_to_do(capsys, monkeypatch):
+    def hungry(paths, **options):
+        raise MemoryError
+
+    monkeypatch.setattr("analyzer.cli.analyze", hungry)
+    code, err = _exit(["report", "big/dir"], capsys)
+    assert code == 2 and "out of memory while analyzing big/dir" in err
+    assert "analyzer ingest" in err and "Traceback" not in err

@@ -420,9 +420,13 @@ def test_app_500s_as_a_pod_ends_count_as_its_failures():
 def _born(starts, first_request_at):
     """New pods start at ``starts`` ((t, pod)); an unknown IP is first asked at ``first_request_at``."""
     rows = [ev(0, "log", source="app", message="the logs begin")]
-    rows += [ev(t, "container_started", container="api", namespace="shop", pod=p) for t, p in starts]
+    rows += [
+        ev(t, "container_started", container="api", namespace="shop", pod=p) for t, p in starts
+    ]
     http = dict(source="proxy", format="ingress", upstream="10.7.7.9:8000")
-    rows += [ev(first_request_at + i, "http", status=502 if i < 3 else 200, **http) for i in range(8)]
+    rows += [
+        ev(first_request_at + i, "http", status=502 if i < 3 else 200, **http) for i in range(8)
+    ]
     return attribute(frame(rows))
 
 
