@@ -36,7 +36,15 @@ from analyzer.ingest.jsonl import (
     parse_jsonl,
     parse_jsonl_robust,
 )
-from analyzer.ingest.lines import clean_line, has_bom, read_head, read_lines, read_sample
+from analyzer.ingest.lines import (
+    clean_line,
+    has_bom,
+    needs_normalizing,
+    normalized_copy,
+    read_head,
+    read_lines,
+    read_sample,
+)
 from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.records import document_form, head_records, yaml_records
 from analyzer.ingest.sniff import SAMPLE_LINES, Choice, choose
@@ -765,6 +773,12 @@ def read_file(path: Path, *, as_format: str | None = None, shown: str | None = N
             else "no data (a gzip stream with nothing readable)"
         )
         return ParsedFile(shown, "empty", 0, (), notes=(what,), mtime=mtime)
+    unusual = needs_normalizing(head_bytes)
+    if unusual is not None:
+        # Decoded and re-split into a UTF-8 copy with LF endings, then read as any file is.
+        codec, what = unusual
+        parsed = read_file(normalized_copy(path, codec), as_format=as_format, shown=shown)
+        return replace(parsed, mtime=mtime, notes=(*parsed.notes, what))
     sample = read_sample(path, head_bytes)
     choice = _choose_spec(path, shown, head_bytes, sample, as_format)
     if isinstance(choice, ParsedFile):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
+import re
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -144,3 +147,62 @@ def lines_at(path: Path, numbers: set[int]) -> dict[int, str]:
         found = found.filter(pl.col("line").is_in(wanted.implode()))
     found = found.with_columns(clean_line(pl.col("raw"), has_bom(path)))
     return dict(zip(found["line"].to_list(), found["raw"].to_list(), strict=True))
+
+
+#: Byte-order marks of the encodings decoded before reading (UTF-32 before UTF-16: FF FE
+#: starts both), and the codec that decodes them (it drops the mark).
+BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xfe\xff", "utf-32", "UTF-32 (big-endian)"),
+    (b"\xff\xfe", "utf-16", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "utf-16", "UTF-16 (big-endian)"),
+)
+_LONE_CR = re.compile(rb"\r(?!\n)")
+CR_ENDINGS_SHARE = 0.1
+_COPY_PIECE = 1 << 20
+_copies: tempfile.TemporaryDirectory[str] | None = None
+
+
+def needs_normalizing(head: bytes) -> tuple[str, str] | None:
+    """``(codec, what)`` when a file must be decoded or re-split before its lines are read:
+    a UTF-16/32 byte-order mark, or line endings that are a lone CR (old Mac, some Windows
+    tools): at least ``CR_ENDINGS_SHARE`` of the head's line ends. None for UTF-8 with LF or
+    CRLF (a stray CR within a line stays in it)."""
+    for mark, codec, name in BOMS:
+        if head.startswith(mark):
+            return codec, f"decoded from {name} (byte-order mark)"
+    if b"\x00" in head[:8192]:
+        return None  # binary data (UTF-16/32 without a mark too): not lines of text
+    lone = len(_LONE_CR.findall(head[:-1] if head.endswith(b"\r") else head))
+    # A stray CR inside LF lines (a progress bar's output) is part of its line; lone CRs
+    # that end lines are as many as the LFs, or a good share of them in a mixed file.
+    if lone and lone >= CR_ENDINGS_SHARE * (lone + head.count(b"\n")):
+        return "utf-8", "lines ending in a lone CR (or mixed CR / LF) split as lines"
+    return None
+
+
+def normalized_copy(path: Path, codec: str) -> Path:
+    """``path`` (plain or gzip) decoded with ``codec`` and written as UTF-8 with LF line
+    endings (CRLF and a lone CR each end one line), in a temporary directory that lives as
+    long as the process (lazy plans read it after this returns). Read in pieces: never
+    whole in memory."""
+    global _copies
+    if _copies is None:
+        _copies = tempfile.TemporaryDirectory(prefix="analyzer-decoded-")
+    out = Path(_copies.name) / f"{len(list(Path(_copies.name).iterdir()))}-{path.name}"
+    if out.suffix == ".gz":
+        out = out.with_suffix("")
+    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+    carry = ""
+    with _open(path) as src, out.open("w", encoding="utf-8", newline="") as dst:
+        while True:
+            piece = src.read(_COPY_PIECE)
+            text = carry + decoder.decode(piece, final=not piece)
+            # a CR at a piece's end may be the first half of a CRLF: keep it for the next
+            carry = "\r" if text.endswith("\r") and piece else ""
+            if carry:
+                text = text[:-1]
+            dst.write(text.replace("\r\n", "\n").replace("\r", "\n"))
+            if not piece:
+                break
+    return out
