@@ -8,6 +8,7 @@ reads such a directory like any other input; no row is capped or sampled.
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
 
 import polars as pl
@@ -100,6 +101,15 @@ def read_export(
         if scan.collect_schema() != REDUCED:
             msg = f"{events_file}: columns differ from schema.REDUCED; re-export it"
             raise InputError(msg)
+        frames = _manifest(path).get("frames")
+        expected = frames.get("events") if isinstance(frames, dict) else None
+        if expected is not None:
+            rows = scan.select(pl.len()).collect().item()
+            if rows != expected:
+                msg = (
+                    f"{events_file}: {rows} rows, but the manifest says {expected!r}; re-export it"
+                )
+                raise InputError(msg)
         events = (scan.filter(where) if where is not None else scan).collect()
     except (OSError, pl.exceptions.PolarsError) as err:
         msg = f"{events_file}: unreadable ({str(err).splitlines()[0]}); re-export it"
@@ -108,7 +118,17 @@ def read_export(
 
 
 def export_tallies(path: Path) -> tuple[FileTally, ...]:
-    """The input tallies an export's manifest holds (its version checked)."""
+    """The input tallies an export's manifest holds (its version checked; every count a
+    whole number that reconciles, else an ``InputError`` naming the manifest)."""
+    manifest = _manifest(path)
+    try:
+        return _tallies(manifest)
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        msg = f"{path / MANIFEST}: malformed inputs entry ({err}); re-export it"
+        raise InputError(msg) from err
+
+
+def _manifest(path: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
@@ -120,11 +140,7 @@ def export_tallies(path: Path) -> tuple[FileTally, ...]:
     if manifest.get("analyzer_export") != EXPORT_VERSION:
         msg = f"{path}: export version {manifest.get('analyzer_export')!r} is not {EXPORT_VERSION}"
         raise InputError(msg)
-    try:
-        return _tallies(manifest)
-    except (KeyError, TypeError, AttributeError, ValueError) as err:
-        msg = f"{path / MANIFEST}: malformed inputs entry ({err!r}); re-export it"
-        raise InputError(msg) from err
+    return manifest
 
 
 EVIDENCE = pl.Schema(
@@ -229,18 +245,36 @@ def read_correlation(path: Path) -> dict[str, pl.DataFrame] | None:
     return frames
 
 
+def _count(value: object, what: str) -> int:
+    """A count as the manifest must hold it: a whole number, not negative (JSON's NaN,
+    1e999, -3, 2.5, "7" and true are not)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        msg = f"{what} is {value!r}, not a count"
+        raise ValueError(msg)
+    return value
+
+
 def _tallies(manifest: dict[str, object]) -> tuple[FileTally, ...]:
-    return tuple(
-        FileTally(
+    out = []
+    for t in manifest["inputs"]:  # type: ignore[attr-defined]
+        where = f"input {t['path']!r}"
+        n = {k: _count(t[k], f"{where}: {k}") for k in ("lines", "events", "rejected", "skipped")}
+        tally = FileTally(
             path=t["path"],
             format=t["format"],
-            lines=t["lines"],
-            events=t["events"],
-            rejected=t["rejected"],
-            skipped=t["skipped"],
+            **n,
             reject_examples=tuple((e["line"], e["reason"]) for e in t["reject_examples"]),
-            skip_reasons=tuple(sorted(t["skip_reasons"].items())),
+            skip_reasons=tuple(
+                (k, _count(v, f"{where}: skip reason {k!r}"))
+                for k, v in sorted(t["skip_reasons"].items())
+            ),
             notes=tuple(t["notes"]),
         )
-        for t in manifest["inputs"]  # type: ignore[attr-defined]
-    )
+        if not tally.reconciles:
+            msg = (
+                f"{where}: {tally.lines} lines but {tally.events} events + {tally.rejected} "
+                f"rejected + {tally.skipped} skipped"
+            )
+            raise ValueError(msg)
+        out.append(tally)
+    return tuple(out)
