@@ -8,8 +8,8 @@ reads such a directory like any other input; no row is capped or sampled.
 from __future__ import annotations
 
 import json
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
