@@ -19,7 +19,7 @@ from analyzer.diagnose.finding import Finding, Stream
 from analyzer.diagnose.run import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
-from analyzer.ingest.discover import discover
+from analyzer.ingest.discover import discover_all
 from analyzer.ingest.lines import lines_at
 from analyzer.ingest.remote import expand_url, is_url, local_copy
 from analyzer.normalize import Collected, finish_file, normalize_file, read_and_collect
@@ -186,7 +186,11 @@ def _load_events(
 ) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     exports = [Path(p) for p in paths if is_export(Path(p))]
     raw_paths = [p for p in paths if not is_export(Path(p))]
-    files = _discover(raw_paths)
+    files, unread = _discover(raw_paths)
+    if strict and unread:
+        path, why = unread[0]
+        msg = f"{path}: {why} (--strict reads every path it is given)"
+        raise InputError(msg)
     already = {f: e for e in exports for f in exported_inputs(e)}
     twice = [f for f in files if isinstance(f, Path) and str(f.resolve()) in already]
     if not [f for f in files if f not in twice] and not exports:
@@ -215,6 +219,7 @@ def _load_events(
         )
         for f in twice
     )
+    tallies += tuple(FileTally(path, "not-read", 0, 0, 0, 0, notes=(why,)) for path, why in unread)
     events = pl.concat(frames) if frames else as_reduced(empty_events())
     events, unclear = fill_from_paths(fill_identity(events))
     tallies = tuple(
@@ -223,12 +228,19 @@ def _load_events(
     return events.select(REDUCED.names()).sort("ts", "file", "line"), tallies
 
 
-def _discover(paths: Sequence[str | Path]) -> list[str | Path]:
-    """Local files (``discover``) and URL files (``remote.expand_url``), in input order."""
+def _discover(paths: Sequence[str | Path]) -> tuple[list[str | Path], list[tuple[str, str]]]:
+    """Local files (``discover_all``) and URL files (``remote.expand_url``), in input order,
+    and the local paths not read with why."""
     found: list[str | Path] = []
+    unread: list[tuple[str, str]] = []
     for p in paths:
-        found.extend(expand_url(p) if is_url(p) else discover([p]))  # type: ignore[arg-type]
-    return list(dict.fromkeys(found))
+        if is_url(p):
+            found.extend(expand_url(p))  # type: ignore[arg-type]
+            continue
+        files, skipped = discover_all([p])
+        found.extend(files)
+        unread.extend(skipped)
+    return list(dict.fromkeys(found)), unread
 
 
 def finish_all(
