@@ -37,6 +37,7 @@ from analyzer.ingest.jsonl import (
     parse_jsonl_robust,
 )
 from analyzer.ingest.lines import (
+    HEAD_BYTES,
     clean_line,
     has_bom,
     needs_normalizing,
@@ -651,13 +652,31 @@ def _lazy_lines(path: Path, shown: str) -> pl.LazyFrame:
 
 
 def _mixed_text(
-    path: Path, shown: str, spec: FormatSpec, companions: tuple[FormatSpec, ...], contained: bool
+    path: Path,
+    shown: str,
+    spec: FormatSpec,
+    companions: tuple[FormatSpec, ...],
+    contained: bool,
+    *,
+    whole: bytes | None = None,
 ) -> tuple[Chunk, ...]:
-    """A text file holding several formats: each line goes to exactly one chunk."""
-    index, routes = _routes(_route_order(spec, companions), spec, pl.col("raw"))
+    """A text file holding several formats: each line goes to exactly one chunk.
+
+    ``whole``: the file's whole content when it is small enough to have been read whole
+    already; then the formats none of its lines is in are left out (each chunk is a plan
+    of its own: a cluster dump of 10^4 small files pays for every one of them)."""
+    order = _route_order(spec, companions)
+    if whole is not None and len(order) > 1:
+        lines = pl.Series(whole.decode("utf-8", "replace").splitlines(), dtype=pl.String)
+        order = [f for f in order if f == spec or _any_taken(lines, f)]
+    index, routes = _routes(order, spec, pl.col("raw"))
     return tuple(
         _text_chunk(path, shown, fmt, index, rows, contained) for fmt, rows in routes.items()
     )
+
+
+def _any_taken(lines: pl.Series, fmt: FormatSpec) -> bool:
+    return bool(pl.select(_takes(fmt, pl.lit(lines)).any()).item())
 
 
 ROUTE = "_route"  # which format a line of a mixed file goes to (an index into the order)
@@ -823,7 +842,8 @@ def _read_as(
         return ParsedFile(shown, label, None, chunks, identity, notes)
     if spec.engine == "text" or (spec.engine == "jsonl" and (spec.also or choice.companions)):
         contained = not _own_program(spec, sample)
-        chunks = _mixed_text(path, shown, spec, choice.companions, contained)
+        whole = head_bytes if len(head_bytes) < HEAD_BYTES else None
+        chunks = _mixed_text(path, shown, spec, choice.companions, contained, whole=whole)
         return ParsedFile(shown, spec.name, None, chunks)
     if spec.engine == "jsonl":
         plan = parse_jsonl(_comments(_lazy_lines(path, shown)), spec)
