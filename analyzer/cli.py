@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 import typer.exceptions
 
-from analyzer import __version__, formats
+from analyzer import __version__, formats, limits
 from analyzer.api import (
     Analysis,
     BurstRule,
@@ -132,6 +132,67 @@ Workers = Annotated[
     ),
 ]
 
+_LIMITS = "Resource limits"
+MaxLineBytes = Annotated[
+    str,
+    typer.Option(
+        "--max-line-bytes",
+        help="Longest line read (16MiB, 512k, ...); a longer one is rejected with its size, "
+        "never loaded.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+MaxInflateRatio = Annotated[
+    int,
+    typer.Option(
+        "--max-inflate-ratio",
+        min=1,
+        help="Stop gunzipping a file past this many times its compressed size "
+        "(a decompression bomb); what inflated before is read.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+MaxMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        help="Stop with exit 2 and a message when the run uses more memory than this "
+        "(4GiB, ...; `off`). Default: 80% of the memory available at the start, at most "
+        "60% of `ulimit -v`.",
+        rich_help_panel=_LIMITS,
+    ),
+]
+DEFAULT_LIMITS = limits.Limits()
+
+
+def _resources(max_line_bytes: str, max_inflate_ratio: int, max_memory: str | None) -> dict:
+    """The ``_analyze`` options of the resource-limit options."""
+    try:
+        line_cap = limits.parse_size(max_line_bytes)
+        budget = (
+            None
+            if max_memory == "off"
+            else limits.parse_size(max_memory)
+            if max_memory
+            else limits.default_budget()
+        )
+    except ValueError as err:
+        raise _fail(InputError(f"{err}")) from err
+    read = limits.Limits(max_line_bytes=line_cap, max_inflate_ratio=max_inflate_ratio)
+    return {"read_limits": read, "budget": budget}
+
+
+def _over_budget(used: int, budget: int, file: str | None) -> None:
+    where = f" while reading {terminal(file)}" if file else ""
+    typer.echo(
+        f"error: memory use reached {limits.size_text(used)}, over the budget of "
+        f"{limits.size_text(budget)} (--max-memory){where}. To go on: raise --max-memory if "
+        "the machine has more free; lower --max-line-bytes if the file has very long lines; "
+        "or read fewer files at once: `analyzer ingest PART -o DIR` writes a Parquet export "
+        "of a part, and `analyzer report DIR...` reads the exports with little memory.",
+        err=True,
+    )
+
 
 def _fail(err: AnalyzerError) -> typer.Exit:
     """Print ``err`` without a traceback; the caller raises the returned exit (status 2)."""
@@ -150,8 +211,22 @@ def _read(path: str) -> None:
     _reading.append(path)
 
 
-def _analyze(paths: list[Path] | list[str], **options: Any) -> Analysis:
-    """Run the analysis with a progress bar on stderr when it is a terminal."""
+def _analyze(
+    paths: list[Path] | list[str],
+    read_limits: limits.Limits = DEFAULT_LIMITS,
+    budget: int | None = None,
+    **options: Any,
+) -> Analysis:
+    """Run the analysis within ``read_limits`` and the memory ``budget``, with a progress
+    bar on stderr when it is a terminal."""
+    with limits.using(read_limits):
+        if budget is None:
+            return _analyze_shown(paths, **options)
+        with limits.MemoryBudget(budget, _over_budget):
+            return _analyze_shown(paths, **options)
+
+
+def _analyze_shown(paths: list[Path] | list[str], **options: Any) -> Analysis:
     _reading[:] = [" ".join(str(p) for p in paths)]
     try:
         if not sys.stderr.isatty():
@@ -209,6 +284,9 @@ def report(
     burst_min_share: BurstMinShare = DEFAULT_RULE.min_share,
     burst_min_lift: BurstMinLift = DEFAULT_RULE.min_lift,
     burst_max_chance: BurstMaxChance = DEFAULT_RULE.max_chance,
+    max_line_bytes: MaxLineBytes = "16MiB",
+    max_inflate_ratio: MaxInflateRatio = DEFAULT_LIMITS.max_inflate_ratio,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Find 5xx incidents in PATHS, explain their cause, and print the report.
 
@@ -231,6 +309,7 @@ def report(
         burst_rule=BurstRule(
             burst_gap, burst_min_failures, burst_min_share, burst_min_lift, burst_max_chance
         ),
+        **_resources(max_line_bytes, max_inflate_ratio, max_memory),
     )
     if output_format is OutputFormat.text:
         color = sys.stdout.isatty() and not no_color
@@ -256,12 +335,22 @@ def timeline(
     year: Year = None,
     tz: Tz = "UTC",
     formats_dirs: FormatsDirs = None,
+    max_line_bytes: MaxLineBytes = "16MiB",
+    max_inflate_ratio: MaxInflateRatio = DEFAULT_LIMITS.max_inflate_ratio,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Write the interactive HTML timeline (one self-contained file, works offline).
 
     Example:  analyzer timeline sample_logs/pid1-502 -o timeline.html
     """
-    result = _analyze(paths, as_format=as_format, year=year, tz=tz, formats_dirs=formats_dirs or ())
+    result = _analyze(
+        paths,
+        as_format=as_format,
+        year=year,
+        tz=tz,
+        formats_dirs=formats_dirs or (),
+        **_resources(max_line_bytes, max_inflate_ratio, max_memory),
+    )
     write_timeline(result, output)
     typer.echo(f"timeline written to {output} ({len(result.incidents)} incident(s))")
 
@@ -280,6 +369,9 @@ def ingest(
         bool, typer.Option("--replace", help="Overwrite an earlier export in --output.")
     ] = False,
     formats_dirs: FormatsDirs = None,
+    max_line_bytes: MaxLineBytes = "16MiB",
+    max_inflate_ratio: MaxInflateRatio = DEFAULT_LIMITS.max_inflate_ratio,
+    max_memory: MaxMemory = None,
 ) -> None:
     """Normalize PATHS once into Parquet; `analyzer report DIR` then reads it fast.
 
@@ -293,7 +385,13 @@ def ingest(
         typer.echo(f"error: {terminal(str(err))}", err=True)
         raise typer.Exit(code=2) from err
     result = _analyze(
-        paths, as_format=as_format, strict=strict, year=year, tz=tz, formats_dirs=formats_dirs or ()
+        paths,
+        as_format=as_format,
+        strict=strict,
+        year=year,
+        tz=tz,
+        formats_dirs=formats_dirs or (),
+        **_resources(max_line_bytes, max_inflate_ratio, max_memory),
     )
     out = export(result, output, replace=replace)
     typer.echo(f"{result.event_count} events from {len(result.inputs)} file(s) written to {out}")

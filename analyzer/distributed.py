@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import analyzer
-from analyzer import formats
+from analyzer import formats, limits
 from analyzer.errors import AnalyzerError, InputError
 from analyzer.ingest.remote import is_url
 from analyzer.normalize import Collected, read_and_collect
@@ -148,10 +148,11 @@ def collect_on_worker(
     as_format: str | None,
     reduce: bool,
     registry: formats.Registry,
+    read_limits: limits.Limits | None = None,
 ) -> Collected:
-    """The task: one file read and collected under the run's formats (a ``ContextVar``
-    does not travel with a task, so the registry is passed), named ``shown``."""
-    with formats.using(registry):
+    """The task: one file read and collected under the run's formats and limits (a
+    ``ContextVar`` does not travel with a task, so they are passed), named ``shown``."""
+    with formats.using(registry), limits.using(read_limits or limits.Limits()):
         return read_and_collect(path, ctx, as_format=as_format, reduce=reduce, shown=shown)
 
 
@@ -185,6 +186,7 @@ def dask_collector(client: Client) -> Collector:
             as_format=as_format,
             reduce=reduce,
             registry=registry,
+            read_limits=limits.active(),
             pure=False,
         )
         index = {f.key: i for i, f in enumerate(futures)}

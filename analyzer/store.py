@@ -110,6 +110,13 @@ def read_export(
                     f"{events_file}: {rows} rows, but the manifest says {expected!r}; re-export it"
                 )
                 raise InputError(msg)
+        # Every exported event has a time (a line without one is rejected when read): a
+        # missing one is a damaged file, not an event to drop unsaid.
+        timeless = scan.select(pl.col("ts").null_count()).collect().item()
+        if timeless:
+            total = scan.select(pl.len()).collect().item()
+            msg = f"{events_file}: {timeless} of {total} events have no time; re-export it"
+            raise InputError(msg)
         events = (scan.filter(where) if where is not None else scan).collect()
     except (OSError, pl.exceptions.PolarsError) as err:
         msg = f"{events_file}: unreadable ({str(err).splitlines()[0]}); re-export it"

@@ -60,3 +60,20 @@ def test_a_row_count_that_differs_from_the_parquet_file_is_an_input_error(export
 def test_a_sound_export_reads(exported):
     events, tallies = read_export(exported)
     assert events.height > 0 and all(t.reconciles for t in tallies)
+
+
+def test_events_whose_times_are_all_missing_are_an_input_error_not_zero_incidents(
+    exported, tmp_path
+):
+    """The issue's case: an events file with every time nulled read as "0 incidents"."""
+    import polars as pl
+
+    copy = _damaged(exported, tmp_path, lambda m: None)
+    events = pl.read_parquet(copy / "events.parquet")
+    events.with_columns(pl.lit(None, dtype=events.schema["ts"]).alias("ts")).write_parquet(
+        copy / "events.parquet"
+    )
+    with pytest.raises(InputError) as err:
+        read_export(copy)
+    says = f"{events.height} of {events.height} events have no time"
+    assert "events.parquet" in str(err.value) and says in str(err.value)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from analyzer import formats
+from analyzer import formats, limits
 from analyzer.errors import AnalyzerError, InputError, UnknownFormatError
 from analyzer.formats import FormatSpec
 from analyzer.ingest.cri import path_identity, unwrap
@@ -38,10 +38,14 @@ from analyzer.ingest.jsonl import (
 )
 from analyzer.ingest.lines import (
     HEAD_BYTES,
+    OVER_CAP,
     clean_line,
     has_bom,
+    has_long_line,
+    is_gzip,
     needs_normalizing,
-    normalized_copy,
+    over_cap_reason,
+    plain_copy,
     read_head,
     read_lines,
     read_sample,
@@ -95,10 +99,16 @@ class ParsedFile:
 
 def _base_frame(lines: pl.DataFrame | pl.LazyFrame, path: str) -> pl.DataFrame | pl.LazyFrame:
     blank = pl.col("raw").str.strip_chars() == ""
+    over_cap = pl.col("raw").str.starts_with(OVER_CAP)
     return lines.with_columns(
         pl.lit(path).alias("file"),
         pl.col("raw").alias("text"),
-        pl.when(blank).then(pl.lit("skip: blank line")).otherwise(None).alias(OUTCOME),
+        pl.when(blank)
+        .then(pl.lit("skip: blank line"))
+        .when(over_cap)
+        .then(over_cap_reason(pl.col("raw")))
+        .otherwise(None)
+        .alias(OUTCOME),
     )
 
 
@@ -774,13 +784,16 @@ def _comments(frame: Frame) -> Frame:
     )
 
 
-def read_file(path: Path, *, as_format: str | None = None, shown: str | None = None) -> ParsedFile:
+def read_file(
+    path: Path, *, as_format: str | None = None, shown: str | None = None, plain: bool = False
+) -> ParsedFile:
     """Parse one file with its sniffed (or forced) format.
 
     Line-oriented formats (text, JSON lines) stay lazy: ``normalize`` runs the whole plan
     from ``scan_lines`` to canonical events in one streaming pass. Wrappers and multi-line
     documents are parsed here. ``shown``: the name the report gives the file, and whose
     path names its pod, when ``path`` is a local copy of it (a URL fetched to a temp file).
+    ``plain``: ``path`` is already a plain copy (``lines.plain_copy``).
     """
     shown = str(path) if shown is None else shown
     mtime = path.stat().st_mtime
@@ -792,12 +805,17 @@ def read_file(path: Path, *, as_format: str | None = None, shown: str | None = N
             else "no data (a gzip stream with nothing readable)"
         )
         return ParsedFile(shown, "empty", 0, (), notes=(what,), mtime=mtime)
-    unusual = needs_normalizing(head_bytes)
-    if unusual is not None:
-        # Decoded and re-split into a UTF-8 copy with LF endings, then read as any file is.
-        codec, what = unusual
-        parsed = read_file(normalized_copy(path, codec), as_format=as_format, shown=shown)
-        return replace(parsed, mtime=mtime, notes=(*parsed.notes, what))
+    if not plain:
+        unusual = needs_normalizing(head_bytes)
+        cap = limits.active().max_line_bytes
+        if unusual is not None or is_gzip(path) or has_long_line(path, cap):
+            # A plain UTF-8 copy with LF endings, without its over-long lines, gunzipped
+            # behind the guard: then read as any file is.
+            codec, what = unusual or (None, None)
+            copy, notes = plain_copy(path, codec, resplit=unusual is not None)
+            parsed = read_file(copy, as_format=as_format, shown=shown, plain=True)
+            more = (*notes, what) if what else tuple(notes)
+            return replace(parsed, mtime=mtime, notes=(*parsed.notes, *more))
     sample = read_sample(path, head_bytes)
     choice = _choose_spec(path, shown, head_bytes, sample, as_format)
     if isinstance(choice, ParsedFile):

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import itertools
 import re
 import tempfile
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
+
+from analyzer.limits import Limits, active, size_text
 
 HEAD_BYTES = 256 * 1024
 PIECE = 8 * 1024  # gzip input per step when salvaging a damaged stream
@@ -160,7 +165,9 @@ BOMS = (
 _LONE_CR = re.compile(rb"\r(?!\n)")
 CR_ENDINGS_SHARE = 0.1
 _COPY_PIECE = 1 << 20
+_GZIP_READ = 64 * 1024
 _copies: tempfile.TemporaryDirectory[str] | None = None
+_copy_numbers = itertools.count()
 
 
 def needs_normalizing(head: bytes) -> tuple[str, str] | None:
@@ -181,28 +188,191 @@ def needs_normalizing(head: bytes) -> tuple[str, str] | None:
     return None
 
 
-def normalized_copy(path: Path, codec: str) -> Path:
-    """``path`` (plain or gzip) decoded with ``codec`` and written as UTF-8 with LF line
-    endings (CRLF and a lone CR each end one line), in a temporary directory that lives as
-    long as the process (lazy plans read it after this returns). Read in pieces: never
-    whole in memory."""
+def _copies_dir() -> Path:
+    """A temporary directory that lives as long as the process (lazy plans read a copy
+    after the function that wrote it returns)."""
     global _copies
     if _copies is None:
-        _copies = tempfile.TemporaryDirectory(prefix="analyzer-decoded-")
-    out = Path(_copies.name) / f"{len(list(Path(_copies.name).iterdir()))}-{path.name}"
-    if out.suffix == ".gz":
-        out = out.with_suffix("")
-    decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+        _copies = tempfile.TemporaryDirectory(prefix="analyzer-copies-")
+    return Path(_copies.name)
+
+
+def _copy_path(path: Path) -> Path:
+    out = _copies_dir() / f"{next(_copy_numbers)}-{path.name}"
+    return out.with_suffix("") if out.suffix == ".gz" else out
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _raw_pieces(path: Path, notes: list[str], limits: Limits) -> Iterator[bytes]:
+    """The file's bytes in pieces; gunzipped (``_gunzipped``) if it is gzip."""
+    with path.open("rb") as fh:
+        if fh.read(2) == b"\x1f\x8b":
+            fh.seek(0)
+            yield from _gunzipped(fh, path.stat().st_size, notes, limits)
+            return
+        fh.seek(0)
+        while piece := fh.read(_COPY_PIECE):
+            yield piece
+
+
+def _gunzipped(fh: BinaryIO, compressed: int, notes: list[str], limits: Limits) -> Iterator[bytes]:
+    """A gzip stream inflated in pieces (concatenated members too) behind the decompression
+    guard. A damaged or truncated stream yields what inflated before the damage; ``notes``
+    say where and why the stream ended early."""
+    allowed = max(limits.inflate_floor, compressed * limits.max_inflate_ratio)
+    inflated = 0
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    data = fh.read(_GZIP_READ)
+    while data:
+        try:
+            # max_length: a bomb inflates 1000:1; never more than a piece at once
+            out = d.decompress(data, _COPY_PIECE)
+            while out:
+                inflated += len(out)
+                if inflated > allowed:
+                    yield out[: len(out) - (inflated - allowed)]
+                    notes.append(_guard_note(allowed, compressed, limits))
+                    return
+                yield out
+                out = d.decompress(d.unconsumed_tail, _COPY_PIECE)
+        except zlib.error as err:
+            notes.append(f"the gzip stream is damaged ({err}): read up to the damage")
+            return
+        if not d.eof:
+            data = fh.read(_GZIP_READ)
+            continue
+        data = d.unused_data or fh.read(_GZIP_READ)
+        if not data:
+            return
+        if data[:2] != b"\x1f\x8b":  # not another member: trailing bytes
+            if data.strip(b"\x00") or fh.read(1):
+                notes.append("bytes after the end of the gzip stream are not read")
+            return
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if not d.eof and inflated:
+        notes.append("the gzip stream ends early (a truncated file): read up to there")
+
+
+def _guard_note(allowed: int, compressed: int, limits: Limits) -> str:
+    return (
+        f"decompression stopped after {size_text(allowed)} ({limits.max_inflate_ratio}x the "
+        f"{size_text(compressed)} compressed): a decompression bomb, or not a log; the rest of "
+        "the file is not read (raise --max-inflate-ratio to read it)"
+    )
+
+
+def _decoded(pieces: Iterable[bytes], codec: str | None, resplit: bool) -> Iterator[bytes]:
+    """UTF-8 pieces with LF endings: decoded from ``codec`` (its mark dropped) and, with
+    ``resplit``, CRLF and a lone CR each end one line."""
+    if codec is None and not resplit:
+        yield from pieces
+        return
+    decoder = codecs.getincrementaldecoder(codec or "utf-8")(errors="replace")
     carry = ""
-    with _open(path) as src, out.open("w", encoding="utf-8", newline="") as dst:
-        while True:
-            piece = src.read(_COPY_PIECE)
-            text = carry + decoder.decode(piece, final=not piece)
-            # a CR at a piece's end may be the first half of a CRLF: keep it for the next
-            carry = "\r" if text.endswith("\r") and piece else ""
-            if carry:
-                text = text[:-1]
-            dst.write(text.replace("\r\n", "\n").replace("\r", "\n"))
-            if not piece:
-                break
-    return out
+    for piece in (*pieces, b""):
+        text = carry + decoder.decode(piece, final=not piece)
+        # a CR at a piece's end may be the first half of a CRLF: keep it for the next
+        carry = "\r" if text.endswith("\r") and piece else ""
+        if carry:
+            text = text[:-1]
+        if resplit:
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+        yield text.encode("utf-8")
+
+
+#: A line over ``--max-line-bytes`` is replaced in the copy by this mark and what to say of
+#: it: the line keeps its number and is rejected with its size (``over_cap_reason``).
+OVER_CAP = "\uffffanalyzer-over-cap: "
+
+
+def over_cap_line(size: int, cap: int) -> bytes:
+    return f"{OVER_CAP}line of {size} bytes, over --max-line-bytes ({cap})\n".encode()
+
+
+def over_cap_reason(raw: pl.Expr) -> pl.Expr:
+    return pl.lit("reject: ") + raw.str.strip_prefix(OVER_CAP)
+
+
+def _capped(pieces: Iterable[bytes], cap: int, counts: list[int]) -> Iterator[bytes]:
+    """Lines longer than ``cap`` bytes replaced by ``over_cap_line``; never more than
+    ``cap`` bytes of one line held. Pieces are cut to at most ``cap`` bytes, so only a line
+    crossing a piece boundary can be long: no step looks at every line."""
+    open_line = bytearray()  # the start of a line not yet ended (while it is short)
+    length = 0  # of the open line
+    for big in pieces:
+        for start in range(0, len(big), cap):
+            piece = big[start : start + cap]
+            first = piece.find(b"\n")
+            if first < 0:
+                length += len(piece)
+                if length <= cap:
+                    open_line += piece
+                else:
+                    open_line.clear()
+                continue
+            length += first + 1
+            if length - 1 > cap:  # the newline is not part of the line
+                counts.append(length - 1)
+                yield over_cap_line(length - 1, cap)
+            else:
+                yield bytes(open_line) + piece[: first + 1]
+            open_line.clear()
+            last = piece.rfind(b"\n")
+            yield piece[first + 1 : last + 1]
+            open_line += piece[last + 1 :]
+            length = len(piece) - last - 1
+    if length > cap:
+        counts.append(length)
+        yield over_cap_line(length, cap)[:-1]
+    elif open_line:
+        yield bytes(open_line)
+
+
+def has_long_line(path: Path, cap: int) -> bool:
+    """Does the plain file hold a line longer than ``cap`` bytes? Reads it in ``cap``-sized
+    pieces: only a line crossing a piece boundary can be that long."""
+    if path.stat().st_size <= cap:
+        return False
+    length = 0
+    with path.open("rb") as fh:
+        while piece := fh.read(cap):
+            first = piece.find(b"\n")
+            if first < 0:
+                length += len(piece)
+                if length > cap:
+                    return True
+                continue
+            if length + first > cap:
+                return True
+            length = len(piece) - piece.rfind(b"\n") - 1
+    return length > cap
+
+
+def plain_copy(
+    path: Path, codec: str | None = None, resplit: bool = False, limits: Limits | None = None
+) -> tuple[Path, list[str]]:
+    """``path`` as a plain UTF-8 file the fast readers take whole: gunzipped behind the
+    decompression guard, decoded from ``codec``, re-split on CR endings (``resplit``), and
+    with lines over the line cap replaced by ``over_cap_line``. Written in pieces, never
+    whole in memory, to a directory that lives as long as the process. Returns the copy and
+    notes on what was done."""
+    limits = limits or active()
+    notes: list[str] = []
+    long_lines: list[int] = []
+    out = _copy_path(path)
+    pieces = _raw_pieces(path, notes, limits)
+    with out.open("wb") as dst:
+        for piece in _capped(_decoded(pieces, codec, resplit), limits.max_line_bytes, long_lines):
+            dst.write(piece)
+    if is_gzip(path):
+        notes.insert(0, "gunzipped to a temporary copy")
+    if long_lines:
+        notes.append(
+            f"{len(long_lines)} line(s) over --max-line-bytes ({size_text(limits.max_line_bytes)})"
+            f" not read, the longest {size_text(max(long_lines))}: rejected with their size"
+        )
+    return out, notes

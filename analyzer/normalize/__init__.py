@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 
+from analyzer import limits
 from analyzer.errors import AnalyzerError
 from analyzer.formats import FormatSpec
 from analyzer.ingest import (
@@ -246,6 +247,7 @@ def canonical_plan(
         col("detail").str.replace_all('\\"', '"', literal=True).alias("detail"),
         # Successful requests are the bulk of big logs: their raw text is not kept.
         pl.when(http & (status < 400)).then(None).otherwise(col("raw")).alias("raw"),
+        _bad_status(status, http).alias(OUTCOME),
     )
     df = as_writers_own_log(df, spec, contained)
     have = set(df.collect_schema().names()) - {"ts"}
@@ -277,6 +279,18 @@ def canonical_plan(
         *([yearless.fill_null(False).alias(YEARLESS)] if yearless is not None else []),
         *([pl.col(START_MS)] if starts else []),
         *plain,
+    )
+
+
+def _bad_status(status: pl.Expr, http: pl.Expr) -> pl.Expr:
+    """A request line whose status is a number no HTTP status can be (``-502``) is a
+    damaged line: rejected, not a request answered below 500. (0 is Envoy's and nginx's "no
+    response", -1 HAProxy's; a status that is no number at all stays unknown.)"""
+    impossible = ((status < -1) | (status > 999)).fill_null(False)
+    return (
+        pl.when(pl.col(OUTCOME).is_null() & http & impossible)
+        .then(pl.format("reject: status {} is not an HTTP status (0-999)", status))
+        .otherwise(pl.col(OUTCOME))
     )
 
 
@@ -576,13 +590,13 @@ def read_and_collect(
     A URL (``ingest.remote``) is copied to a temporary file first, by whoever runs this.
     ``shown``: the file's name in the report, if not ``path`` (a relative path the client
     was given, read by a worker elsewhere as an absolute one)."""
-    if not is_url(path):
-        with counting(reduce):
-            parsed = read_path(Path(path), as_format, shown)
-        return collect_file(parsed, ctx, reduce=reduce)
     name = shown or str(path)
+    if not is_url(path):
+        with counting(reduce), limits.reading(name):
+            parsed = read_path(Path(path), as_format, shown)
+            return collect_file(parsed, ctx, reduce=reduce)
     try:
-        with local_copy(str(path)) as local:
+        with local_copy(str(path)) as local, limits.reading(name):
             with counting(reduce):
                 parsed = read_path(local, as_format, name)
             return collect_file(parsed, ctx, reduce=reduce)

@@ -101,7 +101,8 @@ def fill_from_paths(events: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, str]]
         return events, {}
     pods = sorted(
         {(ns, pod) for ns, pod in known.select("namespace", "pod").iter_rows()},
-        key=lambda p: (-len(p[1]), p),
+        # a pod an event names without its namespace has None there
+        key=lambda p: (-len(p[1]), p[0] or "", p[1]),
     )
     by_pod: dict[tuple[str, str], list[str]] = {}
     for ns, pod, container in known.drop_nulls("container").iter_rows():
@@ -202,9 +203,11 @@ def _pod_in_path(
         return None
     named = [p for p in named if len(p[1]) == len(named[0][1])]
     if len(named) > 1:  # the same name in several namespaces: the path must say which
-        named = [(ns, pod) for ns, pod in named if _delimited(ns, file.replace(pod, "/"))] or named
+        named = [
+            (ns, pod) for ns, pod in named if ns and _delimited(ns, file.replace(pod, "/"))
+        ] or named
     if len(named) > 1:
-        where = ", ".join(f"{ns}/{pod}" for ns, pod in named)
+        where = ", ".join(f"{ns or '?'}/{pod}" for ns, pod in named)
         return (
             f"the file name names pod {named[0][1]}, known in several namespaces ({where}); "
             "tied to none of them: put the namespace in the path (NAMESPACE/POD_CONTAINER.log)"
