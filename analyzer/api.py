@@ -19,10 +19,17 @@ from analyzer.diagnose.finding import Finding, Stream
 from analyzer.diagnose.run import diagnose
 from analyzer.errors import AnalyzerError, BadLineError, InputError
 from analyzer.ingest import FileTally, ParsedFile, read_files
+from analyzer.ingest.batch import read_small_files
 from analyzer.ingest.discover import discover_all
-from analyzer.ingest.lines import lines_at
+from analyzer.ingest.lines import copy_read, lines_at
 from analyzer.ingest.remote import expand_url, is_url, local_copy
-from analyzer.normalize import Collected, finish_file, normalize_file, read_and_collect
+from analyzer.normalize import (
+    Collected,
+    collect_batch,
+    finish_file,
+    normalize_file,
+    read_and_collect,
+)
 from analyzer.normalize.identity import fill_from_paths, fill_identity
 from analyzer.normalize.reduce import as_reduced
 from analyzer.normalize.time import TimeContext, dated_inputs
@@ -165,9 +172,26 @@ def collect_locally(
     reduce: bool,
     on_file: Callable[[str], None] | None,
 ) -> list[Collected]:
-    """Each file read and collected in this process, one after the other."""
+    """Each file read and collected in this process, one after the other; small files
+    alike in batches (``ingest.batch``), each batch read as one."""
     out = []
-    for path in files:
+    local = [f for f in files if isinstance(f, Path)]
+    # Outside UTC a wall-clock hour repeats once a year; telling its two passes apart
+    # follows each file's line order (``time.local_to_utc``): such runs read files alone.
+    batches, alone = read_small_files(local, as_format) if ctx.tz == "UTC" else ([], local)
+    for batch in batches:
+        try:
+            out.append(collect_batch(batch, ctx))
+        except BaseException as err:  # a panic on a bad JSON line is a BaseException
+            if isinstance(err, KeyboardInterrupt | SystemExit | MemoryError):
+                raise
+            # The robust readers isolate bad lines file by file: read these alone.
+            alone = [*(f.path for f in batch.files), *alone]
+            continue
+        if on_file is not None:
+            for name in batch.names:
+                on_file(name)
+    for path in [*alone, *(f for f in files if not isinstance(f, Path))]:
         out.append(read_and_collect(path, ctx, as_format=as_format, reduce=reduce))
         if on_file is not None:
             on_file(out[-1].path)
@@ -198,8 +222,15 @@ def _load_events(
         raise InputError(msg)
     ctx = TimeContext(year=year, tz=tz)
     collected = collect([f for f in files if f not in twice], ctx, as_format, reduce, on_file)
-    results = finish_all(collected, ctx)
-    tallies = tuple(results[c.path][1] for c in collected)
+    # Input order, whether a file was read alone or in a batch of small files.
+    order = {str(f): i for i, f in enumerate(files)}
+    results = finish_all(collected, ctx, order)
+    tallies = tuple(
+        sorted(
+            (t for c in collected for t in results[c.path][1]),
+            key=lambda t: order.get(t.path, len(order)),
+        )
+    )
     if strict:
         _raise_first_problem(collected, results)
     frames = [results[c.path][0] for c in collected if results[c.path][0].height]
@@ -244,30 +275,43 @@ def _discover(paths: Sequence[str | Path]) -> tuple[list[str | Path], list[tuple
 
 
 def finish_all(
-    collected: list[Collected], ctx: TimeContext
-) -> dict[str, tuple[pl.DataFrame, FileTally]]:
+    collected: list[Collected], ctx: TimeContext, order: dict[str, int] | None = None
+) -> dict[str, tuple[pl.DataFrame, tuple[FileTally, ...]]]:
     """Every collected file finished; yearless lines dated by the closest clue
     (``choose_year``).
 
     Files whose every line is dated, and yearless files dated by ``--year`` or by their own
     dated lines, are the evidence for the remaining yearless files (so the result does not
-    depend on the order of the inputs).
+    depend on the order of the inputs). ``order``: each file's place in the input, which
+    the evidence follows (small files are read in batches first).
     """
-    results: dict[str, tuple[pl.DataFrame, FileTally]] = {}
+    results: dict[str, tuple[pl.DataFrame, tuple[FileTally, ...]]] = {}
     later = []
     for c in collected:
-        if c.pending and ctx.year is None and not c.same_file:
+        # A batch waits for the other files: its files' own clues are weighed file by file.
+        if c.pending and ctx.year is None and (c.batch or not c.same_file):
             later.append(c)
         else:
             results[c.path] = finish_file(c, ctx)
     if not later:
         return results
-    evidence = [d for path, (events, _) in results.items() for d in dated_inputs(events, path)]
+    evidence = [d for c in collected if c.path in results for d in _evidence(c, results)]
+    if order:
+        evidence.sort(key=lambda d: order.get(d.label, len(order)))
     known = replace(ctx, evidence=tuple(evidence))
     nodes = {d.node for d in evidence if d.node}
     for c in later:
-        results[c.path] = finish_file(c, known, _nodes_in_path(c.path, nodes))
+        results[c.path] = finish_file(c, known, lambda path: _nodes_in_path(path, nodes))
     return results
+
+
+def _evidence(c: Collected, results: dict) -> list:  # type: ignore[type-arg]
+    """The dated lines of a finished file, or of each file of a finished batch."""
+    events = results[c.path][0]
+    if not c.batch:
+        return list(dated_inputs(events, c.path))
+    parts = events.partition_by("file", as_dict=True)
+    return [d for (name,), part in parts.items() for d in dated_inputs(part, name)]
 
 
 def _nodes_in_path(path: str, nodes: set[str]) -> tuple[str, ...]:
@@ -278,16 +322,16 @@ def _nodes_in_path(path: str, nodes: set[str]) -> tuple[str, ...]:
 
 
 def _raise_first_problem(
-    collected: list[Collected], results: dict[str, tuple[pl.DataFrame, FileTally]]
+    collected: list[Collected], results: dict[str, tuple[pl.DataFrame, tuple[FileTally, ...]]]
 ) -> None:
     for c in collected:
         if c.problem is not None:
             raise c.problem
-        tally = results[c.path][1]
-        if tally.rejected:
-            line, reason = tally.reject_examples[0]
-            text = _line_text(c.path, line)
-            raise BadLineError(c.path, line, reason, text)
+        for tally in results[c.path][1]:
+            if tally.rejected:
+                line, reason = tally.reject_examples[0]
+                text = _line_text(tally.path, line)
+                raise BadLineError(tally.path, line, reason, text)
 
 
 def _line_text(path: str, line: int) -> str:
@@ -299,7 +343,11 @@ def _line_text(path: str, line: int) -> str:
 
 
 def _readable(path: str) -> AbstractContextManager[Path]:
-    """A local file with ``path``'s lines: itself, or a URL's temporary copy."""
+    """A local file with ``path``'s lines as they were read: the plain copy it was read
+    through (gunzipped, decoded, re-split), itself, or a URL's temporary copy."""
+    copy = copy_read(path)
+    if copy is not None:
+        return nullcontext(copy)
     return local_copy(path) if is_url(path) else nullcontext(Path(path))
 
 

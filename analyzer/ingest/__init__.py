@@ -47,6 +47,7 @@ from analyzer.ingest.lines import (
     over_cap_reason,
     plain_copy,
     read_head,
+    remember_copy,
     read_lines,
     read_sample,
 )
@@ -81,6 +82,8 @@ class Chunk:
     # A container wrote these lines (a runtime wrapper, or a file of one container's output):
     # a format of a node program (klog) then means that container's own log.
     contained: bool = False
+    # Rows of several files (``ingest.batch``): what follows line order goes file by file.
+    files_apart: bool = False
 
 
 @dataclass(frozen=True)
@@ -813,6 +816,7 @@ def read_file(
             # behind the guard: then read as any file is.
             codec, what = unusual or (None, None)
             copy, notes = plain_copy(path, codec, resplit=unusual is not None)
+            remember_copy(shown, copy)
             parsed = read_file(copy, as_format=as_format, shown=shown, plain=True)
             more = (*notes, what) if what else tuple(notes)
             return replace(parsed, mtime=mtime, notes=(*parsed.notes, *more))

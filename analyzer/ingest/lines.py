@@ -202,6 +202,21 @@ def _copy_path(path: Path) -> Path:
     return out.with_suffix("") if out.suffix == ".gz" else out
 
 
+#: The plain copy each file was read through (by the name the report gives the file): a
+#: quoted line is read back from what was read, not from the gzip or UTF-16 original.
+_read_through: dict[str, Path] = {}
+
+
+def remember_copy(name: str, copy: Path) -> None:
+    _read_through[name] = copy
+
+
+def copy_read(name: str) -> Path | None:
+    """The plain copy the file called ``name`` was read through, if it was (and still is)."""
+    copy = _read_through.get(name)
+    return copy if copy is not None and copy.exists() else None
+
+
 def is_gzip(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(2) == b"\x1f\x8b"

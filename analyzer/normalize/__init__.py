@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from analyzer.ingest import (
     read_path,
     unreadable,
 )
+from analyzer.ingest.batch import Batch
 from analyzer.ingest.dump import ENVELOPE_IDENTITY
 from analyzer.ingest.remote import is_url, local_copy
 from analyzer.ingest.tally import MAX_EXAMPLES, OUTCOME, FileTally, tally_from_groups
@@ -372,7 +373,7 @@ def _timestamp(chunk: Chunk) -> tuple[pl.Expr, str, pl.Expr | None]:
             # No klog header (the kernel's lines in a journal): the syslog prefix's
             # `Mon DD hh:mm:ss[.ffffff]` is the line's yearless time.
             mmdd, hms = syslog_mmdd_hms(pl.col("syslog_ts"))
-        local = klog_text(mmdd, hms, YEAR0)
+        local = klog_text(mmdd, hms, YEAR0, over="file" if chunk.files_apart else None)
         yearless = mmdd.is_not_null()
         if {"iso_ts", "iso_hms", "iso_offset"} <= have:
             # A `short-iso` journal prefix dates the line. klog adds its microseconds when
@@ -487,7 +488,7 @@ def _split_groups(groups: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.
     is_outcome = pl.col(OUTCOME).is_not_null()
     outcomes = (
         groups.filter(is_outcome)
-        .group_by(OUTCOME)
+        .group_by("file", OUTCOME)
         .agg(
             pl.col(COUNT).sum().cast(pl.Int64).alias("n"),
             pl.col("line").cast(pl.Int64).sort().head(MAX_EXAMPLES).alias("first_lines"),
@@ -574,6 +575,11 @@ class Collected:
     span: Span | None = None  # of the yearless lines; None: the file has none
     nodes: tuple[str, ...] = ()  # the node(s) the yearless lines name (syslog host)
     problem: AnalyzerError | None = None  # unreadable, or in no known format (``--strict``)
+    # A batch of small files read as one (``ingest.batch``): each file and its line count.
+    batch: tuple[tuple[str, int, float], ...] = ()  # (file, lines, modification time)
+    same_file_by: dict[str, list[Dated]] = field(default_factory=dict)  # a batch's, per file
+    # A batch's notes that hold only for some of its files: note -> those files.
+    note_files: dict[str, set[str]] = field(default_factory=dict)
 
 
 def read_and_collect(
@@ -602,6 +608,21 @@ def read_and_collect(
             return collect_file(parsed, ctx, reduce=reduce)
     except OSError as err:
         return collect_file(unreadable(name, err), ctx, reduce=reduce)
+
+
+def collect_batch(batch: Batch, ctx: TimeContext) -> Collected:
+    """A batch of small files (``ingest.batch``) collected as one: every row kept whole
+    (a few lines per file), each file's lines and outcomes kept apart by ``file``."""
+    with limits.reading(batch.parsed.path):
+        out = collect_file(batch.parsed, ctx, reduce=False, per_file_notes=True)
+    out.batch = tuple((f.shown, _line_count(f.text), f.mtime) for f in batch.files)
+    out.mtime = max(f.mtime for f in batch.files)
+    return out
+
+
+def _line_count(text: str) -> int:
+    """Lines as ``scan_lines`` counts them: a last line without its newline counts too."""
+    return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
 def _span(part: ChunkRows, tz: str) -> Span | None:
@@ -636,11 +657,14 @@ def _timed_kept(
     return as_reduced(_accepted(kept).drop(OUTCOME))
 
 
-def collect_file(parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True) -> Collected:
+def collect_file(
+    parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True, per_file_notes: bool = False
+) -> Collected:
     """Read every chunk of ``parsed``; dated lines get their times, yearless ones wait.
 
     ``reduce``: count successful requests and plain log lines per second instead of keeping
-    a row each (``reduce``); otherwise every event is kept whole."""
+    a row each (``reduce``); otherwise every event is kept whole. ``per_file_notes``: the
+    rows are several files' (a batch): say which files each note is about."""
     out = Collected(
         path=parsed.path,
         format=parsed.format,
@@ -664,7 +688,11 @@ def collect_file(parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True) -
             and not chunk.wrapped
             and (part.kept.height or part.counts.height)
         ):
-            out.notes.append(f"{chunk.spec.name} times without a zone are read in {ctx.tz} (--tz)")
+            note = f"{chunk.spec.name} times without a zone are read in {ctx.tz} (--tz)"
+            out.notes.append(note)
+            if per_file_notes:
+                files = pl.concat([part.kept.select("file"), part.counts.select("file")])
+                out.note_files.setdefault(note, set()).update(files["file"].to_list())
         if yearless is None or not (part.kept[YEARLESS].any() or part.counts.height):
             kept = part.kept.drop(YEARLESS, strict=False)
             kept = _timed_kept(kept, style, ctx.tz, layout, out.outcomes)
@@ -673,9 +701,7 @@ def collect_file(parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True) -
             )
             out.frames.extend(f for f in (kept, counts) if f.height)
             if clues:
-                out.same_file.extend(
-                    dated_inputs(_times_of([kept, counts]), f"{chunk.spec.name} lines")
-                )
+                _add_clues(out, [kept, counts], f"{chunk.spec.name} lines", per_file_notes)
             continue
         out.pending.append((part, style))
         span = _span(part, ctx.tz)
@@ -686,8 +712,19 @@ def collect_file(parsed: ParsedFile, ctx: TimeContext, *, reduce: bool = True) -
         dated = part.kept.filter(~pl.col(YEARLESS))
         if clues and dated.height:  # `short-iso` lines among short ones
             own = _accepted(timed(dated, style, ctx.tz))
-            out.same_file.extend(dated_inputs(own, "short-iso prefixed lines"))
+            _add_clues(out, [own], "short-iso prefixed lines", per_file_notes)
     return out
+
+
+def _add_clues(out: Collected, frames: list[pl.DataFrame], label: str, per_file: bool) -> None:
+    """Dated lines that may give the yearless lines of the same file their year."""
+    if not per_file:
+        out.same_file.extend(dated_inputs(_times_of(frames), label))
+        return
+    rows = [f.select("file", "node", "ts") for f in frames if f.height]
+    if rows:
+        for (name,), part in pl.concat(rows).partition_by("file", as_dict=True).items():
+            out.same_file_by.setdefault(name, []).extend(dated_inputs(part, label))
 
 
 def _times_of(frames: list[pl.DataFrame]) -> pl.DataFrame:
@@ -727,10 +764,11 @@ def _dated_counts(
     if bad.height:  # a date that does not exist in that year (29 Feb), or out of range
         outcomes.append(
             bad.group_by(
+                "file",
                 pl.when(pl.col("ts").is_null())
                 .then(pl.lit("reject: timestamp missing or unreadable"))
                 .otherwise(pl.lit("reject: timestamp out of range (before 1990 or after 2199)"))
-                .alias(OUTCOME)
+                .alias(OUTCOME),
             ).agg(
                 pl.col(COUNT).sum().cast(pl.Int64).alias("n"),
                 pl.col("line").cast(pl.Int64).sort().head(5).alias("first_lines"),
@@ -740,12 +778,19 @@ def _dated_counts(
 
 
 def finish_file(
-    collected: Collected, ctx: TimeContext, nodes: Sequence[str] = ()
-) -> tuple[pl.DataFrame, FileTally]:
+    collected: Collected,
+    ctx: TimeContext,
+    nodes: Sequence[str] | Callable[[str], Sequence[str]] = (),
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
     """Date the yearless rows of ``collected`` (``choose_year``; ``nodes``: more node names
     its lines may belong to, e.g. from its path) and tally all lines of the file.
 
-    Returns the file's ``REDUCED`` rows in line order, and its tally."""
+    Returns the file's ``REDUCED`` rows in line order, and its tally (a batch: each of its
+    files' tallies). ``nodes`` may be a function of a file's path."""
+    if collected.batch:
+        return _finish_batch(collected, ctx, nodes if callable(nodes) else lambda _: nodes)
+    if callable(nodes):
+        nodes = nodes(collected.path)
     notes, frames = list(collected.notes), list(collected.frames)
     outcomes = list(collected.outcomes)
     if collected.pending and collected.span is not None:
@@ -757,10 +802,8 @@ def finish_file(
             collected.mtime,
         )
         # After the reader's own notes, before the chunks': the order the report had.
-        notes.insert(
-            collected.reader_notes,
-            f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)",
-        )
+        note = f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)"
+        notes.insert(collected.reader_notes, note)
     else:
         year = ctx.year or YEAR0
     for part, style in collected.pending:
@@ -787,7 +830,98 @@ def finish_file(
         groups,
         tuple(dict.fromkeys(notes)),
     )
-    return rows.sort("line", "ts"), tally
+    return rows.sort("line", "ts"), (tally,)
+
+
+def _finish_batch(
+    collected: Collected, ctx: TimeContext, nodes: Callable[[str], Sequence[str]]
+) -> tuple[pl.DataFrame, tuple[FileTally, ...]]:
+    """``finish_file`` for a batch of small files: each file's yearless lines dated as if it
+    had been read alone (its own span, nodes, dated lines and modification time), all of
+    them at once; each file tallied."""
+    notes, frames = list(collected.notes), list(collected.frames)
+    outcomes = list(collected.outcomes)
+    note_files = dict(collected.note_files)
+    if collected.pending:
+        years, year_notes = _batch_years(collected, ctx, nodes)
+        for note, files in reversed(year_notes.items()):
+            notes.insert(collected.reader_notes, note)
+            note_files[note] = files
+        year = pl.col("file").replace_strict(
+            years, default=ctx.year or YEAR0, return_dtype=pl.Int32
+        )
+        for part, style in collected.pending:
+            dated = part.kept.with_columns(with_year(pl.col(TS_TEXT), pl.col(YEARLESS), year))
+            frames.append(_timed_kept(dated, style, ctx.tz, None, outcomes))
+    frames = [f for f in frames if f.height]
+    rows = pl.concat(frames, how="vertical") if frames else as_reduced(empty_events())
+    groups = merge_outcomes(outcomes)
+    batch = replace(collected, note_files=note_files)
+    return rows.sort("file", "line", "ts"), _batch_tallies(
+        batch, rows, groups, tuple(dict.fromkeys(notes))
+    )
+
+
+def _batch_years(
+    collected: Collected, ctx: TimeContext, nodes: Callable[[str], Sequence[str]]
+) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Each file's year (``choose_year`` on its own clues) and the notes saying why."""
+    yearless = pl.concat(
+        [
+            p.kept.filter(pl.col(YEARLESS)).select("file", TS_TEXT, "node")
+            for p, _ in collected.pending
+        ]
+    )
+    valid = pl.col(TS_TEXT).str.contains(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) ")
+    spans = (
+        yearless.filter(valid.fill_null(False))
+        .group_by("file")
+        .agg(pl.col(TS_TEXT).min().alias("first"), pl.col(TS_TEXT).max().alias("last"))
+    )
+    named = yearless.drop_nulls("node").group_by("file").agg(pl.col("node").unique().sort())
+    node_names = dict(zip(named["file"], named["node"].to_list(), strict=True))
+    mtimes = {name: mtime for name, _, mtime in collected.batch}
+    years: dict[str, int] = {}
+    notes: dict[str, set[str]] = {}
+    for name, first, last in spans.iter_rows():
+        year, how = choose_year(
+            Span(first, last, ctx.tz),
+            ctx,
+            collected.same_file_by.get(name, ()),
+            (*node_names.get(name, ()), *nodes(name)),
+            mtimes.get(name),
+        )
+        years[name] = year
+        note = f"klog times have no year or zone: {how}; zone {ctx.tz} (override: --tz)"
+        notes.setdefault(note, set()).add(name)
+    return years, notes
+
+
+def _batch_tallies(
+    collected: Collected, rows: pl.DataFrame, groups: pl.DataFrame, notes: tuple[str, ...]
+) -> tuple[FileTally, ...]:
+    """Each file of a batch tallied from its own rows and outcomes (one pass each)."""
+    per_file = rows.group_by("file").agg(pl.col(COUNT).sum(), pl.col("format").unique())
+    events = dict(zip(per_file["file"], per_file[COUNT], strict=True))
+    found = dict(zip(per_file["file"], per_file["format"].to_list(), strict=True))
+    outcomes = groups.partition_by("file", as_dict=True)
+    empty = groups.clear()
+    tallies = []
+    for name, lines, _ in collected.batch:
+        own = tuple(n for n in notes if name in collected.note_files.get(n, (name,)))
+        names = collected.format.split("+")
+        names += [f for f in collected.chunk_formats[1:] if f in (found.get(name) or ())]
+        tallies.append(
+            tally_from_groups(
+                name,
+                "+".join(dict.fromkeys(names)),
+                lines,
+                int(events.get(name) or 0),
+                outcomes.get((name,), empty),
+                own,
+            )
+        )
+    return tuple(tallies)
 
 
 def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, FileTally]:
@@ -796,5 +930,5 @@ def normalize_file(parsed: ParsedFile, ctx: TimeContext) -> tuple[pl.DataFrame, 
     Yearless lines take their year from ``ctx`` and from the file's own dated lines
     (``load_events`` also weighs the other files: ``collect_file`` + ``finish_file``).
     """
-    rows, tally = finish_file(collect_file(parsed, ctx, reduce=False), ctx)
+    rows, (tally,) = finish_file(collect_file(parsed, ctx, reduce=False), ctx)
     return rows.select(EVENTS.names()), tally

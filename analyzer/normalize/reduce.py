@@ -80,7 +80,7 @@ def outcome_groups(rows: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
     return (
         rows.lazy()
         .filter(pl.col(OUTCOME).is_not_null())
-        .group_by(OUTCOME)
+        .group_by("file", OUTCOME)  # a batch of small files is read as one (ingest.batch)
         .agg(
             pl.len().cast(pl.Int64).alias("n"),
             pl.col("line").cast(pl.Int64).sort().head(MAX_EXAMPLES).alias("first_lines"),
@@ -88,17 +88,19 @@ def outcome_groups(rows: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
     )
 
 
-OUTCOME_GROUPS = pl.Schema({OUTCOME: pl.String, "n": pl.Int64, "first_lines": pl.List(pl.Int64)})
+OUTCOME_GROUPS = pl.Schema(
+    {"file": pl.String, OUTCOME: pl.String, "n": pl.Int64, "first_lines": pl.List(pl.Int64)}
+)
 
 
 def merge_outcomes(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """``outcome_groups`` of several parts of one file as one."""
+    """``outcome_groups`` of several parts of a file (or of a batch, per file) as one."""
     frames = [p.cast(OUTCOME_GROUPS) for p in parts if p.height]  # type: ignore[arg-type]
     if not frames:
         return pl.DataFrame(schema=OUTCOME_GROUPS)
     return (
         pl.concat(frames)
-        .group_by(OUTCOME)
+        .group_by("file", OUTCOME)
         .agg(
             pl.col("n").sum(),
             pl.col("first_lines")

@@ -323,8 +323,9 @@ def _year_by_mtime(span: Span, mtime: float) -> int:
     return written.year - span.rollovers - 1
 
 
-def with_year(text: pl.Expr, yearless: pl.Expr, year: int) -> pl.Expr:
-    """Yearless time text written in ``YEAR0`` (see ``klog_text``) moved to ``year``."""
+def with_year(text: pl.Expr, yearless: pl.Expr, year: int | pl.Expr) -> pl.Expr:
+    """Yearless time text written in ``YEAR0`` (see ``klog_text``) moved to ``year`` (a
+    column: each row's own)."""
     shifted = pl.concat_str(
         (text.str.slice(0, 4).cast(pl.Int32, strict=False) + (year - YEAR0)).cast(pl.String),
         text.str.slice(4),
@@ -352,12 +353,17 @@ def syslog_mmdd_hms(stamp: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     return pl.concat_str(month, day), hms
 
 
-def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int) -> pl.Expr:
-    """``YYYY-MM-DD hh:mm:ss.uuuuuu`` (local) from a klog header, with Dec -> Jan rollover."""
+def klog_text(mmdd: pl.Expr, hms: pl.Expr, year: int, over: str | None = None) -> pl.Expr:
+    """``YYYY-MM-DD hh:mm:ss.uuuuuu`` (local) from a klog header, with Dec -> Jan rollover.
+    ``over``: the column that tells files apart when the rows are several files'."""
+
+    def in_file(expr: pl.Expr) -> pl.Expr:
+        return expr if over is None else expr.over(over)
+
     month = mmdd.str.slice(0, 2).cast(pl.Int32, strict=False)
-    prev = month.forward_fill().shift(1)
+    prev = in_file(month.forward_fill().shift(1))
     # A month jump backwards of 6 or more (Dec -> Jan) is a new year, not disorder.
-    rollover = ((prev - month) >= 6).fill_null(False).cast(pl.Int32).cum_sum()
+    rollover = in_file(((prev - month) >= 6).fill_null(False).cast(pl.Int32).cum_sum())
     return pl.concat_str(
         [
             (rollover + year).cast(pl.String),

@@ -81,3 +81,16 @@ def test_a_stray_cr_inside_a_line_stays_in_it(tmp_path, as_read):
     events, tally = _tally(path)
     assert tally.lines == ref_tally.lines
     assert not any("CR" in n for n in tally.notes)
+
+
+def test_a_quoted_line_of_a_decoded_file_is_the_line_as_read(tmp_path):
+    """--strict quotes the bad line: of a UTF-16 file, its decoded text (read back from the
+    copy the file was read through, not from the UTF-16 bytes)."""
+    from analyzer.errors import BadLineError
+
+    lines = KUBELET.read_text().splitlines()[:3]
+    path = tmp_path / "kubelet.log"
+    path.write_bytes("\n".join([lines[0], "I0516 not a kubelet line", lines[1]]).encode("utf-16"))
+    with pytest.raises(BadLineError) as err:
+        load_events([str(path)], strict=True)
+    assert ":2" in str(err.value) and "I0516 not a kubelet line" in str(err.value)
