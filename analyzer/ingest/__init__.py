@@ -47,9 +47,9 @@ from analyzer.ingest.lines import (
     over_cap_reason,
     plain_copy,
     read_head,
-    remember_copy,
     read_lines,
     read_sample,
+    remember_copy,
 )
 from analyzer.ingest.partial import PARTIAL, join_fragments
 from analyzer.ingest.records import document_form, head_records, yaml_records
