@@ -122,9 +122,14 @@ def default_budget() -> int | None:
 
 
 def _resident() -> int:
+    """Anonymous resident memory: what the run holds. (Pages of a file it reads are counted
+    in the resident size too, but the kernel drops them when memory is short.)"""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) * 1024
     with open("/proc/self/statm") as fh:
-        fields = fh.read().split()
-    return int(fields[1]) * os.sysconf("SC_PAGE_SIZE")
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _address_space() -> int:
@@ -135,7 +140,7 @@ def _address_space() -> int:
 class MemoryBudget:
     """Stops the process with exit 2 and a message when its memory passes ``budget`` bytes.
 
-    A thread samples the resident size (and, under ``ulimit -v``, the address space)
+    A thread samples the anonymous resident size (and, under ``ulimit -v``, the address space)
     every ``interval`` seconds. A native library cannot be interrupted mid-call, and one
     that fails to allocate aborts with no message, so the budget ends the process itself,
     after the message is written: ``on_over(used, budget, file)`` writes it.

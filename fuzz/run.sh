@@ -17,6 +17,6 @@ for t in "${targets[@]}"; do
 done
 wait
 for t in "${targets[@]}"; do
-    echo "$t: $(grep -E '^#[0-9]+ +DONE' "logs/$t.log" | tail -1)"
+    echo "$t: $(grep -aE 'DONE|Test unit written' "logs/$t.log" | tail -1)"
     echo "$t: crashes: $(find "crashes/$t" -type f | wc -l)"
 done
