@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analyzer.report.model import explained_lines, report_dict, share_words
+from analyzer.report.model import explained_lines, nothing_read, report_dict, share_words
 from analyzer.report.safe import code_fence, markdown, terminal
 from analyzer.result import Analysis
 
@@ -25,6 +25,7 @@ def render_markdown(analysis: Analysis) -> str:
         "",
         f"{s['incidents']} incident(s): {s['critical']} critical, {s['warning']} warning, "
         f"{s['info']} info.",
+        *([f"**{empty}**"] if (empty := nothing_read(data)) else []),
         *_background(data["background"]),
         "",
         "## Inputs",

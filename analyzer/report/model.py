@@ -117,6 +117,18 @@ def report_dict(analysis: Analysis) -> dict[str, Any]:
     }
 
 
+def nothing_read(data: dict[str, Any]) -> str | None:
+    """Say so when lines were read but none became an event: an empty report then means
+    nothing could be read, not that nothing happened."""
+    lines = sum(t["lines"] for t in data["inputs"])
+    if data["summary"]["events"] or not lines:
+        return None
+    return (
+        f"warning: none of the {lines} line(s) read became an event (see the inputs for why): "
+        "this report is empty because nothing could be read, not because nothing happened"
+    )
+
+
 BACKGROUND_KEYS_SHOWN = 10
 
 

@@ -18,7 +18,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from analyzer.report.model import explained_lines, report_dict, share_words
+from analyzer.report.model import explained_lines, nothing_read, report_dict, share_words
 from analyzer.report.safe import terminal
 from analyzer.result import Analysis
 
@@ -94,6 +94,9 @@ def _summary(data: dict[str, Any]) -> list[object]:
             top,
         )
     out: list[object] = [head, table] if data["incidents"] else [head]
+    empty = nothing_read(data)
+    if empty:
+        out.append(_t(empty, "red"))
     bg = data["background"]
     if bg["failures"]:
         out.append(
