@@ -17,7 +17,6 @@ import polars as pl
 from analyzer.limits import Limits, active, size_text
 
 HEAD_BYTES = 256 * 1024
-PIECE = 8 * 1024  # gzip input per step when salvaging a damaged stream
 
 
 BOM = b"\xef\xbb\xbf"
@@ -36,8 +35,13 @@ def read_head(path: Path) -> bytes:
         with _open(path) as fh:
             return fh.read(HEAD_BYTES).removeprefix(BOM)  # type: ignore[no-any-return]
     except (OSError, EOFError, zlib.error):
-        # A truncated or damaged gzip still yields what it has, via the slow path below.
-        return _read_all(path)[:HEAD_BYTES]
+        # A truncated or damaged gzip still yields what inflated before the damage.
+        head = bytearray()
+        for piece in _raw_pieces(path, [], active()):
+            head += piece
+            if len(head) >= HEAD_BYTES:
+                break
+        return bytes(head[:HEAD_BYTES]).removeprefix(BOM)
 
 
 #: Windows of a large file read for sniffing, besides its head: a banner or an init phase at
@@ -82,25 +86,9 @@ def has_bom(path: Path) -> bool:
 
 
 def _read_all(path: Path) -> bytes:
-    """All bytes, gunzipped; a truncated gzip stream yields what decompresses."""
-    raw = path.read_bytes()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
-    out = bytearray()
-    while raw[:2] == b"\x1f\x8b":  # concatenated gzip members
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        rest = b""
-        try:
-            # In pieces: what decompressed before a damaged block is kept.
-            for start in range(0, len(raw), PIECE):
-                out += d.decompress(raw[start : start + PIECE])
-                if d.eof:
-                    rest = d.unused_data + raw[start + PIECE :]
-                    break
-        except zlib.error:
-            break
-        raw = rest
-    return bytes(out)
+    """All bytes, gunzipped behind the guard; a damaged gzip stream yields what inflated
+    before the damage."""
+    return b"".join(_raw_pieces(path, [], active()))
 
 
 def read_lines(path: Path) -> tuple[pl.DataFrame, list[str]]:
@@ -165,7 +153,7 @@ BOMS = (
 _LONE_CR = re.compile(rb"\r(?!\n)")
 CR_ENDINGS_SHARE = 0.1
 _COPY_PIECE = 1 << 20
-_GZIP_READ = 64 * 1024
+_GZIP_READ = 16 * 1024  # gzip input per step: what inflated before a damaged block is kept
 _copies: tempfile.TemporaryDirectory[str] | None = None
 _copy_numbers = itertools.count()
 
