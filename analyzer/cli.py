@@ -158,7 +158,7 @@ MaxMemory = Annotated[
         "--max-memory",
         help="Stop with exit 2 and a message when the run uses more memory than this "
         "(4GiB, ...; `off`). Default: 80% of the memory available at the start, at most "
-        "60% of `ulimit -v`.",
+        "80% of a container's memory limit and 60% of `ulimit -v`.",
         rich_help_panel=_LIMITS,
     ),
 ]

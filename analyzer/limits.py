@@ -12,8 +12,10 @@ Defaults, and why:
   decompression bomb or not a log; what inflated before the guard is read, and the file's
   notes say where it stopped.
 - the memory budget (``MemoryBudget``): by default 80 % of the memory available when the
-  run starts, and 60 % of the address-space limit (``ulimit -v``) when one is set (a
-  process reserves more address space than it touches). A native library that fails to
+  run starts, at most 80 % of a container's memory limit (cgroup ``memory.max``: in a pod the
+  kernel kills at that limit, whatever the host has free) and 60 % of the address-space
+  limit (``ulimit -v``) when one is set (a process reserves more address space than it
+  touches). A native library that fails to
   allocate aborts the process with no message; the budget is checked before that happens.
 """
 
@@ -26,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -109,12 +112,35 @@ def _available() -> int | None:
     return None
 
 
+#: Where a container's memory limit is (cgroup v2, then v1): in a pod, the kernel kills the
+#: process at that limit, whatever the host has free.
+CGROUP_LIMITS = (
+    Path("/sys/fs/cgroup/memory.max"),
+    Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+)
+
+
+def _container_limit() -> int | None:
+    for path in CGROUP_LIMITS:
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:  # "max", or v1's "no limit" number
+            return int(text)
+    return None
+
+
 def default_budget() -> int | None:
-    """80 % of available memory, capped at 60 % of ``ulimit -v``; None if neither is known."""
+    """80 % of available memory, at most 80 % of a container's memory limit and 60 % of
+    ``ulimit -v``; None if none is known."""
     limits = []
     available = _available()
     if available:
         limits.append(int(available * 0.8))
+    container = _container_limit()
+    if container:
+        limits.append(int(container * 0.8))
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
     if soft not in (resource.RLIM_INFINITY, -1):
         limits.append(int(soft * 0.6))

@@ -153,3 +153,14 @@ def test_the_limits_options_reach_the_reader(tmp_path):
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 2 and "'lots' is not a size" in bad.stderr
+
+
+def test_the_default_budget_heeds_a_containers_memory_limit(tmp_path, monkeypatch):
+    """In a pod the kernel kills at the cgroup limit, whatever the host has free."""
+    limit = tmp_path / "memory.max"
+    limit.write_text("1073741824\n")
+    monkeypatch.setattr(limits, "CGROUP_LIMITS", (tmp_path / "absent", limit))
+    monkeypatch.setattr(limits, "_available", lambda: 64 << 30)
+    assert limits.default_budget() == int((1 << 30) * 0.8)
+    limit.write_text("max\n")
+    assert limits.default_budget() == int((64 << 30) * 0.8)
