@@ -84,3 +84,33 @@ def test_fewer_than_the_least_are_read_alone(tmp_path):
         (tmp_path / f"{i}.log").write_text(KLOG[i] + "\n")
     batches, alone = batch.read_small_files(sorted(tmp_path.iterdir()))
     assert batches == [] and len(alone) == 3
+
+
+def test_real_public_logs_batched_give_what_each_alone_gives(tmp_path, monkeypatch):
+    """The real-logs corpus (tests/corpus, public sources), each small file copied 8 times
+    into a bundle: the batches (ALB, HAProxy, ingress-nginx, Istio, kubelet klog and JSON,
+    Traefik, ...) give exactly the events and tallies of reading each file alone."""
+    import shutil
+
+    from tests.conftest import ROOT
+
+    corpus = ROOT / "tests" / "corpus"
+    files = [
+        p
+        for p in corpus.rglob("*")
+        if p.is_file() and p.suffix not in (".md", ".toml") and "LICENSES" not in p.parts
+    ]
+    alike, _ = batch.read_small_files(sorted(files), least=1)  # the ones a batch can take
+    files = [f.path for b in alike for f in b.files]
+    for i in range(8):
+        for p in files:
+            target = tmp_path / f"copy{i}" / p.relative_to(corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(p, target)
+    copies = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    batches, _ = batch.read_small_files(copies)
+    assert len({b.parsed.format for b in batches}) >= 6
+    events, tallies = load_events([tmp_path])
+    alone_events, alone_tallies = _alone(monkeypatch, lambda: load_events([tmp_path]))
+    assert tallies == alone_tallies
+    assert events.equals(alone_events)
