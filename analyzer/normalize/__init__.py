@@ -625,14 +625,18 @@ def _line_count(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") else 1)
 
 
+#: Yearless time text whose month and day exist: a month or day out of range is rejected when
+#: read, and must not stretch a span.
+VALID_DATE = r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) "
+
+
 def _span(part: ChunkRows, tz: str) -> Span | None:
     """First and last wall-clock time of the yearless rows (fixed-width text sorts as time)."""
     texts = [part.kept.select(pl.col(TS_TEXT).filter(pl.col(YEARLESS))).to_series()]
     if part.counts.height:
         texts += [part.counts[TS_TEXT], part.counts[_LAST_TEXT]]
     text = pl.concat(texts)
-    # A month or day out of range is rejected when read; it must not stretch the span.
-    valid = text.str.contains(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) ")
+    valid = text.str.contains(VALID_DATE)
     text = text.filter(valid.fill_null(False))
     if text.is_empty():
         return None
@@ -872,7 +876,7 @@ def _batch_years(
             for p, _ in collected.pending
         ]
     )
-    valid = pl.col(TS_TEXT).str.contains(r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]) ")
+    valid = pl.col(TS_TEXT).str.contains(VALID_DATE)
     spans = (
         yearless.filter(valid.fill_null(False))
         .group_by("file")
